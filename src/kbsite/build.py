@@ -1,0 +1,205 @@
+"""The build: the stages chained, in the one order they run.
+
+    find_sources -> read_source -> parse_article   (per file, in parallel)
+    link_site                                      (whole archive)
+    PageRenderer -> SiteWriter                     (per page, in parallel)
+
+Everything is read and linked before anything is written. A file that fails is
+reported with its path and skipped; the build goes on and fails at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kbsite.errors import KbsiteError, Level, Problem
+from kbsite.link import Site, link_site
+from kbsite.model import Article
+from kbsite.pages import article_href, facet_index_pages, home_page, listing_pages
+from kbsite.parse import parse_article
+from kbsite.render import PageRenderer, templates_dir
+from kbsite.source import find_sources, read_source
+from kbsite.write import SiteWriter
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Advance = Callable[[int], None]
+Progress = Callable[[str, int], AbstractContextManager[Advance]]
+"""Makes a progress display for a stage: given a label and a total, yields an advance function."""
+
+
+@dataclasses.dataclass(slots=True)
+class BuildOptions:
+    sources: list[Path]
+    output: Path
+    jobs: int = 1
+    site_title: str = "Knowledge Base Archive"
+
+
+@dataclasses.dataclass(slots=True)
+class BuildReport:
+    """What a build did, for the summary line and the exit status."""
+
+    articles: int = 0
+    pages: int = 0
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+    unresolved: int = 0
+    """Distinct referenced ids that are not in the archive."""
+    unresolved_mentions: int = 0
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(p.level is Level.ERROR for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.level is Level.WARNING for p in self.problems)
+
+
+@dataclasses.dataclass(slots=True)
+class LoadResult:
+    """The outcome of reading and parsing one file."""
+
+    path: Path
+    article: Article | None
+    problems: list[Problem]
+
+
+def build_site(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
+    """Build the whole site; raises KbsiteError only when no site can be written at all."""
+    started = time.perf_counter()
+    report = BuildReport()
+    files = find_sources(options.sources)
+    articles = load_articles(files, options.jobs, report, progress)
+    site = link_site(articles)
+    report.unresolved = len(site.unresolved)
+    report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
+    writer = SiteWriter(options.output)
+    try:
+        report.pages = write_pages(site, articles, writer, options, progress)
+        writer.publish()
+    except BaseException:
+        writer.discard()
+        raise
+    report.articles = len(articles)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def load_articles(files: list[Path], jobs: int, report: BuildReport,
+                  progress: Progress | None = None) -> list[Article]:
+    """Read and parse every file; duplicates keep the newer article, with a warning."""
+    by_id: dict[str, Article] = {}
+    with _progress(progress, "Reading", len(files)) as advance:
+        for result in _parallel_map(load_article, files, jobs, chunksize=64):
+            advance(1)
+            report.problems.extend(result.problems)
+            article = result.article
+            if article is None:
+                continue
+            kept = by_id.get(article.id)
+            if kept is not None:
+                newer, older = sorted((kept, article), key=_recency, reverse=True)
+                report.problems.append(Problem(
+                    older.source, None, Level.WARNING,
+                    f"duplicate article id {article.id}: also in {newer.source}; "
+                    f"keeping {newer.source} (newer)"))
+                article = newer
+            by_id[article.id] = article
+    return sorted(by_id.values(), key=lambda a: int(a.id[1:]))
+
+
+def _recency(article: Article) -> tuple[int, str]:
+    return (article.date.toordinal() if article.date else 0, str(article.source))
+
+
+def load_article(path: Path) -> LoadResult:
+    """Read and parse one file, turning every failure into a reported problem."""
+    try:
+        article, problems = parse_article(read_source(path))
+    except KbsiteError as exc:
+        return LoadResult(path, None, [exc.as_problem()])
+    except Exception as exc:  # an isolation boundary: one bad file must not stop the build
+        return LoadResult(path, None, [Problem(path, None, Level.ERROR,
+                                               f"internal error while parsing: {exc!r}")])
+    return LoadResult(path, article, problems)
+
+
+# -- writing ------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+"""State a forked render worker inherits from the parent: site, articles, writer."""
+
+
+def write_pages(site: Site, articles: list[Article], writer: SiteWriter, options: BuildOptions,
+                progress: Progress | None = None) -> int:
+    """Render and write every page; returns how many pages were written."""
+    for article in articles:
+        writer.written.add(article_href(article.id))
+    _WORKER.update(site=site, articles={a.id: a for a in articles}, writer=writer,
+                   title=options.site_title, renderer=None)
+    try:
+        with _progress(progress, "Writing", len(articles)) as advance:
+            for error in _parallel_map(_write_article, [a.id for a in articles], options.jobs,
+                                       chunksize=32):
+                advance(1)
+                if error is not None:
+                    raise error
+    finally:
+        _WORKER.clear()
+    renderer = PageRenderer(site, options.site_title)
+    pages = len(articles)
+    for listing in listing_pages(site):
+        writer.write_text(listing.path, renderer.listing_page(listing))
+        pages += 1
+    for index in facet_index_pages(site):
+        writer.write_text(index.path, renderer.facet_index_page(index))
+        pages += 1
+    home = home_page(site, options.site_title)
+    writer.write_text(home.path, renderer.home_page(home))
+    writer.copy_tree(templates_dir() / "static", "static")
+    return pages + 1
+
+
+def _write_article(article_id: str) -> KbsiteError | None:
+    renderer = _WORKER.get("renderer")
+    if renderer is None:
+        renderer = _WORKER["renderer"] = PageRenderer(_WORKER["site"], _WORKER["title"])
+    try:
+        html = renderer.article_page(_WORKER["articles"][article_id])
+        _WORKER["writer"].write_unchecked(article_href(article_id), html)
+    except KbsiteError as exc:
+        return exc
+    return None
+
+
+def _parallel_map(func: Callable[[T], R], items: list[T], jobs: int, chunksize: int) -> Iterator[R]:
+    """``map`` in order, over forked worker processes when jobs > 1."""
+    if jobs <= 1 or len(items) < 2 * chunksize:
+        yield from map(func, items)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs) as pool:
+        yield from pool.imap(func, items, chunksize)
+
+
+def _progress(progress: Progress | None, label: str, total: int) -> AbstractContextManager[Advance]:
+    if progress is None:
+        return nullcontext(lambda _n: None)
+    return progress(label, total)
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1

@@ -1,0 +1,196 @@
+"""Stage 3: the whole archive as a graph, built before any page is written.
+
+Backlinks, related articles and listing pages all need every article, so this stage
+runs after every file is parsed and before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import heapq
+import math
+import re
+from collections.abc import Iterable
+
+from kbsite.model import Article, ArticleSummary
+
+MAX_RELATED = 10
+
+FACET_KINDS: dict[str, tuple[str, str]] = {
+    "category": ("Category", "Categories"),
+    "product": ("Product", "Products"),
+    "keyword": ("Keyword", "Keywords"),
+    "type": ("Article type", "Article types"),
+    "year": ("Year", "Years"),
+}
+"""Each browsable facet: the folder its pages live in, and its singular and plural label."""
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9.+#]*[a-z0-9+#]|[a-z0-9]")
+_STOPWORDS = frozenset(
+    "a an and are as at be by can cannot do does for from how in is it its may not of on or "
+    "the this to using when with you your will after before during error message messages "
+    "microsoft windows".split()
+)
+
+
+@dataclasses.dataclass(slots=True)
+class Facet:
+    """One value of a facet (a product, a keyword, a year) and the articles that have it."""
+
+    kind: str
+    """A key of FACET_KINDS, also the folder of its listing pages."""
+    name: str
+    """The value as shown (``Microsoft Windows NT``, ``kbbug``, ``2001``)."""
+    slug: str
+    """File-name-safe and unique within the kind: ``microsoft-windows-nt``."""
+    ids: list[str]
+    """The articles, newest first."""
+
+
+@dataclasses.dataclass(slots=True)
+class Site:
+    """Everything that links articles to each other, without their bodies."""
+
+    summaries: dict[str, ArticleSummary]
+    """Every article in the archive by id, in id order."""
+    backlinks: dict[str, list[str]]
+    """For each article, the articles that reference it."""
+    related: dict[str, list[str]]
+    """For each article, up to ten articles on the same subject."""
+    facets: dict[str, dict[str, Facet]]
+    """Facet kind, then facet name, to the facet."""
+    unresolved: dict[str, list[str]]
+    """Referenced ids not in the archive, with the articles that reference them."""
+
+    def facet(self, kind: str, name: str) -> Facet | None:
+        return self.facets.get(kind, {}).get(name)
+
+    def newest(self, count: int) -> list[ArticleSummary]:
+        dated = (s for s in self.summaries.values() if s.date)
+        return heapq.nlargest(count, dated, key=lambda s: (s.date, s.id))
+
+
+def link_site(articles: Iterable[Article]) -> Site:
+    """Build the reference graph, the facets and the related-article lists."""
+    articles = list(articles)
+    summaries = {a.id: ArticleSummary.of(a) for a in sorted(articles, key=_id_order)}
+    backlinks: dict[str, list[str]] = collections.defaultdict(list)
+    unresolved: dict[str, list[str]] = collections.defaultdict(list)
+    for article in articles:
+        for target in dict.fromkeys(ref.target for ref in article.references):
+            (backlinks if target in summaries else unresolved)[target].append(article.id)
+    for sources in (*backlinks.values(), *unresolved.values()):
+        sources.sort(key=_id_key)
+    return Site(
+        summaries=summaries,
+        backlinks=dict(backlinks),
+        related=related_articles(articles),
+        facets=_facets(articles, summaries),
+        unresolved=dict(sorted(unresolved.items(), key=lambda item: _id_key(item[0]))),
+    )
+
+
+def article_facets(article: Article) -> dict[str, list[str]]:
+    """The facet values an article is listed under, by kind."""
+    return {
+        "category": [article.category] if article.category else [],
+        "product": [article.product] if article.product else [],
+        "keyword": list(article.keywords),
+        "type": [article.title_prefix] if article.title_prefix else [],
+        "year": [str(article.year)] if article.year else [],
+    }
+
+
+def _facets(articles: list[Article], summaries: dict[str, ArticleSummary]) -> dict[str, dict[str, Facet]]:
+    members: dict[str, dict[str, list[str]]] = {kind: collections.defaultdict(list) for kind in FACET_KINDS}
+    for article in articles:
+        for kind, names in article_facets(article).items():
+            for name in names:
+                members[kind][name].append(article.id)
+    facets: dict[str, dict[str, Facet]] = {}
+    for kind, by_name in members.items():
+        used: set[str] = set()
+        facets[kind] = {}
+        for name in sorted(by_name, key=lambda n: (n.casefold(), n)):
+            ids = sorted(by_name[name], key=lambda i: newest_first(summaries[i]))
+            facets[kind][name] = Facet(kind, name, _unique_slug(name, used), ids)
+    return facets
+
+
+def newest_first(summary: ArticleSummary) -> tuple[int, int]:
+    """Sort key: newest date first, undated last, then by id number."""
+    ordinal = summary.date.toordinal() if summary.date else 0
+    return (-ordinal, _id_key(summary.id))
+
+
+def _id_key(article_id: str) -> int:
+    return int(article_id[1:])
+
+
+def _id_order(article: Article) -> int:
+    return _id_key(article.id)
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].strip("-") or "x"
+
+
+def _unique_slug(name: str, used: set[str]) -> str:
+    base = slugify(name)
+    slug, n = base, 1
+    while slug in used:
+        n += 1
+        slug = f"{base}-{n}"
+    used.add(slug)
+    return slug
+
+
+# -- related articles ---------------------------------------------------------------
+
+
+def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[str, list[str]]:
+    """For each article, the articles sharing the most rare keywords and title words.
+
+    Each shared feature counts its inverse document frequency; sharing the product adds
+    a little more. Features held by very many articles are skipped: they say little and
+    would make the pairing quadratic.
+    """
+    features = {a.id: _features(a) for a in articles}
+    postings: dict[str, list[str]] = collections.defaultdict(list)
+    for article_id, feats in features.items():
+        for feature in feats:
+            postings[feature].append(article_id)
+    total = max(len(articles), 1)
+    cap = max(50, min(400, total // 50))
+    idf = {f: math.log(1 + total / len(ids)) for f, ids in postings.items()}
+    product = {a.id: a.product for a in articles}
+    related: dict[str, list[str]] = {}
+    for article_id, feats in features.items():
+        scores: dict[str, float] = collections.defaultdict(float)
+        for feature in feats:
+            ids = postings[feature]
+            if len(ids) > cap or len(ids) < 2:
+                continue
+            weight = idf[feature]
+            for other in ids:
+                scores[other] += weight
+        scores.pop(article_id, None)
+        mine = product[article_id]
+        ranked = heapq.nlargest(
+            limit,
+            ((score + (1.0 if mine and product[o] == mine else 0.0), o) for o, score in scores.items()
+             if score >= 2.0),
+            key=lambda pair: (pair[0], -_id_key(pair[1])),
+        )
+        related[article_id] = [o for _, o in ranked]
+    return related
+
+
+def _features(article: Article) -> set[str]:
+    words = {w for w in _WORD.findall(article.bare_title.lower()) if w not in _STOPWORDS and len(w) > 2}
+    keywords = set(article.keywords)
+    for field in article.footer:
+        if field.name.lower() == "keywords":
+            keywords.update(field.value.split())
+    return {"t:" + w for w in words} | {"k:" + k.lower() for k in keywords}

@@ -1,0 +1,176 @@
+"""The typed model every stage shares: the contract between parser, linker and renderer.
+
+The parser fills these from KB plaintext and knows nothing of HTML; the templates read
+them and know nothing of the file format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from pathlib import Path
+from typing import Union
+
+dataclass = dataclasses.dataclass(slots=True)
+
+
+@dataclass
+class Paragraph:
+    """Running text. Hard-wrapped prose is reflowed; short lines keep their breaks."""
+
+    lines: list[str]
+    """The paragraph's source lines, stripped of indentation."""
+    line: int
+    """1-based source line of the first line."""
+    reflow: bool = True
+    """Join the lines into one flowing paragraph (False: keep each line break)."""
+    indented: bool = False
+    """The source indented the whole paragraph (a quoted note or message)."""
+
+
+@dataclass
+class Preformatted:
+    """Text whose spacing carries meaning: code, commands, messages, column tables."""
+
+    text: str
+    """Lines joined by newlines, common indentation removed, inner spacing exact."""
+    line: int
+
+
+@dataclass
+class ListItem:
+    """One item of a list; its content may hold paragraphs, code and nested lists."""
+
+    marker: str
+    """The marker as written: ``-``, ``*``, ``1.``, ``a)``, or a Q-number for reference lists."""
+    blocks: list[Block]
+    line: int
+
+
+@dataclass
+class ListBlock:
+    """A bulleted, numbered or reference list."""
+
+    items: list[ListItem]
+    ordered: bool
+    line: int
+    start: int = 1
+    """The number of the first item of a numbered list."""
+    style: str = "bullet"
+    """``bullet``, ``number``, ``letter`` or ``references`` (lines that start with a Q-number)."""
+
+
+@dataclass
+class Rule:
+    """A line of dashes or equal signs standing alone inside the text."""
+
+    line: int
+
+
+Block = Union[Paragraph, Preformatted, ListBlock, Rule]
+
+
+@dataclass
+class Section:
+    """A heading underlined with ``=`` (level 1) or ``-`` (level 2), and the text under it."""
+
+    title: str | None
+    """None for the untitled text before an article's first heading."""
+    level: int
+    blocks: list[Block]
+    line: int
+    anchor: str = ""
+    """Fragment id, unique within the article, filled in by the parser."""
+
+
+@dataclass
+class Field:
+    """A ``Name : value`` line from the header or the trailing keywords block."""
+
+    name: str
+    value: str
+    line: int
+
+
+@dataclass
+class Reference:
+    """A mention of another article (``Q123456``) somewhere in an article."""
+
+    target: str
+    """The normalised id, e.g. ``Q123456``."""
+    line: int
+
+
+@dataclass
+class Article:
+    """One knowledge-base article, parsed."""
+
+    id: str
+    """``Q`` and 5 to 7 digits, validated: safe to use in an output path."""
+    source: Path
+    """The file it came from."""
+    title: str
+    """The full title, type prefix included (``PRB: ...``)."""
+    title_prefix: str | None = None
+    """The title's type prefix without the colon (``PRB``, ``XADM``, ``Err Msg``), if any."""
+    date: datetime.date | None = None
+    date_text: str = ""
+    """The date as written in the header (``08-MAY-2002``)."""
+    category: str = ""
+    """The header's bracketed tag, e.g. ``winnt``."""
+    product: str = ""
+    platform: str = ""
+    """The part of ``PROD/VER`` before the versions (``MS-DOS``, ``WINDOWS``), often empty."""
+    versions: list[str] = dataclasses.field(default_factory=list)
+    operating_system: str = ""
+    keywords: list[str] = dataclasses.field(default_factory=list)
+    """The header's KEYWORDS, in order, without duplicates."""
+    header_extra: list[Field] = dataclasses.field(default_factory=list)
+    """Header lines kbsite does not know, kept so nothing is lost."""
+    applies_to_intro: str = ""
+    """The sentence that opens the applies-to block."""
+    applies_to: list[str] = dataclasses.field(default_factory=list)
+    """The products the article applies to, one per bullet."""
+    sections: list[Section] = dataclasses.field(default_factory=list)
+    query_words: str | None = None
+    """The text after ``Additional query words:`` (None when the line is absent)."""
+    footer: list[Field] = dataclasses.field(default_factory=list)
+    """The trailing block: Keywords, Technology, Version, Hardware, Issue type, Solution Type."""
+    legal: list[str] = dataclasses.field(default_factory=list)
+    """The disclaimer and copyright paragraphs at the very end."""
+    references: list[Reference] = dataclasses.field(default_factory=list)
+    """Every Q-number mentioned anywhere in the article, in order, with its line."""
+
+    @property
+    def bare_title(self) -> str:
+        """The title without its type prefix, for sorting and the A-Z index."""
+        if self.title_prefix and ":" in self.title:
+            return self.title.split(":", 1)[1].strip() or self.title
+        return self.title
+
+    @property
+    def year(self) -> int | None:
+        return self.date.year if self.date else None
+
+
+@dataclass
+class ArticleSummary:
+    """What listing pages and the link graph need of an article: no body."""
+
+    id: str
+    title: str
+    date: datetime.date | None
+    category: str
+    product: str
+    bare_title: str
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleSummary:
+        return cls(
+            article.id,
+            article.title,
+            article.date,
+            article.category,
+            article.product,
+            article.bare_title,
+        )

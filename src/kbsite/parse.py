@@ -1,0 +1,564 @@
+"""Stage 2: KB plaintext to the typed model.
+
+The layout of an article, top to bottom::
+
+    DOCUMENT:Q315817  08-MAY-2002  [winnt]      header fields
+    TITLE   :...
+    ==========                                  the header's rule
+    ----------                                  applies-to block between dashed rules
+    The information in this article applies to:
+     - Product ...
+    ----------
+    SYMPTOMS                                    sections underlined with = (or - for
+    ========                                    subsections), hard-wrapped text, lists,
+    ...                                         indented code and column tables
+    Additional query words: ...
+    ==========
+    Keywords          : ...                     the trailing fields block
+    ==========
+    THE INFORMATION PROVIDED ...                legal text and copyright
+
+Every line after the header's rule ends up somewhere in the model, so no word is lost
+even when a layout is not recognised: unknown shapes fall back to plain paragraphs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from kbsite.errors import ArticleError, Level, Problem
+from kbsite.model import (
+    Article,
+    Block,
+    Field,
+    ListBlock,
+    ListItem,
+    Paragraph,
+    Preformatted,
+    Reference,
+    Rule,
+    Section,
+)
+from kbsite.source import SourceText
+from kbsite.syntax import ARTICLE_ID, REFERENCE
+
+Line = tuple[int, str]
+"""A 1-based source line number and the line's text (tabs expanded, right-stripped)."""
+
+HEADER_RULE = re.compile(r"={10,}\s*$")
+EQUALS_RULE = re.compile(r"\s{0,3}={10,}\s*$")
+DASHED_RULE = re.compile(r"\s{0,3}-{10,}\s*$")
+UNDERLINE = re.compile(r"(={3,}|-{3,})\s*$")
+STANDALONE_RULE = re.compile(r"\s{0,1}([-=_*])\1{2,}\s*$")
+DOCUMENT_LINE = re.compile(
+    r"DOCUMENT\s*:\s*(?P<id>[^\s\[]*)\s*(?P<date>\d{1,2}-[A-Za-z]{3}-\d{2,4})?\s*"
+    r"(?:\[(?P<category>[^\]]*)\])?\s*(?P<rest>.*)$"
+)
+HEADER_FIELD = re.compile(r"(?P<name>[A-Z][A-Z/ ]{1,15}?)\s*:(?P<value>.*)$")
+FOOTER_FIELD = re.compile(r"(?P<name>[A-Za-z][A-Za-z /]{0,24}?)\s*:\s?(?P<value>.*)$")
+TITLE_PREFIX = re.compile(r"(?P<prefix>[A-Za-z0-9][A-Za-z0-9 .'/&!+-]{0,23}?)\s*:\s*(?=\S)")
+QUERY_WORDS = re.compile(r"Additional query words\s*:\s?(?P<words>.*)$", re.IGNORECASE)
+APPLIES_TO = re.compile(r"The information in this article applies to", re.IGNORECASE)
+BULLET = re.compile(r"(?P<indent> *)(?P<marker>[-*\u2022\u00b7o])(?P<gap> +)(?=\S)")
+LIST_MARKER = re.compile(
+    r"(?P<indent> *)(?P<marker>[-*\u2022\u00b7o]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2}\)|\([a-z]\))"
+    r"(?P<gap> +)(?=\S)"
+)
+REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
+TABLE_GAP = re.compile(r"\S {3,}\S")
+CODE_LINE = re.compile(
+    r"(?:.*[;{}]\s*$|\s*(?:#include|#define|#if|//|/\*|\*/|REM\s|Dim\s|Sub\s|End Sub|[A-Z]:\\\S*>))"
+)
+MONTHS = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
+
+Warn = Callable[[int | None, str], None]
+
+
+def parse_article(source: SourceText) -> tuple[Article, list[Problem]]:
+    """Parse one decoded source file; the problems found are warnings unless raised.
+
+    Raises ArticleError only when no valid article id can be found at all.
+    """
+    problems: list[Problem] = []
+
+    def warn(line: int | None, message: str) -> None:
+        problems.append(Problem(source.path, line, Level.WARNING, message))
+
+    lines = [(n, text.expandtabs(8).rstrip()) for n, text in enumerate(source.text.split("\n"), 1)]
+    while lines and not lines[-1][1]:
+        lines.pop()
+    header_end = _find_header_rule(lines)
+    if header_end is None:
+        header_end = _header_extent(lines)
+        warn(lines[header_end - 1][0] if header_end else 1,
+             "no '=====' rule after the header; the body starts after the last header field")
+        header, body = lines[:header_end], lines[header_end:]
+    else:
+        header, body = lines[:header_end], lines[header_end + 1 :]
+
+    article = _parse_header(header, source.path, warn)
+    main, footer, legal = _split_tail(body)
+    article.footer = _parse_fields(footer)
+    article.legal = _paragraph_texts(legal)
+    main = _take_applies_to(main, article)
+    main = _take_query_words(main, article)
+    article.sections = _parse_sections(main)
+    article.references = [
+        Reference("Q" + match.group(1), number)
+        for number, text in lines
+        for match in REFERENCE.finditer(text)
+        if "Q" + match.group(1) != article.id
+    ]
+    return article, problems
+
+
+# -- header -------------------------------------------------------------------------
+
+
+def _find_header_rule(lines: list[Line]) -> int | None:
+    for index, (_, text) in enumerate(lines[:40]):
+        if HEADER_RULE.match(text):
+            return index
+    return None
+
+
+def _header_extent(lines: list[Line]) -> int:
+    """Without a rule, the header is the leading run of ``NAME:`` lines."""
+    end = 0
+    for index, (_, text) in enumerate(lines[:12]):
+        if HEADER_FIELD.match(text) or DOCUMENT_LINE.match(text):
+            end = index + 1
+        elif text.strip():
+            break
+    return end
+
+
+def _parse_header(header: list[Line], path: Path, warn: Warn) -> Article:
+    fields: dict[str, tuple[int, str]] = {}
+    extra: list[Field] = []
+    document: re.Match[str] | None = None
+    document_line = 1
+    for number, text in header:
+        if not text.strip():
+            continue
+        match = DOCUMENT_LINE.match(text)
+        if match and document is None:
+            document, document_line = match, number
+            continue
+        field = HEADER_FIELD.match(text)
+        name = _header_name(field.group("name")) if field else ""
+        if field and name in _HEADER_NAMES and name not in fields:
+            fields[name] = (number, field.group("value").strip())
+        else:
+            extra.append(Field(field.group("name").strip() if field else "", text.strip(), number))
+
+    article_id = _article_id(document, path, document_line, warn)
+    title_line, title = fields.get("TITLE", (0, ""))
+    if not title:
+        warn(title_line or document_line, "article has no TITLE; using its id as the title")
+        title = article_id
+    article = Article(id=article_id, source=path, title=title, header_extra=extra)
+    prefix = TITLE_PREFIX.match(title)
+    if prefix and len(prefix.group("prefix").split()) <= 4 and not ARTICLE_ID.fullmatch(
+            prefix.group("prefix")):
+        article.title_prefix = prefix.group("prefix").strip()
+    if document:
+        article.date_text = document.group("date") or ""
+        article.category = (document.group("category") or "").strip()
+        if article.date_text:
+            article.date = _parse_date(article.date_text)
+            if article.date is None:
+                warn(document_line, f"unreadable date {article.date_text!r}")
+        else:
+            warn(document_line, "DOCUMENT line has no date")
+    article.product = fields.get("PRODUCT", (0, ""))[1]
+    article.platform, article.versions = _split_versions(fields.get("PROD/VER", (0, ""))[1])
+    article.operating_system = fields.get("OPER/SYS", (0, ""))[1]
+    article.keywords = list(dict.fromkeys(fields.get("KEYWORDS", (0, ""))[1].split()))
+    return article
+
+
+_HEADER_NAMES = {"TITLE", "PRODUCT", "PROD/VER", "OPER/SYS", "KEYWORDS"}
+
+
+def _header_name(raw: str) -> str:
+    return re.sub(r"\s+", "", raw).upper()
+
+
+def _article_id(document: re.Match[str] | None, path: Path, line: int, warn: Warn) -> str:
+    written = (document.group("id") if document else "").upper()
+    if ARTICLE_ID.fullmatch(written):
+        return written
+    from_name = path.stem.upper()
+    if ARTICLE_ID.fullmatch(from_name):
+        if document:
+            warn(line, f"invalid article id {written!r}; using {from_name} from the file name")
+        else:
+            warn(1, f"no DOCUMENT line; using the id {from_name} from the file name")
+        return from_name
+    if document:
+        raise ArticleError(f"invalid article id {written!r}", path, line)
+    raise ArticleError("not a KB article: no DOCUMENT line with an article id", path, 1)
+
+
+def _parse_date(text: str) -> datetime.date | None:
+    day, month, year = text.split("-")
+    number = MONTHS.get(month.upper())
+    if number is None:
+        return None
+    full_year = int(year) if len(year) == 4 else 1900 + int(year) if int(year) >= 50 else 2000 + int(year)
+    try:
+        return datetime.date(full_year, number, int(day))
+    except ValueError:
+        return None
+
+
+def _split_versions(value: str) -> tuple[str, list[str]]:
+    """``MS-DOS:5.0,6.0`` gives ``("MS-DOS", ["5.0", "6.0"])``; ``:4.0`` an empty platform."""
+    platform, _, versions = value.rpartition(":") if ":" in value else ("", "", value)
+    return platform.strip(" :"), [v.strip() for v in versions.split(",") if v.strip()]
+
+
+# -- the tail: query words, fields block, legal text ----------------------------------
+
+
+def _is_underline(lines: list[Line], index: int) -> bool:
+    """Whether line ``index`` underlines a heading rather than standing as a rule."""
+    if index == 0:
+        return False
+    heading = lines[index - 1][1]
+    underline = lines[index][1].strip()
+    return (
+        bool(heading.strip())
+        and not UNDERLINE.fullmatch(heading.strip())
+        and len(heading) - len(heading.lstrip()) <= 1
+        and "   " not in heading.strip()
+        and abs(len(underline) - len(heading.strip())) <= 3
+    )
+
+
+def _split_tail(body: list[Line]) -> tuple[list[Line], list[Line], list[Line]]:
+    """Split the body into main text, the trailing fields block and the legal text."""
+    rules = [i for i, (_, text) in enumerate(body)
+             if EQUALS_RULE.match(text) and not _is_underline(body, i)]
+    if not rules:
+        return body, [], []
+    last = rules[-1]
+    after = body[last + 1 :]
+    if _is_fields_block(after):
+        return body[:last], after, []
+    if not _is_legal(after):
+        return body, [], []
+    if len(rules) >= 2 and _is_fields_block(body[rules[-2] + 1 : last]):
+        return body[: rules[-2]], body[rules[-2] + 1 : last], after
+    return body[:last], [], after
+
+
+def _is_fields_block(lines: list[Line]) -> bool:
+    content = [text for _, text in lines if text.strip()]
+    return bool(content) and FOOTER_FIELD.match(content[0]) is not None and all(
+        FOOTER_FIELD.match(text) or text.startswith(" ") for text in content)
+
+
+def _is_legal(lines: list[Line]) -> bool:
+    """The closing disclaimer: plain paragraphs, no headings, ending in a copyright line."""
+    content = [text for _, text in lines if text.strip()]
+    return bool(content) and len(content) <= 40 and any(
+        "copyright" in text.lower() for text in content[-3:])
+
+
+def _parse_fields(lines: list[Line]) -> list[Field]:
+    fields: list[Field] = []
+    for number, text in lines:
+        match = FOOTER_FIELD.match(text)
+        if match:
+            fields.append(Field(match.group("name").strip(), match.group("value").strip(), number))
+        elif text.strip() and fields:
+            fields[-1].value = (fields[-1].value + " " + text.strip()).strip()
+    return fields
+
+
+def _paragraph_texts(lines: list[Line]) -> list[str]:
+    paragraphs: list[list[str]] = [[]]
+    for _, text in lines:
+        if text.strip():
+            paragraphs[-1].append(text.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [" ".join(p) for p in paragraphs if p]
+
+
+def _take_query_words(main: list[Line], article: Article) -> list[Line]:
+    for index, (_, text) in enumerate(main):
+        match = QUERY_WORDS.match(text)
+        if match:
+            end = index + 1
+            words = [match.group("words").strip()]
+            while end < len(main) and main[end][1].strip() and not EQUALS_RULE.match(main[end][1]):
+                words.append(main[end][1].strip())
+                end += 1
+            article.query_words = " ".join(w for w in words if w)
+            return main[:index] + main[end:]
+    return main
+
+
+# -- applies-to ---------------------------------------------------------------------
+
+
+def _take_applies_to(main: list[Line], article: Article) -> list[Line]:
+    """Lift the "applies to" block out of the main text, with or without dashed rules."""
+    start = next((i for i, (_, text) in enumerate(main) if text.strip()), None)
+    if start is None:
+        return main
+    if DASHED_RULE.match(main[start][1]):
+        end = next((i for i in range(start + 1, min(len(main), start + 120))
+                    if DASHED_RULE.match(main[i][1])), None)
+        if end is None or not any(APPLIES_TO.search(t) for _, t in main[start + 1 : end]):
+            return main
+        _fill_applies_to(main[start + 1 : end], article)
+        return main[:start] + main[end + 1 :]
+    if APPLIES_TO.match(main[start][1].strip()):
+        end = start + 1
+        while end < len(main) and (not main[end][1].strip() or main[end][1].startswith(" ")):
+            end += 1
+        _fill_applies_to(main[start:end], article)
+        return main[:start] + main[end:]
+    return main
+
+
+def _fill_applies_to(lines: list[Line], article: Article) -> None:
+    intro: list[str] = []
+    items: list[str] = []
+    for _, text in lines:
+        if not text.strip():
+            continue
+        bullet = BULLET.match(text)
+        if bullet:
+            items.append(text[bullet.end():].strip())
+        elif items:
+            items[-1] = f"{items[-1]} {text.strip()}"
+        else:
+            intro.append(text.strip())
+    article.applies_to_intro = " ".join(intro)
+    article.applies_to = items
+
+
+# -- sections and blocks ------------------------------------------------------------
+
+
+def _parse_sections(main: list[Line]) -> list[Section]:
+    sections: list[Section] = []
+    current = Section(None, 1, [], main[0][0] if main else 1)
+    pending: list[Line] = []
+    index = 0
+    while index < len(main):
+        number, text = main[index]
+        if (index + 1 < len(main) and text.strip() and UNDERLINE.match(main[index + 1][1])
+                and _is_underline(main, index + 1)):
+            current.blocks = parse_blocks(pending)
+            if current.title is not None or current.blocks:
+                sections.append(current)
+            level = 1 if main[index + 1][1].startswith("=") else 2
+            current = Section(text.strip(), level, [], number)
+            pending = []
+            index += 2
+            continue
+        pending.append((number, text))
+        index += 1
+    current.blocks = parse_blocks(pending)
+    if current.title is not None or current.blocks:
+        sections.append(current)
+    _assign_anchors(sections)
+    return sections
+
+
+def _assign_anchors(sections: list[Section]) -> None:
+    used: set[str] = set()
+    for section in sections:
+        if section.title is None:
+            continue
+        base = re.sub(r"[^a-z0-9]+", "-", section.title.lower()).strip("-") or "section"
+        anchor, n = base, 1
+        while anchor in used:
+            n += 1
+            anchor = f"{base}-{n}"
+        used.add(anchor)
+        section.anchor = anchor
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
+
+
+def parse_blocks(lines: list[Line]) -> list[Block]:
+    """Group a section's lines into paragraphs, lists, preformatted blocks and rules."""
+    blocks: list[Block] = []
+    index = 0
+    while index < len(lines):
+        number, text = lines[index]
+        if not text.strip():
+            index += 1
+            continue
+        if STANDALONE_RULE.match(text):
+            blocks.append(Rule(number))
+            index += 1
+            continue
+        if LIST_MARKER.match(text) or REFERENCE_LINE.match(text):
+            index = _parse_list(lines, index, blocks)
+            continue
+        end = _chunk_end(lines, index)
+        chunk = lines[index:end]
+        if _indent(text) >= 2:
+            if _is_indented_prose(chunk):
+                blocks.append(Paragraph([t.strip() for _, t in chunk], number, indented=True))
+            else:
+                end = _extend_preformatted(lines, end)
+                blocks.append(_preformatted(lines[index:end]))
+        elif _is_tabular(chunk):
+            blocks.append(_preformatted(chunk))
+        else:
+            blocks.append(_paragraph(chunk))
+        index = end
+    return blocks
+
+
+def _chunk_end(lines: list[Line], start: int) -> int:
+    """End of the run of non-blank lines at the same kind of indentation as ``start``."""
+    deep = _indent(lines[start][1]) >= 2
+    tabular = False
+    end = start + 1
+    while end < len(lines):
+        text = lines[end][1]
+        if not text.strip() or (_indent(text) >= 2) != deep:
+            break
+        if LIST_MARKER.match(text) or REFERENCE_LINE.match(text):
+            break
+        tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1].strip()))
+        if not deep and STANDALONE_RULE.match(text) and not tabular:
+            break
+        end += 1
+    return end
+
+
+def _extend_preformatted(lines: list[Line], end: int) -> int:
+    """Keep blank-separated indented code together as one block."""
+    while end < len(lines):
+        probe = end
+        while probe < len(lines) and not lines[probe][1].strip():
+            probe += 1
+        if probe == len(lines) or probe == end or _indent(lines[probe][1]) < 2:
+            return end
+        if LIST_MARKER.match(lines[probe][1]) or REFERENCE_LINE.match(lines[probe][1]):
+            return end
+        following = _chunk_end(lines, probe)
+        if _is_indented_prose(lines[probe:following]):
+            return end
+        end = following
+    return end
+
+
+def _is_indented_prose(chunk: list[Line]) -> bool:
+    """Indented hard-wrapped sentences (a quoted note), as opposed to code or a table."""
+    texts = [t.strip() for _, t in chunk]
+    if len(texts) < 2 or any(TABLE_GAP.search(t) or CODE_LINE.match(t) for t in texts):
+        return False
+    return all(len(t) >= 50 for t in texts[:-1]) and sum(t.count(" ") for t in texts) >= 8
+
+
+def _is_tabular(chunk: list[Line]) -> bool:
+    texts = [t for _, t in chunk]
+    gapped = sum(1 for t in texts if TABLE_GAP.search(t.strip()))
+    code = sum(1 for t in texts if CODE_LINE.match(t))
+    return (len(texts) >= 2 and gapped * 2 >= len(texts)) or (code >= 2 and code * 2 >= len(texts))
+
+
+def _preformatted(chunk: list[Line]) -> Preformatted:
+    margin = min(_indent(t) for _, t in chunk if t.strip())
+    return Preformatted("\n".join(t[margin:] for _, t in chunk).strip("\n"), chunk[0][0])
+
+
+def _paragraph(chunk: list[Line]) -> Paragraph:
+    texts = [t.strip() for _, t in chunk]
+    short = len(texts) >= 2 and max(len(t) for t in texts[:-1]) < 45
+    return Paragraph(texts, chunk[0][0], reflow=not short)
+
+
+def _list_style(marker: str) -> str:
+    if marker.startswith("Q"):
+        return "references"
+    core = marker.strip("().")
+    if core.isdigit():
+        return "number"
+    if len(core) == 1 and core.isalpha() and marker != "o":
+        return "letter"
+    return "bullet:" + marker
+
+
+def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
+    """Parse the list starting at ``index`` into ``blocks``; return where it ends."""
+    first = LIST_MARKER.match(lines[index][1]) or REFERENCE_LINE.match(lines[index][1])
+    assert first is not None
+    indent, style = len(first.group("indent")), _list_style(first.group("marker"))
+    items: list[ListItem] = []
+    while index < len(lines):
+        number, text = lines[index]
+        match = LIST_MARKER.match(text) or REFERENCE_LINE.match(text)
+        if not match or len(match.group("indent")) != indent or _list_style(
+                match.group("marker")) != style:
+            break
+        is_reference = style == "references"
+        column = indent if is_reference else match.end()
+        item_lines: list[Line] = [(number, text[column:])]
+        end, probe = index + 1, index + 1
+        while probe < len(lines):
+            probe_text = lines[probe][1]
+            if not probe_text.strip():
+                probe += 1
+                continue
+            deeper = _indent(probe_text) > indent
+            lazy = (probe == end and not LIST_MARKER.match(probe_text)
+                    and not REFERENCE_LINE.match(probe_text)
+                    and not STANDALONE_RULE.match(probe_text)
+                    and _indent(probe_text) == indent)
+            if not (deeper or lazy):
+                break
+            item_lines.extend((n, "") for n, _ in lines[end:probe])
+            item_lines.append((lines[probe][0], probe_text[min(column, _indent(probe_text)):]
+                               if deeper else probe_text.strip()))
+            probe += 1
+            end = probe
+        items.append(ListItem(match.group("marker"), _item_blocks(item_lines, is_reference),
+                              number))
+        index = end
+        while index < len(lines) and not lines[index][1].strip():
+            index += 1
+    if items:
+        ordered = style in ("number", "letter")
+        start = _list_start(items[0].marker, style)
+        blocks.append(ListBlock(items, ordered, items[0].line, start,
+                                style.split(":")[0]))
+    return index
+
+
+def _item_blocks(item_lines: list[Line], is_reference: bool) -> list[Block]:
+    """A reference item keeps its Q-number as text, so its first lines are a paragraph."""
+    if not is_reference:
+        return parse_blocks(item_lines)
+    lead = 1
+    while lead < len(item_lines) and item_lines[lead][1].strip() and _indent(
+            item_lines[lead][1]) < 2:
+        lead += 1
+    return [_paragraph(item_lines[:lead]), *parse_blocks(item_lines[lead:])]
+
+
+def _list_start(marker: str, style: str) -> int:
+    core = marker.strip("().")
+    if style == "number":
+        return int(core)
+    if style == "letter":
+        return ord(core.lower()) - ord("a") + 1
+    return 1

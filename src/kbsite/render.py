@@ -1,0 +1,240 @@
+"""Stage 4: the model to HTML, through markdown-it-py (article text) and Jinja2 (pages).
+
+Article text becomes markdown-it block tokens built straight from the model's blocks,
+with inline content parsed by markdown-it and the KB plugin, so nothing in an article
+is ever interpreted as markup. The templates get typed page objects and never see the
+KB file format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import importlib.resources
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it.token import Token
+from markupsafe import Markup
+
+from kbsite import __version__
+from kbsite.link import FACET_KINDS, Site, article_facets
+from kbsite.markup import new_markdown
+from kbsite.model import Article, ArticleSummary, Block, ListBlock, Paragraph, Preformatted, Rule
+from kbsite.pages import FacetIndexPage, HomePage, Link, ListingPage, article_href, facet_href
+
+
+def templates_dir() -> Path:
+    """The packaged templates, or the repository's top-level ``templates/`` in a checkout."""
+    packaged = importlib.resources.files("kbsite") / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+@dataclasses.dataclass(slots=True)
+class RenderedSection:
+    title: str | None
+    level: int
+    anchor: str
+    html: Markup
+
+
+@dataclasses.dataclass(slots=True)
+class FacetLink:
+    label: str
+    links: list[Link]
+
+
+@dataclasses.dataclass(slots=True)
+class ArticlePage:
+    """Everything an article page shows, already rendered where it is article text."""
+
+    path: str
+    root: str
+    article: Article
+    title_html: Markup
+    sections: list[RenderedSection]
+    applies_to: list[Markup]
+    query_words: Markup | None
+    footer: list[tuple[str, Markup]]
+    header_extra: list[Markup]
+    legal: list[Markup]
+    facets: list[FacetLink]
+    backlinks: list[ArticleSummary]
+    related: list[ArticleSummary]
+    unresolved: list[str]
+    """Referenced ids not in the archive, each once."""
+
+    @property
+    def title(self) -> str:
+        return f"{self.article.id}: {self.article.title}"
+
+
+class PageRenderer:
+    """Renders every kind of page of one site; one instance per process."""
+
+    def __init__(self, site: Site, site_title: str = "Knowledge Base Archive") -> None:
+        self.site = site
+        self.site_title = site_title
+        self.md = new_markdown()
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates_dir()),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["longdate"] = _long_date
+        self.env.globals.update(site_title=site_title, version=__version__, facet_kinds=FACET_KINDS)
+
+    # -- pages ------------------------------------------------------------------------
+
+    def article_page(self, article: Article) -> str:
+        return self._render("article.html", self.article_context(article))
+
+    def listing_page(self, page: ListingPage) -> str:
+        return self._render("listing.html", page)
+
+    def facet_index_page(self, page: FacetIndexPage) -> str:
+        return self._render("facets.html", page)
+
+    def home_page(self, page: HomePage) -> str:
+        return self._render("index.html", page)
+
+    def _render(self, name: str, page: Any) -> str:
+        return self.env.get_template(name).render(page=page, root=page.root)
+
+    def article_context(self, article: Article) -> ArticlePage:
+        env = self._env()
+        text = self.inline
+        site = self.site
+        facets = []
+        for kind, names in article_facets(article).items():
+            links = [Link("../" + facet_href(f), f.name) for n in names
+                     if (f := site.facet(kind, n)) is not None]
+            if links:
+                facets.append(FacetLink(FACET_KINDS[kind][0 if len(links) == 1 else 1], links))
+        return ArticlePage(
+            path=article_href(article.id),
+            root="../",
+            article=article,
+            title_html=text(article.title, env),
+            sections=[
+                RenderedSection(s.title, s.level, s.anchor, self.blocks(s.blocks, env))
+                for s in article.sections
+            ],
+            applies_to=[text(item, env) for item in article.applies_to],
+            query_words=text(article.query_words, env) if article.query_words is not None else None,
+            footer=[(f.name, text(f.value, env)) for f in article.footer],
+            header_extra=[text(f.value, env) for f in article.header_extra],
+            legal=[text(p, env) for p in article.legal],
+            facets=facets,
+            backlinks=[site.summaries[i] for i in site.backlinks.get(article.id, [])],
+            related=[site.summaries[i] for i in site.related.get(article.id, [])],
+            unresolved=sorted({r.target for r in article.references if r.target not in site.summaries},
+                              key=lambda i: int(i[1:])),
+        )
+
+    # -- article text -----------------------------------------------------------------
+
+    def _env(self) -> dict[str, Any]:
+        summaries = self.site.summaries
+        return {
+            "article_href": lambda i: f"{i}.html" if i in summaries else None,
+            "links": [],
+        }
+
+    def inline(self, text: str, env: dict[str, Any]) -> Markup:
+        """One line of article text (a title, a field value) with its links."""
+        return Markup(self.md.renderer.render(self._inline_children(text, env), self.md.options, env))
+
+    def blocks(self, blocks: Sequence[Block], env: dict[str, Any]) -> Markup:
+        tokens: list[Token] = []
+        self._emit(blocks, tokens, env, tight=False)
+        return Markup(self.md.renderer.render(tokens, self.md.options, env))
+
+    def _inline_children(self, text: str, env: dict[str, Any]) -> list[Token]:
+        children: list[Token] = []
+        self.md.inline.parse(text, self.md, env, children)
+        return children
+
+    def _inline_token(self, text: str, env: dict[str, Any]) -> Token:
+        token = Token("inline", "", 0, content=text)
+        token.children = self._inline_children(text, env)
+        return token
+
+    def _emit(self, blocks: Sequence[Block], out: list[Token], env: dict[str, Any], tight: bool) -> None:
+        for block in blocks:
+            source_map = [block.line - 1, block.line]
+            if isinstance(block, Paragraph):
+                self._emit_paragraph(block, out, env, hidden=tight)
+            elif isinstance(block, Preformatted):
+                pre = Token("kb_pre", "pre", 0, map=source_map, block=True)
+                pre.children = self._inline_children(block.text, env)
+                out.append(pre)
+            elif isinstance(block, ListBlock):
+                self._emit_list(block, out, env)
+            elif isinstance(block, Rule):
+                out.append(Token("hr", "hr", 0, map=source_map, block=True))
+
+    def _emit_paragraph(self, block: Paragraph, out: list[Token], env: dict[str, Any],
+                        hidden: bool) -> None:
+        opening = Token("paragraph_open", "p", 1, map=[block.line - 1, block.line + len(block.lines) - 1],
+                        block=True, hidden=hidden)
+        if block.indented:
+            opening.attrs["class"] = "indented"
+            opening.hidden = False
+        out.append(opening)
+        if block.reflow:
+            out.append(self._inline_token(reflow(block.lines), env))
+        else:
+            line_tokens = Token("inline", "", 0, content="\n".join(block.lines), children=[])
+            for n, line in enumerate(block.lines):
+                if n:
+                    line_tokens.children.append(Token("hardbreak", "br", 0))  # type: ignore[union-attr]
+                line_tokens.children.extend(self._inline_children(line, env))  # type: ignore[union-attr]
+            out.append(line_tokens)
+        out.append(Token("paragraph_close", "p", -1, block=True, hidden=opening.hidden))
+
+    def _emit_list(self, block: ListBlock, out: list[Token], env: dict[str, Any]) -> None:
+        kind = "ordered_list" if block.ordered else "bullet_list"
+        tag = "ol" if block.ordered else "ul"
+        opening = Token(f"{kind}_open", tag, 1, map=[block.line - 1, block.line], block=True)
+        if block.ordered and block.start != 1:
+            opening.attrs["start"] = block.start
+        if block.style == "letter":
+            opening.attrs["type"] = "a"
+        marked = block.ordered or any(ch.isalnum() for item in block.items for ch in item.marker)
+        if block.style == "references":
+            opening.attrs["class"] = "references"
+        elif marked:
+            opening.attrs["class"] = "marked"
+        out.append(opening)
+        for item in block.items:
+            out.append(Token("list_item_open", "li", 1, map=[item.line - 1, item.line], block=True))
+            if marked:
+                out.append(Token("kb_marker", "span", 0, content=item.marker))
+            tight = len(item.blocks) == 1 and isinstance(item.blocks[0], Paragraph)
+            self._emit(item.blocks, out, env, tight=tight)
+            out.append(Token("list_item_close", "li", -1, block=True))
+        out.append(Token(f"{kind}_close", tag, -1, block=True))
+
+
+def reflow(lines: Sequence[str]) -> str:
+    """Join hard-wrapped lines; a word hyphenated at a line's end is joined back up."""
+    text = ""
+    for line in lines:
+        if not text:
+            text = line
+        elif len(text) > 1 and text.endswith("-") and text[-2].isalpha() and line[:1].isalpha():
+            text += line
+        else:
+            text += " " + line
+    return text
+
+
+def _long_date(value: datetime.date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""

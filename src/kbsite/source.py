@@ -1,0 +1,103 @@
+"""Stage 1: find the article files and decode their bytes into normalised text.
+
+Archives mix UTF-8 (with or without BOM) and Windows-1252, and CRLF, LF and lone CR
+line endings; everything after this stage sees ``str`` with ``\\n`` line endings.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from kbsite.errors import SourceError
+
+ARTICLE_SUFFIX = ".txt"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclasses.dataclass(slots=True)
+class SourceText:
+    """A source file's text, decoded and with line endings normalised."""
+
+    path: Path
+    text: str
+    encoding: str
+    """``utf-8``, ``utf-8-sig`` or ``cp1252``: how the bytes were read."""
+
+
+def find_sources(roots: Iterable[Path]) -> list[Path]:
+    """Every ``*.txt`` file (any letter case) below the roots, in a stable order.
+
+    A root may also be a single file. Missing roots raise SourceError.
+    """
+    found: set[Path] = set()
+    for root in roots:
+        if root.is_file():
+            found.add(root)
+        elif root.is_dir():
+            found.update(_walk(root))
+        else:
+            raise SourceError("no such file or folder", root)
+    return sorted(found)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.lower().endswith(ARTICLE_SUFFIX) and not name.startswith("."):
+                yield Path(folder, name)
+
+
+def read_source(path: Path) -> SourceText:
+    """Read and decode one file: UTF-8 first (BOM or not), then Windows-1252."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}", path) from exc
+    text, encoding = decode_bytes(data)
+    return SourceText(path, normalise_text(text), encoding)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode archive bytes; never fails, since no text may be lost.
+
+    The five bytes Windows-1252 leaves undefined are read as Latin-1, which is what
+    the DOS and Windows tools that wrote these archives displayed.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            data = data[3:]
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="kbsite-latin1"), "cp1252"
+
+
+def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("kbsite-latin1", _latin1_fallback)
+
+
+def normalise_text(text: str) -> str:
+    """CRLF and lone CR become LF; control characters become visible symbols.
+
+    Control characters (ESC sequences from old printers, DEL) are not allowed in HTML;
+    the Unicode "control pictures" keep them visible instead of dropping them.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub(_control_picture, text)
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return "\u2421" if code == 0x7F else chr(0x2400 + code)

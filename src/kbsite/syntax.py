@@ -1,0 +1,41 @@
+"""The KB syntax that can appear anywhere in an article's text: references and URLs.
+
+One definition, used by the parser (to build the reference graph) and by the
+markdown-it plugin (to make links), so both always agree on what a reference is.
+"""
+
+from __future__ import annotations
+
+import re
+
+ARTICLE_ID = re.compile(r"Q\d{5,7}")
+"""A valid article id, the only thing ever used to name an article's output file."""
+
+REFERENCE = re.compile(r"(?<![A-Za-z0-9_])Q(\d{5,7})(?![A-Za-z0-9_])")
+"""``Q123456`` standing as a word of its own."""
+
+URL = re.compile(r"(?<![A-Za-z0-9_])(?:(?:https?|ftp)://|mailto:)[^\s<>\"'`\x00-\x1f]+", re.IGNORECASE)
+"""A URL with one of the schemes kbsite links: http, https, ftp and mailto."""
+
+_TRAILING = ".,;:!?*"
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def trim_url(candidate: str) -> str:
+    """Drop sentence punctuation and unbalanced closing brackets from a URL's end."""
+    while candidate:
+        last = candidate[-1]
+        if last in _TRAILING:
+            candidate = candidate[:-1]
+        elif last in _CLOSERS and candidate.count(last) > candidate.count(_CLOSERS[last]):
+            candidate = candidate[:-1]
+        else:
+            break
+    scheme_end = candidate.find(":") + 1
+    rest = candidate[scheme_end:].lstrip("/")
+    return candidate if any(ch.isalnum() for ch in rest) else ""
+
+
+def find_references(text: str) -> list[str]:
+    """The ids referenced in a piece of text, in order, as ``Q123456``."""
+    return ["Q" + digits for digits in REFERENCE.findall(text)]
