@@ -67,6 +67,8 @@ LIST_MARKER = re.compile(
     r"(?P<indent> *)(?P<marker>[-*\u2022\u00b7o]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2}\)|\([a-z]\))"
     r"(?P<gap> +)(?=\S)"
 )
+_TABLE_ROW_GAP = 4
+"""A "marker" followed by this many spaces and more columns is a table row, not a list item."""
 REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
 TABLE_GAP = re.compile(r"\S {3,}\S")
 CODE_LINE = re.compile(
@@ -407,7 +409,7 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             blocks.append(Rule(number))
             index += 1
             continue
-        if LIST_MARKER.match(text) or REFERENCE_LINE.match(text):
+        if _list_item(text) or REFERENCE_LINE.match(text):
             index = _parse_list(lines, index, blocks)
             continue
         end = _chunk_end(lines, index)
@@ -435,7 +437,7 @@ def _chunk_end(lines: list[Line], start: int) -> int:
         text = lines[end][1]
         if not text.strip() or (_indent(text) >= 2) != deep:
             break
-        if LIST_MARKER.match(text) or REFERENCE_LINE.match(text):
+        if _list_item(text) or REFERENCE_LINE.match(text):
             break
         tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1].strip()))
         if not deep and STANDALONE_RULE.match(text) and not tabular:
@@ -452,7 +454,7 @@ def _extend_preformatted(lines: list[Line], end: int) -> int:
             probe += 1
         if probe == len(lines) or probe == end or _indent(lines[probe][1]) < 2:
             return end
-        if LIST_MARKER.match(lines[probe][1]) or REFERENCE_LINE.match(lines[probe][1]):
+        if _list_item(lines[probe][1]) or REFERENCE_LINE.match(lines[probe][1]):
             return end
         following = _chunk_end(lines, probe)
         if _is_indented_prose(lines[probe:following]):
@@ -487,6 +489,14 @@ def _paragraph(chunk: list[Line]) -> Paragraph:
     return Paragraph(texts, chunk[0][0], reflow=not short)
 
 
+def _list_item(text: str) -> re.Match[str] | None:
+    """A list item's first line; a table row that happens to start with ``-`` or ``*`` is not."""
+    match = LIST_MARKER.match(text)
+    if match and len(match.group("gap")) >= _TABLE_ROW_GAP and TABLE_GAP.search(text[match.end():]):
+        return None
+    return match
+
+
 def _list_style(marker: str) -> str:
     if marker.startswith("Q"):
         return "references"
@@ -500,13 +510,13 @@ def _list_style(marker: str) -> str:
 
 def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
     """Parse the list starting at ``index`` into ``blocks``; return where it ends."""
-    first = LIST_MARKER.match(lines[index][1]) or REFERENCE_LINE.match(lines[index][1])
+    first = _list_item(lines[index][1]) or REFERENCE_LINE.match(lines[index][1])
     assert first is not None
     indent, style = len(first.group("indent")), _list_style(first.group("marker"))
     items: list[ListItem] = []
     while index < len(lines):
         number, text = lines[index]
-        match = LIST_MARKER.match(text) or REFERENCE_LINE.match(text)
+        match = _list_item(text) or REFERENCE_LINE.match(text)
         if not match or len(match.group("indent")) != indent or _list_style(
                 match.group("marker")) != style:
             break
@@ -520,7 +530,7 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
                 probe += 1
                 continue
             deeper = _indent(probe_text) > indent
-            lazy = (probe == end and not LIST_MARKER.match(probe_text)
+            lazy = (probe == end and not _list_item(probe_text)
                     and not REFERENCE_LINE.match(probe_text)
                     and not STANDALONE_RULE.match(probe_text)
                     and _indent(probe_text) == indent)

@@ -207,7 +207,8 @@ class PageRenderer:
             opening.attrs["start"] = block.start
         if block.style == "letter":
             opening.attrs["type"] = "a"
-        marked = block.ordered or any(ch.isalnum() for item in block.items for ch in item.marker)
+        marked = block.style != "references" and (
+            block.ordered or any(ch.isalnum() for item in block.items for ch in item.marker))
         if block.style == "references":
             opening.attrs["class"] = "references"
         elif marked:

@@ -1,0 +1,129 @@
+"""Rendered pages of the bundled sample: structure, links, escaping, design rules."""
+
+from __future__ import annotations
+
+import html.parser
+import re
+from pathlib import Path
+
+import pytest
+
+from kbsite.build import BuildReport
+from kbsite.render import reflow
+
+
+class Page(html.parser.HTMLParser):
+    """Collects the tags, hrefs, srcs and visible text of one page."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self._skip = 0
+        self.feed(path.read_text(encoding="utf-8"))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+    def attrs(self, tag: str, name: str) -> list[str]:
+        return [a[name] or "" for t, a in self.tags if t == tag and name in a]
+
+    @property
+    def visible(self) -> str:
+        return " ".join(self.text)
+
+
+@pytest.fixture(scope="module")
+def site(sample_site: tuple[Path, BuildReport]) -> Path:
+    return sample_site[0]
+
+
+def test_sample_builds_without_problems(sample_site: tuple[Path, BuildReport]) -> None:
+    _, report = sample_site
+    assert report.errors == 0
+    assert report.warnings == 0
+    assert report.articles >= 25
+
+
+def test_article_page_shows_header_sections_and_toc(site: Path) -> None:
+    page = Page(site / "kb" / "Q200119.html")
+    assert ("h1", {}) in page.tags
+    assert "Q200119" in page.visible
+    assert page.attrs("time", "datetime")[0] == "1999-03-03"
+    assert "../product/northwind-harbor-basic.html" in page.attrs("a", "href")
+    assert "../keyword/kbprb.html" in page.attrs("a", "href")
+    assert "#steps-to-reproduce-behavior" in page.attrs("a", "href")
+    assert "steps-to-reproduce-behavior" in page.attrs("section", "id")
+
+
+def test_articles_link_each_other_and_show_backlinks(site: Path) -> None:
+    page = Page(site / "kb" / "Q200110.html")
+    hrefs = page.attrs("a", "href")
+    assert "Q200111.html" in hrefs
+    text = page.visible
+    assert "Referenced by" in text
+    assert "Related articles" in text
+
+
+def test_unresolved_reference_is_shown_not_linked(site: Path) -> None:
+    page = Page(site / "kb" / "Q200101.html")
+    assert not any("Q123456" in h for h in page.attrs("a", "href"))
+    assert "Not in this archive" in page.visible
+    assert "Q123456" in page.visible
+
+
+def test_markup_in_an_article_stays_text(site: Path) -> None:
+    source = (site / "kb" / "Q200122.html").read_text(encoding="utf-8")
+    page = Page(site / "kb" / "Q200122.html")
+    assert page.attrs("script", "src") == []
+    assert not any(h.lower().startswith("javascript:") for h in page.attrs("a", "href"))
+    assert "&lt;script&gt;" in source
+    assert "{{ x }}" in page.visible
+    assert "*stars*" in page.visible
+    assert all(not name.startswith("on") for _, attrs in page.tags for name in attrs)
+
+
+def test_every_link_is_relative_and_resolves(site: Path) -> None:
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 100
+    for path in pages:
+        page = Page(path)
+        for ref in page.attrs("a", "href") + page.attrs("link", "href"):
+            if ref.startswith(("http:", "https:", "ftp:", "mailto:")):
+                continue
+            assert not ref.startswith("/"), f"{path}: absolute link {ref}"
+            target = ref.split("#")[0]
+            if target:
+                assert (path.parent / target).resolve().is_file(), f"{path}: broken link {ref}"
+
+
+def test_no_external_requests(site: Path) -> None:
+    for path in [site / "index.html", site / "kb" / "Q200101.html"]:
+        page = Page(path)
+        for url in page.attrs("link", "href") + page.attrs("script", "src") + page.attrs("img", "src"):
+            assert not re.match(r"[a-z]+:", url), url
+    css = (site / "static" / "kbsite.css").read_text()
+    assert "url(" not in css and "@import" not in css
+    assert "prefers-color-scheme: dark" in css and "@media print" in css
+
+
+def test_listing_pages(site: Path) -> None:
+    for path in ["index.html", "category/index.html", "category/hmail.html", "product/index.html",
+                 "keyword/kbbug.html", "type/fix.html", "year/2001.html", "titles/index.html"]:
+        assert (site / path).is_file(), path
+    home = Page(site / "index.html")
+    assert "Recent articles" in home.visible
+    listing = Page(site / "year" / "2001.html")
+    assert len([h for h in listing.attrs("a", "href") if h.startswith("../kb/")]) == 10
+
+
+def test_reflow_joins_words_split_by_hyphenation() -> None:
+    assert reflow(["non-", "paged pool", "server-to-", "-server"]) == "non-paged pool server-to- -server"

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kbsite.errors import OutputError
+from kbsite.write import MARKER, SiteWriter
+
+
+@pytest.mark.parametrize("path", ["../x.html", "/etc/passwd", "kb/../../x", "kb//x", "a b.html", ".x",
+                                  "kb/Q1/../../../y"])
+def test_unsafe_paths_are_refused(tmp_path: Path, path: str) -> None:
+    writer = SiteWriter(tmp_path / "site")
+    with pytest.raises(OutputError, match="unsafe output path"):
+        writer.write_text(path, "x")
+    writer.discard()
+
+
+def test_two_pages_to_one_path_are_refused(tmp_path: Path) -> None:
+    writer = SiteWriter(tmp_path / "site")
+    writer.write_text("kb/Q100001.html", "one")
+    with pytest.raises(OutputError, match="two pages would be written to kb/Q100001.html"):
+        writer.write_text("kb/Q100001.html", "two")
+    writer.discard()
+
+
+def test_publish_replaces_an_earlier_site_and_only_that(tmp_path: Path) -> None:
+    output = tmp_path / "site"
+    first = SiteWriter(output)
+    first.write_text("index.html", "first")
+    first.write_text("old.html", "stale")
+    first.publish()
+    second = SiteWriter(output)
+    second.write_text("index.html", "second")
+    second.publish()
+    assert (output / "index.html").read_text() == "second"
+    assert not (output / "old.html").exists()
+    assert (output / MARKER).exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_a_folder_kbsite_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="was not written by kbsite"):
+        SiteWriter(tmp_path)
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_discard_leaves_the_old_site(tmp_path: Path) -> None:
+    output = tmp_path / "site"
+    first = SiteWriter(output)
+    first.write_text("index.html", "first")
+    first.publish()
+    failed = SiteWriter(output)
+    failed.write_text("index.html", "half-written")
+    failed.discard()
+    assert (output / "index.html").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
