@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from kbsite.model import Article, ArticleSummary
 
 MAX_RELATED = 10
+PRODUCT_BONUS = 2.5
+"""Added to a candidate's score when it is about the same product."""
 
 FACET_KINDS: dict[str, tuple[str, str]] = {
     "category": ("Category", "Categories"),
@@ -150,7 +152,7 @@ def _unique_slug(name: str, used: set[str]) -> str:
 
 
 def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[str, list[str]]:
-    """For each article, the articles sharing the most rare keywords and title words.
+    """For each article, the articles sharing the most rare keywords, technologies and title words.
 
     Each shared feature counts its inverse document frequency; sharing the product adds
     a little more. Features held by very many articles are skipped: they say little and
@@ -179,8 +181,8 @@ def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[
         mine = product[article_id]
         ranked = heapq.nlargest(
             limit,
-            ((score + (1.0 if mine and product[o] == mine else 0.0), o) for o, score in scores.items()
-             if score >= 2.0),
+            ((score + (PRODUCT_BONUS if mine and product[o] == mine else 0.0), o)
+             for o, score in scores.items() if score >= 2.0),
             key=lambda pair: (pair[0], -_id_key(pair[1])),
         )
         related[article_id] = [o for _, o in ranked]
@@ -191,6 +193,6 @@ def _features(article: Article) -> set[str]:
     words = {w for w in _WORD.findall(article.bare_title.lower()) if w not in _STOPWORDS and len(w) > 2}
     keywords = set(article.keywords)
     for field in article.footer:
-        if field.name.lower() == "keywords":
+        if field.name.lower() in ("keywords", "technology"):
             keywords.update(field.value.split())
     return {"t:" + w for w in words} | {"k:" + k.lower() for k in keywords}

@@ -420,7 +420,7 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             else:
                 end = _extend_preformatted(lines, end)
                 blocks.append(_preformatted(lines[index:end]))
-        elif _is_tabular(chunk):
+        elif _is_tabular(chunk) or (len(chunk) == 1 and _is_command(text)):
             blocks.append(_preformatted(chunk))
         else:
             blocks.append(_paragraph(chunk))
@@ -469,6 +469,13 @@ def _is_indented_prose(chunk: list[Line]) -> bool:
     if len(texts) < 2 or any(TABLE_GAP.search(t) or CODE_LINE.match(t) for t in texts):
         return False
     return all(len(t) >= 50 for t in texts[:-1]) and sum(t.count(" ") for t in texts) >= 8
+
+
+def _is_command(text: str) -> bool:
+    """A lone line like ``SS CP $/<project>`` or ``C:\\DOS> format a: /s``: code, not prose."""
+    stripped = text.strip()
+    return (len(stripped) < 100 and not stripped.endswith((".", ":", ",", ";", "?", "!", ")"))
+            and any(ch in stripped for ch in "\\$<>=%|{}") and " " in stripped)
 
 
 def _is_tabular(chunk: list[Line]) -> bool:

@@ -43,6 +43,13 @@ class RenderedSection:
 
 
 @dataclasses.dataclass(slots=True)
+class TocEntry:
+    title: str
+    anchor: str
+    children: list[TocEntry] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(slots=True)
 class FacetLink:
     label: str
     links: list[Link]
@@ -67,6 +74,8 @@ class ArticlePage:
     related: list[ArticleSummary]
     unresolved: list[str]
     """Referenced ids not in the archive, each once."""
+    toc: list[TocEntry]
+    """Headings for the in-page table of contents, subsections nested."""
 
     @property
     def title(self) -> str:
@@ -136,6 +145,7 @@ class PageRenderer:
             related=[site.summaries[i] for i in site.related.get(article.id, [])],
             unresolved=sorted({r.target for r in article.references if r.target not in site.summaries},
                               key=lambda i: int(i[1:])),
+            toc=table_of_contents(article),
         )
 
     # -- article text -----------------------------------------------------------------
@@ -222,6 +232,19 @@ class PageRenderer:
             self._emit(item.blocks, out, env, tight=tight)
             out.append(Token("list_item_close", "li", -1, block=True))
         out.append(Token(f"{kind}_close", tag, -1, block=True))
+
+
+def table_of_contents(article: Article) -> list[TocEntry]:
+    entries: list[TocEntry] = []
+    for section in article.sections:
+        if section.title is None:
+            continue
+        entry = TocEntry(section.title, section.anchor)
+        if section.level > 1 and entries:
+            entries[-1].children.append(entry)
+        else:
+            entries.append(entry)
+    return entries
 
 
 def reflow(lines: Sequence[str]) -> str:
