@@ -19,8 +19,10 @@ TOOLS = SHARED / "tools"
 def corpus() -> Path:
     """The shared 11,339-article corpus; skipped in a clone without ../shared."""
     if not CORPUS.is_dir():
-        pytest.skip(f"the shared KB corpus is not at {CORPUS} (it is only there in CI and "
-                    "developer checkouts beside ../shared)")
+        pytest.skip(
+            f"the shared KB corpus is not at {CORPUS} (it is only there in CI and "
+            "developer checkouts beside ../shared)"
+        )
     return CORPUS
 
 

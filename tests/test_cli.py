@@ -67,22 +67,29 @@ def test_missing_source_is_one_error_line(tmp_path: Path) -> None:
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "kbsite", "--version"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "kbsite", "--version"], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == f"kbsite, version {__version__}"
 
 
 def test_parallel_build_is_identical_to_serial(tmp_path: Path) -> None:
     for jobs in ("1", "2"):
-        result = CliRunner().invoke(main, ["build", str(CONTENT), "-o", str(tmp_path / jobs), "-q",
-                                           "--jobs", jobs])
+        result = CliRunner().invoke(
+            main, ["build", str(CONTENT), "-o", str(tmp_path / jobs), "-q", "--jobs", jobs]
+        )
         assert result.exit_code == 0, result.output
     comparison = filecmp.dircmp(tmp_path / "1", tmp_path / "2")
     assert _differences(comparison) == []
 
 
 def _differences(comparison: filecmp.dircmp[str]) -> list[str]:
-    found = comparison.left_only + comparison.right_only + comparison.diff_files + comparison.funny_files
+    found = (
+        comparison.left_only
+        + comparison.right_only
+        + comparison.diff_files
+        + comparison.funny_files
+    )
     for sub in comparison.subdirs.values():
         found += _differences(sub)
     return found

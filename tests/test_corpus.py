@@ -35,8 +35,12 @@ def test_every_article_has_its_page(corpus: Path, corpus_site: tuple[Path, Build
 
 
 def _kbcheck(mode: str, corpus: Path, site: Path) -> str:
-    result = subprocess.run([sys.executable, str(TOOLS / "kbcheck"), mode, str(corpus), str(site)],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, str(TOOLS / "kbcheck"), mode, str(corpus), str(site)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -45,8 +49,9 @@ def test_no_word_is_lost(corpus: Path, corpus_site: tuple[Path, BuildReport]) ->
     assert " 0/" in _kbcheck("lossless", corpus, corpus_site[0]).splitlines()[-1]
 
 
-def test_every_reference_in_the_archive_is_a_link(corpus: Path,
-                                                  corpus_site: tuple[Path, BuildReport]) -> None:
+def test_every_reference_in_the_archive_is_a_link(
+    corpus: Path, corpus_site: tuple[Path, BuildReport]
+) -> None:
     last = _kbcheck("links", corpus, corpus_site[0]).splitlines()[-1]
     found, wanted = last.split()[1].split("/")
     assert found == wanted and int(wanted) > 1000

@@ -20,7 +20,11 @@ def load(folder: Path) -> list[Article]:
 
 def test_backlinks_follow_the_cycle_and_ignore_self_references() -> None:
     site = link_site(load(CYCLE))
-    assert site.backlinks == {"Q300002": ["Q300001"], "Q300003": ["Q300002"], "Q300001": ["Q300003"]}
+    assert site.backlinks == {
+        "Q300002": ["Q300001"],
+        "Q300003": ["Q300002"],
+        "Q300001": ["Q300003"],
+    }
 
 
 def test_dead_reference_is_unresolved() -> None:

@@ -55,7 +55,13 @@ def test_urls_become_links_without_trailing_punctuation(text: str, url: str) -> 
 
 @pytest.mark.parametrize(
     "text",
-    ["javascript:alert(1)", "vbscript:msgbox", "file:///etc/passwd", "data:text/html,<b>", "http://"],
+    [
+        "javascript:alert(1)",
+        "vbscript:msgbox",
+        "file:///etc/passwd",
+        "data:text/html,<b>",
+        "http://",
+    ],
 )
 def test_other_schemes_are_never_links(text: str) -> None:
     html, links = render(text)

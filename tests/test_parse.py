@@ -49,8 +49,9 @@ def test_fixture(case: Path) -> None:
     expected_file = case.with_suffix(".json")
     actual = _normalise(model_as_json(case))
     if os.environ.get("KBSITE_REGEN"):
-        expected_file.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n",
-                                 encoding="utf-8")
+        expected_file.write_text(
+            json.dumps(actual, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     assert expected_file.exists(), f"no expected output {expected_file.name}; see module docstring"
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
     assert actual == expected
@@ -71,14 +72,24 @@ def test_file_without_any_id_is_an_article_error(tmp_path: Path) -> None:
 
 def test_id_falls_back_to_the_file_name_with_a_warning(tmp_path: Path) -> None:
     article, problems = parse_article(
-        SourceText(tmp_path / "Q123456.TXT", "TITLE   :Lost header\n\n=====================\n\nBody.\n",
-                   "utf-8"))
+        SourceText(
+            tmp_path / "Q123456.TXT",
+            "TITLE   :Lost header\n\n=====================\n\nBody.\n",
+            "utf-8",
+        )
+    )
     assert article.id == "Q123456"
     assert [p.message for p in problems] == [
-        "no DOCUMENT line; using the id Q123456 from the file name"]
+        "no DOCUMENT line; using the id Q123456 from the file name"
+    ]
 
 
 def test_path_like_id_is_never_used(tmp_path: Path) -> None:
     with pytest.raises(ArticleError, match="invalid article id"):
-        parse_article(SourceText(tmp_path / "evil.txt", "DOCUMENT:../../etc  01-JAN-2000  [x]\n"
-                                 "TITLE   :x\n==========\nbody\n", "utf-8"))
+        parse_article(
+            SourceText(
+                tmp_path / "evil.txt",
+                "DOCUMENT:../../etc  01-JAN-2000  [x]\nTITLE   :x\n==========\nbody\n",
+                "utf-8",
+            )
+        )

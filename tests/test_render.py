@@ -108,7 +108,9 @@ def test_every_link_is_relative_and_resolves(site: Path) -> None:
 def test_no_external_requests(site: Path) -> None:
     for path in [site / "index.html", site / "kb" / "Q200101.html"]:
         page = Page(path)
-        for url in page.attrs("link", "href") + page.attrs("script", "src") + page.attrs("img", "src"):
+        for url in (
+            page.attrs("link", "href") + page.attrs("script", "src") + page.attrs("img", "src")
+        ):
             assert not re.match(r"[a-z]+:", url), url
     css = (site / "static" / "kbsite.css").read_text()
     assert "url(" not in css and "@import" not in css
@@ -116,8 +118,16 @@ def test_no_external_requests(site: Path) -> None:
 
 
 def test_listing_pages(site: Path) -> None:
-    for path in ["index.html", "category/index.html", "category/hmail.html", "product/index.html",
-                 "keyword/kbbug.html", "type/fix.html", "year/2001.html", "titles/index.html"]:
+    for path in [
+        "index.html",
+        "category/index.html",
+        "category/hmail.html",
+        "product/index.html",
+        "keyword/kbbug.html",
+        "type/fix.html",
+        "year/2001.html",
+        "titles/index.html",
+    ]:
         assert (site / path).is_file(), path
     home = Page(site / "index.html")
     assert "Recent articles" in home.visible
@@ -126,4 +136,7 @@ def test_listing_pages(site: Path) -> None:
 
 
 def test_reflow_joins_words_split_by_hyphenation() -> None:
-    assert reflow(["non-", "paged pool", "server-to-", "-server"]) == "non-paged pool server-to- -server"
+    assert (
+        reflow(["non-", "paged pool", "server-to-", "-server"])
+        == "non-paged pool server-to- -server"
+    )

@@ -31,7 +31,13 @@ def test_control_characters_become_visible() -> None:
 
 
 def test_find_sources_any_case_recursively(tmp_path: Path) -> None:
-    for name in ("a/Q100001.TXT", "a/b/q100002.txt", "c/Q100003.Txt", "c/readme.md", ".hidden/Q1.TXT"):
+    for name in (
+        "a/Q100001.TXT",
+        "a/b/q100002.txt",
+        "c/Q100003.Txt",
+        "c/readme.md",
+        ".hidden/Q1.TXT",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     found = [p.relative_to(tmp_path).as_posix() for p in find_sources([tmp_path])]

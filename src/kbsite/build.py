@@ -95,8 +95,9 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     return report
 
 
-def load_articles(files: list[Path], jobs: int, report: BuildReport,
-                  progress: Progress | None = None) -> list[Article]:
+def load_articles(
+    files: list[Path], jobs: int, report: BuildReport, progress: Progress | None = None
+) -> list[Article]:
     """Read and parse every file; duplicates keep the newer article, with a warning."""
     by_id: dict[str, Article] = {}
     with _progress(progress, "Reading", len(files)) as advance:
@@ -109,10 +110,15 @@ def load_articles(files: list[Path], jobs: int, report: BuildReport,
             kept = by_id.get(article.id)
             if kept is not None:
                 newer, older = sorted((kept, article), key=_recency, reverse=True)
-                report.problems.append(Problem(
-                    older.source, None, Level.WARNING,
-                    f"duplicate article id {article.id}: also in {newer.source}; "
-                    f"keeping {newer.source} (newer)"))
+                report.problems.append(
+                    Problem(
+                        older.source,
+                        None,
+                        Level.WARNING,
+                        f"duplicate article id {article.id}: also in {newer.source}; "
+                        f"keeping {newer.source} (newer)",
+                    )
+                )
                 article = newer
             by_id[article.id] = article
     return sorted(by_id.values(), key=lambda a: int(a.id[1:]))
@@ -129,8 +135,9 @@ def load_article(path: Path) -> LoadResult:
     except KbsiteError as exc:
         return LoadResult(path, None, [exc.as_problem()])
     except Exception as exc:  # an isolation boundary: one bad file must not stop the build
-        return LoadResult(path, None, [Problem(path, None, Level.ERROR,
-                                               f"internal error while parsing: {exc!r}")])
+        return LoadResult(
+            path, None, [Problem(path, None, Level.ERROR, f"internal error while parsing: {exc!r}")]
+        )
     return LoadResult(path, article, problems)
 
 
@@ -140,17 +147,28 @@ _WORKER: dict[str, Any] = {}
 """State a forked render worker inherits from the parent: site, articles, writer."""
 
 
-def write_pages(site: Site, articles: list[Article], writer: SiteWriter, options: BuildOptions,
-                progress: Progress | None = None) -> int:
+def write_pages(
+    site: Site,
+    articles: list[Article],
+    writer: SiteWriter,
+    options: BuildOptions,
+    progress: Progress | None = None,
+) -> int:
     """Render and write every page; returns how many pages were written."""
     for article in articles:
         writer.written.add(article_href(article.id))
-    _WORKER.update(site=site, articles={a.id: a for a in articles}, writer=writer,
-                   title=options.site_title, renderer=None)
+    _WORKER.update(
+        site=site,
+        articles={a.id: a for a in articles},
+        writer=writer,
+        title=options.site_title,
+        renderer=None,
+    )
     try:
         with _progress(progress, "Writing", len(articles)) as advance:
-            for error in _parallel_map(_write_article, [a.id for a in articles], options.jobs,
-                                       chunksize=32):
+            for error in _parallel_map(
+                _write_article, [a.id for a in articles], options.jobs, chunksize=32
+            ):
                 advance(1)
                 if error is not None:
                     raise error

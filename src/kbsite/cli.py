@@ -29,17 +29,33 @@ def main() -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("_site"),
-              show_default=True, help="Folder to write the site into.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes [default: all cores].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("_site"),
+    show_default=True,
+    help="Folder to write the site into.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: all cores].",
+)
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
-@click.option("--title", default="Knowledge Base Archive", show_default=True, help="The site's title.")
-def build(sources: tuple[Path, ...], output: Path, jobs: int | None, strict: bool, quiet: bool,
-          title: str) -> None:
+@click.option(
+    "--title", default="Knowledge Base Archive", show_default=True, help="The site's title."
+)
+def build(
+    sources: tuple[Path, ...], output: Path, jobs: int | None, strict: bool, quiet: bool, title: str
+) -> None:
     """Build the site from SOURCES (folders or files; default: content)."""
-    options = BuildOptions(list(sources) or [Path("content")], output, jobs or default_jobs(), title)
+    options = BuildOptions(
+        list(sources) or [Path("content")], output, jobs or default_jobs(), title
+    )
     try:
         report = build_site(options, None if quiet else _progress_bar)
     except KbsiteError as exc:
@@ -67,6 +83,7 @@ def _print_report(report: BuildReport, output: Path) -> None:
 
 @contextmanager
 def _progress_bar(label: str, total: int) -> Iterator[Advance]:
-    with click.progressbar(length=total, label=f"{label:8}", file=sys.stderr,
-                           show_pos=True, width=30) as bar:
+    with click.progressbar(
+        length=total, label=f"{label:8}", file=sys.stderr, show_pos=True, width=30
+    ) as bar:
         yield bar.update

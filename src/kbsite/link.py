@@ -30,9 +30,49 @@ FACET_KINDS: dict[str, tuple[str, str]] = {
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9.+#]*[a-z0-9+#]|[a-z0-9]")
 _STOPWORDS = frozenset(
-    "a an and are as at be by can cannot do does for from how in is it its may not of on or "
-    "the this to using when with you your will after before during error message messages "
-    "microsoft windows".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "cannot",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "may",
+        "not",
+        "of",
+        "on",
+        "or",
+        "the",
+        "this",
+        "to",
+        "using",
+        "when",
+        "with",
+        "you",
+        "your",
+        "will",
+        "after",
+        "before",
+        "during",
+        "error",
+        "message",
+        "messages",
+        "microsoft",
+        "windows",
+    ]
 )
 
 
@@ -104,8 +144,12 @@ def article_facets(article: Article) -> dict[str, list[str]]:
     }
 
 
-def _facets(articles: list[Article], summaries: dict[str, ArticleSummary]) -> dict[str, dict[str, Facet]]:
-    members: dict[str, dict[str, list[str]]] = {kind: collections.defaultdict(list) for kind in FACET_KINDS}
+def _facets(
+    articles: list[Article], summaries: dict[str, ArticleSummary]
+) -> dict[str, dict[str, Facet]]:
+    members: dict[str, dict[str, list[str]]] = {
+        kind: collections.defaultdict(list) for kind in FACET_KINDS
+    }
     for article in articles:
         for kind, names in article_facets(article).items():
             for name in names:
@@ -181,8 +225,11 @@ def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[
         mine = product[article_id]
         ranked = heapq.nlargest(
             limit,
-            ((score + (PRODUCT_BONUS if mine and product[o] == mine else 0.0), o)
-             for o, score in scores.items() if score >= 2.0),
+            (
+                (score + (PRODUCT_BONUS if mine and product[o] == mine else 0.0), o)
+                for o, score in scores.items()
+                if score >= 2.0
+            ),
             key=lambda pair: (pair[0], -_id_key(pair[1])),
         )
         related[article_id] = [o for _, o in ranked]
@@ -190,7 +237,9 @@ def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[
 
 
 def _features(article: Article) -> set[str]:
-    words = {w for w in _WORD.findall(article.bare_title.lower()) if w not in _STOPWORDS and len(w) > 2}
+    words = {
+        w for w in _WORD.findall(article.bare_title.lower()) if w not in _STOPWORDS and len(w) > 2
+    }
     keywords = set(article.keywords)
     for field in article.footer:
         if field.name.lower() in ("keywords", "technology"):

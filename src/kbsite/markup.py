@@ -12,8 +12,9 @@ On top of it this plugin adds three inline rules and their renderers:
 
 The renderer asks ``env["article_href"](id)`` for a reference's relative href (None
 when the article is not in the archive) and records every link in ``env["links"]``.
-A ``kb_marker`` token shows a list item's marker as written, and a ``kb_pre`` block token renders its inline children inside ``<pre>`` so references in
-code and tables are links too, with the spacing kept exactly.
+A ``kb_marker`` token shows a list item's marker as written, and a ``kb_pre`` block
+token renders its inline children inside ``<pre>`` so references in code and tables
+are links too, with the spacing kept exactly.
 """
 
 from __future__ import annotations

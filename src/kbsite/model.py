@@ -9,12 +9,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from pathlib import Path
-from typing import Union
-
-dataclass = dataclasses.dataclass(slots=True)
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class Paragraph:
     """Running text. Hard-wrapped prose is reflowed; short lines keep their breaks."""
 
@@ -28,7 +25,7 @@ class Paragraph:
     """The source indented the whole paragraph (a quoted note or message)."""
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class Preformatted:
     """Text whose spacing carries meaning: code, commands, messages, column tables."""
 
@@ -37,7 +34,7 @@ class Preformatted:
     line: int
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class ListItem:
     """One item of a list; its content may hold paragraphs, code and nested lists."""
 
@@ -47,7 +44,7 @@ class ListItem:
     line: int
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class ListBlock:
     """A bulleted, numbered or reference list."""
 
@@ -60,17 +57,17 @@ class ListBlock:
     """``bullet``, ``number``, ``letter`` or ``references`` (lines that start with a Q-number)."""
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class Rule:
     """A line of dashes or equal signs standing alone inside the text."""
 
     line: int
 
 
-Block = Union[Paragraph, Preformatted, ListBlock, Rule]
+Block = Paragraph | Preformatted | ListBlock | Rule
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class Section:
     """A heading underlined with ``=`` (level 1) or ``-`` (level 2), and the text under it."""
 
@@ -83,7 +80,7 @@ class Section:
     """Fragment id, unique within the article, filled in by the parser."""
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class Field:
     """A ``Name : value`` line from the header or the trailing keywords block."""
 
@@ -92,7 +89,7 @@ class Field:
     line: int
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class Reference:
     """A mention of another article (``Q123456``) somewhere in an article."""
 
@@ -101,7 +98,7 @@ class Reference:
     line: int
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class Article:
     """One knowledge-base article, parsed."""
 
@@ -153,7 +150,7 @@ class Article:
         return self.date.year if self.date else None
 
 
-@dataclass
+@dataclasses.dataclass(slots=True)
 class ArticleSummary:
     """What listing pages and the link graph need of an article: no body."""
 

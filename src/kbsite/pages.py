@@ -99,7 +99,9 @@ def listing_pages(site: Site) -> Iterator[ListingPage]:
         for facet in facets.values():
             entries = [site.summaries[i] for i in facet.ids]
             hrefs = [facet_href(facet, n) for n in range(1, _page_count(len(entries)) + 1)]
-            yield from _paginate(entries, hrefs, f"{label}: {facet.name}", label, f"{kind}/index.html")
+            yield from _paginate(
+                entries, hrefs, f"{label}: {facet.name}", label, f"{kind}/index.html"
+            )
     yield from title_index_pages(site)
 
 
@@ -112,10 +114,19 @@ def title_index_pages(site: Site) -> Iterator[ListingPage]:
     for letter in letters:
         entries = sorted(by_letter[letter], key=lambda s: (s.bare_title.casefold(), s.id))
         slug = "0-9" if letter == "#" else letter.lower()
-        hrefs = [f"titles/{slug}{'' if n == 1 else f'.page{n}'}.html"
-                 for n in range(1, _page_count(len(entries)) + 1)]
-        nav = [Link(f"../titles/{'0-9' if k == '#' else k.lower()}.html", k, len(by_letter[k]),
-                    k == letter) for k in letters]
+        hrefs = [
+            f"titles/{slug}{'' if n == 1 else f'.page{n}'}.html"
+            for n in range(1, _page_count(len(entries)) + 1)
+        ]
+        nav = [
+            Link(
+                f"../titles/{'0-9' if k == '#' else k.lower()}.html",
+                k,
+                len(by_letter[k]),
+                k == letter,
+            )
+            for k in letters
+        ]
         for page in _paginate(entries, hrefs, f"Titles: {letter}", "Titles", "titles/index.html"):
             page.letters = nav
             yield page
@@ -133,8 +144,9 @@ def _page_count(entries: int) -> int:
     return max(1, -(-entries // PAGE_SIZE))
 
 
-def _paginate(entries: list[ArticleSummary], hrefs: list[str], title: str, kind_label: str,
-              index_href: str) -> Iterator[ListingPage]:
+def _paginate(
+    entries: list[ArticleSummary], hrefs: list[str], title: str, kind_label: str, index_href: str
+) -> Iterator[ListingPage]:
     links = [Link("../" + h, str(n)) for n, h in enumerate(hrefs, 1)]
     for number, path in enumerate(hrefs, 1):
         pager = None
@@ -147,8 +159,9 @@ def _paginate(entries: list[ArticleSummary], hrefs: list[str], title: str, kind_
             )
         chunk = entries[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
         page_title = title if number == 1 else f"{title} (page {number})"
-        yield ListingPage(path, "../", page_title, kind_label, "../" + index_href, chunk,
-                          len(entries), pager)
+        yield ListingPage(
+            path, "../", page_title, kind_label, "../" + index_href, chunk, len(entries), pager
+        )
 
 
 def facet_index_pages(site: Site) -> Iterator[FacetIndexPage]:
@@ -159,10 +172,14 @@ def facet_index_pages(site: Site) -> Iterator[FacetIndexPage]:
         if kind == "year":
             values.reverse()
         yield FacetIndexPage(f"{kind}/index.html", "../", plural, kind, values)
-    letters = sorted({_initial(s.bare_title) for s in site.summaries.values()},
-                     key=_LETTER_ORDER.index)
+    letters = sorted(
+        {_initial(s.bare_title) for s in site.summaries.values()}, key=_LETTER_ORDER.index
+    )
     yield FacetIndexPage(
-        "titles/index.html", "../", "Titles A\u2013Z", "titles",
+        "titles/index.html",
+        "../",
+        "Titles A\u2013Z",
+        "titles",
         [Link(f"../titles/{'0-9' if k == '#' else k.lower()}.html", k) for k in letters],
     )
 
@@ -183,8 +200,11 @@ def home_page(site: Site, title: str, recent: int = 25) -> HomePage:
         unresolved_count=len(site.unresolved),
         first_year=min(year_numbers, default=None),
         last_year=max(year_numbers, default=None),
-        browse=[Link(f"{kind}/index.html", FACET_KINDS[kind][1], len(site.facets.get(kind, {})))
-                for kind in FACET_KINDS] + [Link("titles/index.html", "Titles A\u2013Z")],
+        browse=[
+            Link(f"{kind}/index.html", FACET_KINDS[kind][1], len(site.facets.get(kind, {})))
+            for kind in FACET_KINDS
+        ]
+        + [Link("titles/index.html", "Titles A\u2013Z")],
         categories=top("category"),
         products=top("product", 30),
         years=[Link(facet_href(f), f.name, len(f.ids)) for f in years],

@@ -74,8 +74,12 @@ TABLE_GAP = re.compile(r"\S {3,}\S")
 CODE_LINE = re.compile(
     r"(?:.*[;{}]\s*$|\s*(?:#include|#define|#if|//|/\*|\*/|REM\s|Dim\s|Sub\s|End Sub|[A-Z]:\\\S*>))"
 )
-MONTHS = {m: i for i, m in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
+    )
+}
 
 Warn = Callable[[int | None, str], None]
 
@@ -96,8 +100,10 @@ def parse_article(source: SourceText) -> tuple[Article, list[Problem]]:
     header_end = _find_header_rule(lines)
     if header_end is None:
         header_end = _header_extent(lines)
-        warn(lines[header_end - 1][0] if header_end else 1,
-             "no '=====' rule after the header; the body starts after the last header field")
+        warn(
+            lines[header_end - 1][0] if header_end else 1,
+            "no '=====' rule after the header; the body starts after the last header field",
+        )
         header, body = lines[:header_end], lines[header_end:]
     else:
         header, body = lines[:header_end], lines[header_end + 1 :]
@@ -165,8 +171,11 @@ def _parse_header(header: list[Line], path: Path, warn: Warn) -> Article:
         title = article_id
     article = Article(id=article_id, source=path, title=title, header_extra=extra)
     prefix = TITLE_PREFIX.match(title)
-    if prefix and len(prefix.group("prefix").split()) <= 4 and not ARTICLE_ID.fullmatch(
-            prefix.group("prefix")):
+    if (
+        prefix
+        and len(prefix.group("prefix").split()) <= 4
+        and not ARTICLE_ID.fullmatch(prefix.group("prefix"))
+    ):
         article.title_prefix = prefix.group("prefix").strip()
     if document:
         article.date_text = document.group("date") or ""
@@ -212,7 +221,9 @@ def _parse_date(text: str) -> datetime.date | None:
     number = MONTHS.get(month.upper())
     if number is None:
         return None
-    full_year = int(year) if len(year) == 4 else 1900 + int(year) if int(year) >= 50 else 2000 + int(year)
+    full_year = (
+        int(year) if len(year) == 4 else 1900 + int(year) if int(year) >= 50 else 2000 + int(year)
+    )
     try:
         return datetime.date(full_year, number, int(day))
     except ValueError:
@@ -245,8 +256,11 @@ def _is_underline(lines: list[Line], index: int) -> bool:
 
 def _split_tail(body: list[Line]) -> tuple[list[Line], list[Line], list[Line]]:
     """Split the body into main text, the trailing fields block and the legal text."""
-    rules = [i for i, (_, text) in enumerate(body)
-             if EQUALS_RULE.match(text) and not _is_underline(body, i)]
+    rules = [
+        i
+        for i, (_, text) in enumerate(body)
+        if EQUALS_RULE.match(text) and not _is_underline(body, i)
+    ]
     if not rules:
         return body, [], []
     last = rules[-1]
@@ -262,15 +276,21 @@ def _split_tail(body: list[Line]) -> tuple[list[Line], list[Line], list[Line]]:
 
 def _is_fields_block(lines: list[Line]) -> bool:
     content = [text for _, text in lines if text.strip()]
-    return bool(content) and FOOTER_FIELD.match(content[0]) is not None and all(
-        FOOTER_FIELD.match(text) or text.startswith(" ") for text in content)
+    return (
+        bool(content)
+        and FOOTER_FIELD.match(content[0]) is not None
+        and all(FOOTER_FIELD.match(text) or text.startswith(" ") for text in content)
+    )
 
 
 def _is_legal(lines: list[Line]) -> bool:
     """The closing disclaimer: plain paragraphs, no headings, ending in a copyright line."""
     content = [text for _, text in lines if text.strip()]
-    return bool(content) and len(content) <= 40 and any(
-        "copyright" in text.lower() for text in content[-3:])
+    return (
+        bool(content)
+        and len(content) <= 40
+        and any("copyright" in text.lower() for text in content[-3:])
+    )
 
 
 def _parse_fields(lines: list[Line]) -> list[Field]:
@@ -317,8 +337,14 @@ def _take_applies_to(main: list[Line], article: Article) -> list[Line]:
     if start is None:
         return main
     if DASHED_RULE.match(main[start][1]):
-        end = next((i for i in range(start + 1, min(len(main), start + 120))
-                    if DASHED_RULE.match(main[i][1])), None)
+        end = next(
+            (
+                i
+                for i in range(start + 1, min(len(main), start + 120))
+                if DASHED_RULE.match(main[i][1])
+            ),
+            None,
+        )
         if end is None or not any(APPLIES_TO.search(t) for _, t in main[start + 1 : end]):
             return main
         _fill_applies_to(main[start + 1 : end], article)
@@ -340,7 +366,7 @@ def _fill_applies_to(lines: list[Line], article: Article) -> None:
             continue
         bullet = BULLET.match(text)
         if bullet:
-            items.append(text[bullet.end():].strip())
+            items.append(text[bullet.end() :].strip())
         elif items:
             items[-1] = f"{items[-1]} {text.strip()}"
         else:
@@ -359,8 +385,12 @@ def _parse_sections(main: list[Line]) -> list[Section]:
     index = 0
     while index < len(main):
         number, text = main[index]
-        if (index + 1 < len(main) and text.strip() and UNDERLINE.match(main[index + 1][1])
-                and _is_underline(main, index + 1)):
+        if (
+            index + 1 < len(main)
+            and text.strip()
+            and UNDERLINE.match(main[index + 1][1])
+            and _is_underline(main, index + 1)
+        ):
             current.blocks = parse_blocks(pending)
             if current.title is not None or current.blocks:
                 sections.append(current)
@@ -474,8 +504,12 @@ def _is_indented_prose(chunk: list[Line]) -> bool:
 def _is_command(text: str) -> bool:
     """A lone line like ``SS CP $/<project>`` or ``C:\\DOS> format a: /s``: code, not prose."""
     stripped = text.strip()
-    return (len(stripped) < 100 and not stripped.endswith((".", ":", ",", ";", "?", "!", ")"))
-            and any(ch in stripped for ch in "\\$<>=%|{}") and " " in stripped)
+    return (
+        len(stripped) < 100
+        and not stripped.endswith((".", ":", ",", ";", "?", "!", ")"))
+        and any(ch in stripped for ch in "\\$<>=%|{}")
+        and " " in stripped
+    )
 
 
 def _is_tabular(chunk: list[Line]) -> bool:
@@ -499,7 +533,11 @@ def _paragraph(chunk: list[Line]) -> Paragraph:
 def _list_item(text: str) -> re.Match[str] | None:
     """A list item's first line; a table row that happens to start with ``-`` or ``*`` is not."""
     match = LIST_MARKER.match(text)
-    if match and len(match.group("gap")) >= _TABLE_ROW_GAP and TABLE_GAP.search(text[match.end():]):
+    if (
+        match
+        and len(match.group("gap")) >= _TABLE_ROW_GAP
+        and TABLE_GAP.search(text[match.end() :])
+    ):
         return None
     return match
 
@@ -524,8 +562,11 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
     while index < len(lines):
         number, text = lines[index]
         match = _list_item(text) or REFERENCE_LINE.match(text)
-        if not match or len(match.group("indent")) != indent or _list_style(
-                match.group("marker")) != style:
+        if (
+            not match
+            or len(match.group("indent")) != indent
+            or _list_style(match.group("marker")) != style
+        ):
             break
         is_reference = style == "references"
         column = indent if is_reference else match.end()
@@ -537,27 +578,36 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
                 probe += 1
                 continue
             deeper = _indent(probe_text) > indent
-            lazy = (probe == end and not _list_item(probe_text)
-                    and not REFERENCE_LINE.match(probe_text)
-                    and not STANDALONE_RULE.match(probe_text)
-                    and _indent(probe_text) == indent)
+            lazy = (
+                probe == end
+                and not _list_item(probe_text)
+                and not REFERENCE_LINE.match(probe_text)
+                and not STANDALONE_RULE.match(probe_text)
+                and _indent(probe_text) == indent
+            )
             if not (deeper or lazy):
                 break
             item_lines.extend((n, "") for n, _ in lines[end:probe])
-            item_lines.append((lines[probe][0], probe_text[min(column, _indent(probe_text)):]
-                               if deeper else probe_text.strip()))
+            item_lines.append(
+                (
+                    lines[probe][0],
+                    probe_text[min(column, _indent(probe_text)) :]
+                    if deeper
+                    else probe_text.strip(),
+                )
+            )
             probe += 1
             end = probe
-        items.append(ListItem(match.group("marker"), _item_blocks(item_lines, is_reference),
-                              number))
+        items.append(
+            ListItem(match.group("marker"), _item_blocks(item_lines, is_reference), number)
+        )
         index = end
         while index < len(lines) and not lines[index][1].strip():
             index += 1
     if items:
         ordered = style in ("number", "letter")
         start = _list_start(items[0].marker, style)
-        blocks.append(ListBlock(items, ordered, items[0].line, start,
-                                style.split(":")[0]))
+        blocks.append(ListBlock(items, ordered, items[0].line, start, style.split(":")[0]))
     return index
 
 
@@ -566,8 +616,9 @@ def _item_blocks(item_lines: list[Line], is_reference: bool) -> list[Block]:
     if not is_reference:
         return parse_blocks(item_lines)
     lead = 1
-    while lead < len(item_lines) and item_lines[lead][1].strip() and _indent(
-            item_lines[lead][1]) < 2:
+    while (
+        lead < len(item_lines) and item_lines[lead][1].strip() and _indent(item_lines[lead][1]) < 2
+    ):
         lead += 1
     return [_paragraph(item_lines[:lead]), *parse_blocks(item_lines[lead:])]
 

@@ -122,8 +122,11 @@ class PageRenderer:
         site = self.site
         facets = []
         for kind, names in article_facets(article).items():
-            links = [Link("../" + facet_href(f), f.name) for n in names
-                     if (f := site.facet(kind, n)) is not None]
+            links = [
+                Link("../" + facet_href(f), f.name)
+                for n in names
+                if (f := site.facet(kind, n)) is not None
+            ]
             if links:
                 facets.append(FacetLink(FACET_KINDS[kind][0 if len(links) == 1 else 1], links))
         return ArticlePage(
@@ -143,8 +146,10 @@ class PageRenderer:
             facets=facets,
             backlinks=[site.summaries[i] for i in site.backlinks.get(article.id, [])],
             related=[site.summaries[i] for i in site.related.get(article.id, [])],
-            unresolved=sorted({r.target for r in article.references if r.target not in site.summaries},
-                              key=lambda i: int(i[1:])),
+            unresolved=sorted(
+                {r.target for r in article.references if r.target not in site.summaries},
+                key=lambda i: int(i[1:]),
+            ),
             toc=table_of_contents(article),
         )
 
@@ -159,7 +164,9 @@ class PageRenderer:
 
     def inline(self, text: str, env: dict[str, Any]) -> Markup:
         """One line of article text (a title, a field value) with its links."""
-        return Markup(self.md.renderer.render(self._inline_children(text, env), self.md.options, env))
+        return Markup(
+            self.md.renderer.render(self._inline_children(text, env), self.md.options, env)
+        )
 
     def blocks(self, blocks: Sequence[Block], env: dict[str, Any]) -> Markup:
         tokens: list[Token] = []
@@ -176,7 +183,9 @@ class PageRenderer:
         token.children = self._inline_children(text, env)
         return token
 
-    def _emit(self, blocks: Sequence[Block], out: list[Token], env: dict[str, Any], tight: bool) -> None:
+    def _emit(
+        self, blocks: Sequence[Block], out: list[Token], env: dict[str, Any], tight: bool
+    ) -> None:
         for block in blocks:
             source_map = [block.line - 1, block.line]
             if isinstance(block, Paragraph):
@@ -190,10 +199,17 @@ class PageRenderer:
             elif isinstance(block, Rule):
                 out.append(Token("hr", "hr", 0, map=source_map, block=True))
 
-    def _emit_paragraph(self, block: Paragraph, out: list[Token], env: dict[str, Any],
-                        hidden: bool) -> None:
-        opening = Token("paragraph_open", "p", 1, map=[block.line - 1, block.line + len(block.lines) - 1],
-                        block=True, hidden=hidden)
+    def _emit_paragraph(
+        self, block: Paragraph, out: list[Token], env: dict[str, Any], hidden: bool
+    ) -> None:
+        opening = Token(
+            "paragraph_open",
+            "p",
+            1,
+            map=[block.line - 1, block.line + len(block.lines) - 1],
+            block=True,
+            hidden=hidden,
+        )
         if block.indented:
             opening.attrs["class"] = "indented"
             opening.hidden = False
@@ -218,7 +234,8 @@ class PageRenderer:
         if block.style == "letter":
             opening.attrs["type"] = "a"
         marked = block.style != "references" and (
-            block.ordered or any(ch.isalnum() for item in block.items for ch in item.marker))
+            block.ordered or any(ch.isalnum() for item in block.items for ch in item.marker)
+        )
         if block.style == "references":
             opening.attrs["class"] = "references"
         elif marked:

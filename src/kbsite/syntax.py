@@ -14,7 +14,9 @@ ARTICLE_ID = re.compile(r"Q\d{5,7}")
 REFERENCE = re.compile(r"(?<![A-Za-z0-9_])Q(\d{5,7})(?![A-Za-z0-9_])")
 """``Q123456`` standing as a word of its own."""
 
-URL = re.compile(r"(?<![A-Za-z0-9_])(?:(?:https?|ftp)://|mailto:)[^\s<>\"'`\x00-\x1f]+", re.IGNORECASE)
+URL = re.compile(
+    r"(?<![A-Za-z0-9_])(?:(?:https?|ftp)://|mailto:)[^\s<>\"'`\x00-\x1f]+", re.IGNORECASE
+)
 """A URL with one of the schemes kbsite links: http, https, ftp and mailto."""
 
 _TRAILING = ".,;:!?*"
@@ -25,9 +27,9 @@ def trim_url(candidate: str) -> str:
     """Drop sentence punctuation and unbalanced closing brackets from a URL's end."""
     while candidate:
         last = candidate[-1]
-        if last in _TRAILING:
-            candidate = candidate[:-1]
-        elif last in _CLOSERS and candidate.count(last) > candidate.count(_CLOSERS[last]):
+        if last in _TRAILING or (
+            last in _CLOSERS and candidate.count(last) > candidate.count(_CLOSERS[last])
+        ):
             candidate = candidate[:-1]
         else:
             break

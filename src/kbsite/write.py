@@ -29,8 +29,9 @@ class SiteWriter:
         self.output = output.resolve()
         _check_replaceable(self.output)
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.building-",
-                                             dir=self.output.parent))
+        self.staging = Path(
+            tempfile.mkdtemp(prefix=f".{self.output.name}.building-", dir=self.output.parent)
+        )
         self.written: set[str] = set()
         self._folders: set[Path] = set()
 
@@ -48,7 +49,7 @@ class SiteWriter:
         self.write_unchecked(relative, content)
 
     def write_unchecked(self, relative: str, content: str) -> None:
-        """Write without the duplicate check: for worker processes, whose paths the parent checked."""
+        """Write without the duplicate check: for workers, whose paths the parent checked."""
         target = self.path_for(relative)
         folder = target.parent
         if folder not in self._folders:
@@ -83,5 +84,8 @@ def _check_replaceable(output: Path) -> None:
         raise OutputError("output exists and is not a folder", output)
     if (output / MARKER).exists() or not any(output.iterdir()):
         return
-    raise OutputError("output folder exists and was not written by kbsite; "
-                      "refusing to replace it (remove it or choose another -o)", output)
+    raise OutputError(
+        "output folder exists and was not written by kbsite; "
+        "refusing to replace it (remove it or choose another -o)",
+        output,
+    )
