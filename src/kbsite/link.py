@@ -198,9 +198,10 @@ def _unique_slug(name: str, used: set[str]) -> str:
 def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[str, list[str]]:
     """For each article, the articles sharing the most rare keywords, technologies and title words.
 
-    Each shared feature counts its inverse document frequency; sharing the product adds
-    a little more. Features held by very many articles are skipped: they say little and
-    would make the pairing quadratic.
+    Each shared feature counts its inverse document frequency, and sharing the product
+    adds PRODUCT_BONUS. A candidate must share two features, or one and the product: one
+    common title word alone ("Purpose") relates nothing. Features held by very many
+    articles are skipped: they say little and would make the pairing quadratic.
     """
     features = {a.id: _features(a) for a in articles}
     postings: dict[str, list[str]] = collections.defaultdict(list)
@@ -214,6 +215,7 @@ def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[
     related: dict[str, list[str]] = {}
     for article_id, feats in features.items():
         scores: dict[str, float] = collections.defaultdict(float)
+        shared: dict[str, int] = collections.defaultdict(int)
         for feature in feats:
             ids = postings[feature]
             if len(ids) > cap or len(ids) < 2:
@@ -221,25 +223,25 @@ def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[
             weight = idf[feature]
             for other in ids:
                 scores[other] += weight
+                shared[other] += 1
         scores.pop(article_id, None)
         mine = product[article_id]
-        ranked = heapq.nlargest(
-            limit,
-            (
-                (score + (PRODUCT_BONUS if mine and product[o] == mine else 0.0), o)
-                for o, score in scores.items()
-                if score >= 2.0
-            ),
-            key=lambda pair: (pair[0], -_id_key(pair[1])),
-        )
+        candidates = []
+        for other, score in scores.items():
+            same_product = bool(mine) and product[other] == mine
+            if shared[other] + same_product >= 2:
+                candidates.append((score + (PRODUCT_BONUS if same_product else 0.0), other))
+        ranked = heapq.nlargest(limit, candidates, key=lambda pair: (pair[0], -_id_key(pair[1])))
         related[article_id] = [o for _, o in ranked]
     return related
 
 
 def _features(article: Article) -> set[str]:
-    words = {
-        w for w in _WORD.findall(article.bare_title.lower()) if w not in _STOPWORDS and len(w) > 2
-    }
+    """Title words (and the parts of dotted names like ``autoexec.fs3``), keywords, technologies."""
+    words: set[str] = set()
+    for word in _WORD.findall(article.bare_title.lower()):
+        words.update(p for p in {word, *re.split(r"[.+#]+", word)} if len(p) > 2)
+    words -= _STOPWORDS
     keywords = set(article.keywords)
     for field in article.footer:
         if field.name.lower() in ("keywords", "technology"):
