@@ -128,9 +128,12 @@ def parse_article(source: SourceText) -> tuple[Article, list[Problem]]:
 
 
 def _find_header_rule(lines: list[Line]) -> int | None:
+    """The ``=====`` rule that ends the header, if only header fields stand before it."""
     for index, (_, text) in enumerate(lines[:40]):
         if HEADER_RULE.match(text):
             return index
+        if text.strip() and not (DOCUMENT_LINE.match(text) or HEADER_FIELD.match(text)):
+            return None
     return None
 
 
@@ -170,13 +173,7 @@ def _parse_header(header: list[Line], path: Path, warn: Warn) -> Article:
         warn(title_line or document_line, "article has no TITLE; using its id as the title")
         title = article_id
     article = Article(id=article_id, source=path, title=title, header_extra=extra)
-    prefix = TITLE_PREFIX.match(title)
-    if (
-        prefix
-        and len(prefix.group("prefix").split()) <= 4
-        and not ARTICLE_ID.fullmatch(prefix.group("prefix"))
-    ):
-        article.title_prefix = prefix.group("prefix").strip()
+    article.title_prefix = _title_prefix(title)
     if document:
         article.date_text = document.group("date") or ""
         article.category = (document.group("category") or "").strip()
@@ -191,6 +188,24 @@ def _parse_header(header: list[Line], path: Path, warn: Warn) -> Article:
     article.operating_system = fields.get("OPER/SYS", (0, ""))[1]
     article.keywords = list(dict.fromkeys(fields.get("KEYWORDS", (0, ""))[1].split()))
     return article
+
+
+def _title_prefix(title: str) -> str | None:
+    """``PRB``, ``XADM``, ``Err Msg``; not ``IDBSchemaRowset::`` nor the ``2`` of ``2:00``."""
+    match = TITLE_PREFIX.match(title)
+    if match is None:
+        return None
+    prefix = match.group("prefix").strip()
+    colon = match.end("prefix") + title[match.end("prefix") :].index(":")
+    after = title[colon + 1 : colon + 2]
+    if (
+        len(prefix.split()) > 4
+        or ARTICLE_ID.fullmatch(prefix)
+        or after == ":"
+        or (prefix[-1:].isdigit() and after.isdigit())
+    ):
+        return None
+    return prefix
 
 
 _HEADER_NAMES = {"TITLE", "PRODUCT", "PROD/VER", "OPER/SYS", "KEYWORDS"}
@@ -231,9 +246,19 @@ def _parse_date(text: str) -> datetime.date | None:
 
 
 def _split_versions(value: str) -> tuple[str, list[str]]:
-    """``MS-DOS:5.0,6.0`` gives ``("MS-DOS", ["5.0", "6.0"])``; ``:4.0`` an empty platform."""
-    platform, _, versions = value.rpartition(":") if ":" in value else ("", "", value)
-    return platform.strip(" :"), [v.strip() for v in versions.split(",") if v.strip()]
+    """``MS-DOS:5.0,6.0`` gives ``("MS-DOS", ["5.0", "6.0"])``; ``:4.0`` an empty platform.
+
+    Several platforms (``WINDOWS:3.0,3.1; MACINTOSH:3.0``) give ``"WINDOWS; MACINTOSH"``
+    and their versions merged in order.
+    """
+    platforms: list[str] = []
+    versions: list[str] = []
+    for part in value.split(";"):
+        platform, _, listed = part.rpartition(":") if ":" in part else ("", "", part)
+        if platform.strip(" :"):
+            platforms.append(platform.strip(" :"))
+        versions.extend(v.strip() for v in listed.split(",") if v.strip())
+    return "; ".join(platforms), list(dict.fromkeys(versions))
 
 
 # -- the tail: query words, fields block, legal text ----------------------------------
@@ -247,6 +272,7 @@ def _is_underline(lines: list[Line], index: int) -> bool:
     underline = lines[index][1].strip()
     return (
         bool(heading.strip())
+        and not QUERY_WORDS.match(heading)
         and not UNDERLINE.fullmatch(heading.strip())
         and len(heading) - len(heading.lstrip()) <= 1
         and "   " not in heading.strip()
@@ -331,11 +357,30 @@ def _take_query_words(main: list[Line], article: Article) -> list[Line]:
 # -- applies-to ---------------------------------------------------------------------
 
 
+APPLIES_TO_REACH = 12
+"""How many lines (old version stubs like ``3.00 3.10``) may come before the applies-to block."""
+
+
 def _take_applies_to(main: list[Line], article: Article) -> list[Line]:
-    """Lift the "applies to" block out of the main text, with or without dashed rules."""
-    start = next((i for i, (_, text) in enumerate(main) if text.strip()), None)
-    if start is None:
-        return main
+    """Lift the "applies to" block out of the main text, with or without dashed rules.
+
+    It opens the body, sometimes after a few stub lines, and always before any heading.
+    """
+    candidates = [i for i, (_, text) in enumerate(main) if text.strip()][:APPLIES_TO_REACH]
+    for start in candidates:
+        if (
+            start + 1 < len(main)
+            and UNDERLINE.match(main[start + 1][1])
+            and _is_underline(main, start + 1)
+        ):
+            return main
+        found = _lift_applies_to(main, start, article)
+        if found is not None:
+            return found
+    return main
+
+
+def _lift_applies_to(main: list[Line], start: int, article: Article) -> list[Line] | None:
     if DASHED_RULE.match(main[start][1]):
         end = next(
             (
@@ -346,7 +391,7 @@ def _take_applies_to(main: list[Line], article: Article) -> list[Line]:
             None,
         )
         if end is None or not any(APPLIES_TO.search(t) for _, t in main[start + 1 : end]):
-            return main
+            return None
         _fill_applies_to(main[start + 1 : end], article)
         return main[:start] + main[end + 1 :]
     if APPLIES_TO.match(main[start][1].strip()):
@@ -355,7 +400,7 @@ def _take_applies_to(main: list[Line], article: Article) -> list[Line]:
             end += 1
         _fill_applies_to(main[start:end], article)
         return main[:start] + main[end:]
-    return main
+    return None
 
 
 def _fill_applies_to(lines: list[Line], article: Article) -> None:
@@ -380,7 +425,8 @@ def _fill_applies_to(lines: list[Line], article: Article) -> None:
 
 def _parse_sections(main: list[Line]) -> list[Section]:
     sections: list[Section] = []
-    current = Section(None, 1, [], main[0][0] if main else 1)
+    first_text = next((number for number, text in main if text.strip()), None)
+    current = Section(None, 1, [], first_text or (main[0][0] if main else 1))
     pending: list[Line] = []
     index = 0
     while index < len(main):
@@ -439,7 +485,7 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             blocks.append(Rule(number))
             index += 1
             continue
-        if _list_item(text) or REFERENCE_LINE.match(text):
+        if _list_item_at(lines, index) or REFERENCE_LINE.match(text):
             index = _parse_list(lines, index, blocks)
             continue
         end = _chunk_end(lines, index)
@@ -462,13 +508,15 @@ def _chunk_end(lines: list[Line], start: int) -> int:
     """End of the run of non-blank lines at the same kind of indentation as ``start``."""
     deep = _indent(lines[start][1]) >= 2
     tabular = False
+    open_comments = _comment_depth(lines[start][1])
     end = start + 1
     while end < len(lines):
         text = lines[end][1]
         if not text.strip() or (_indent(text) >= 2) != deep:
             break
-        if _list_item(text) or REFERENCE_LINE.match(text):
+        if (_list_item_at(lines, end) and open_comments <= 0) or REFERENCE_LINE.match(text):
             break
+        open_comments += _comment_depth(text)
         tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1].strip()))
         if not deep and STANDALONE_RULE.match(text) and not tabular:
             break
@@ -484,7 +532,7 @@ def _extend_preformatted(lines: list[Line], end: int) -> int:
             probe += 1
         if probe == len(lines) or probe == end or _indent(lines[probe][1]) < 2:
             return end
-        if _list_item(lines[probe][1]) or REFERENCE_LINE.match(lines[probe][1]):
+        if _list_item_at(lines, probe) or REFERENCE_LINE.match(lines[probe][1]):
             return end
         following = _chunk_end(lines, probe)
         if _is_indented_prose(lines[probe:following]):
@@ -530,16 +578,44 @@ def _paragraph(chunk: list[Line]) -> Paragraph:
     return Paragraph(texts, chunk[0][0], reflow=not short)
 
 
-def _list_item(text: str) -> re.Match[str] | None:
-    """A list item's first line; a table row that happens to start with ``-`` or ``*`` is not."""
+def _list_item_at(lines: list[Line], index: int) -> re.Match[str] | None:
+    """A list item's first line, unless its neighbours show a table row or a code comment.
+
+    Table rows may start with ``-`` or ``*`` (``-     Subtraction``); FoxPro and C
+    comments start with ``*`` and are followed straight away by more code.
+    """
+    text = lines[index][1]
     match = LIST_MARKER.match(text)
-    if (
-        match
-        and len(match.group("gap")) >= _TABLE_ROW_GAP
-        and TABLE_GAP.search(text[match.end() :])
+    if match is None:
+        return None
+    column = match.end()
+    if len(match.group("gap")) >= _TABLE_ROW_GAP and (
+        TABLE_GAP.search(text[column:]) or _aligned_neighbour(lines, index, column)
     ):
         return None
+    if match.group("marker") == "*" and _indent(text) >= 2 and index + 1 < len(lines):
+        following = lines[index + 1][1]
+        if (
+            following.strip()
+            and _indent(following) == _indent(text)
+            and not LIST_MARKER.match(following)
+        ):
+            return None
     return match
+
+
+def _aligned_neighbour(lines: list[Line], index: int, column: int) -> bool:
+    """Whether the line above or below has a column starting at ``column`` too."""
+    for neighbour in (index - 1, index + 1):
+        if 0 <= neighbour < len(lines):
+            text = lines[neighbour][1]
+            if len(text) > column and text[column] != " " and text[column - 3 : column] == "   ":
+                return True
+    return False
+
+
+def _comment_depth(text: str) -> int:
+    return text.count("/*") - text.count("*/")
 
 
 def _list_style(marker: str) -> str:
@@ -555,13 +631,13 @@ def _list_style(marker: str) -> str:
 
 def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
     """Parse the list starting at ``index`` into ``blocks``; return where it ends."""
-    first = _list_item(lines[index][1]) or REFERENCE_LINE.match(lines[index][1])
+    first = _list_item_at(lines, index) or REFERENCE_LINE.match(lines[index][1])
     assert first is not None
     indent, style = len(first.group("indent")), _list_style(first.group("marker"))
     items: list[ListItem] = []
     while index < len(lines):
         number, text = lines[index]
-        match = _list_item(text) or REFERENCE_LINE.match(text)
+        match = _list_item_at(lines, index) or REFERENCE_LINE.match(text)
         if (
             not match
             or len(match.group("indent")) != indent
@@ -580,7 +656,7 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
             deeper = _indent(probe_text) > indent
             lazy = (
                 probe == end
-                and not _list_item(probe_text)
+                and not _list_item_at(lines, probe)
                 and not REFERENCE_LINE.match(probe_text)
                 and not STANDALONE_RULE.match(probe_text)
                 and _indent(probe_text) == indent
@@ -617,7 +693,9 @@ def _item_blocks(item_lines: list[Line], is_reference: bool) -> list[Block]:
         return parse_blocks(item_lines)
     lead = 1
     while (
-        lead < len(item_lines) and item_lines[lead][1].strip() and _indent(item_lines[lead][1]) < 2
+        lead < len(item_lines)
+        and item_lines[lead][1].strip()
+        and not REFERENCE_LINE.match(item_lines[lead][1])
     ):
         lead += 1
     return [_paragraph(item_lines[:lead]), *parse_blocks(item_lines[lead:])]
