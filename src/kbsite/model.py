@@ -90,6 +90,14 @@ class Field:
 
 
 @dataclasses.dataclass(slots=True)
+class AppliesTo:
+    """One product in the "applies to" block; deeper bullets ("used with:") nest under it."""
+
+    text: str
+    items: list[AppliesTo] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(slots=True)
 class Reference:
     """A mention of another article (``Q123456``) somewhere in an article."""
 
@@ -126,8 +134,8 @@ class Article:
     """Header lines kbsite does not know, kept so nothing is lost."""
     applies_to_intro: str = ""
     """The sentence that opens the applies-to block."""
-    applies_to: list[str] = dataclasses.field(default_factory=list)
-    """The products the article applies to, one per bullet."""
+    applies_to: list[AppliesTo] = dataclasses.field(default_factory=list)
+    """The products the article applies to, one per bullet, nested as indented."""
     sections: list[Section] = dataclasses.field(default_factory=list)
     query_words: str | None = None
     """The text after ``Additional query words:`` (None when the line is absent)."""

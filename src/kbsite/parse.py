@@ -31,6 +31,7 @@ from pathlib import Path
 
 from kbsite.errors import ArticleError, Level, Problem
 from kbsite.model import (
+    AppliesTo,
     Article,
     Block,
     Field,
@@ -405,15 +406,23 @@ def _lift_applies_to(main: list[Line], start: int, article: Article) -> list[Lin
 
 def _fill_applies_to(lines: list[Line], article: Article) -> None:
     intro: list[str] = []
-    items: list[str] = []
+    items: list[AppliesTo] = []
+    open_items: list[tuple[int, AppliesTo]] = []
+    """The chain of items a deeper bullet may nest under, with their indents."""
     for _, text in lines:
         if not text.strip():
             continue
         bullet = BULLET.match(text)
         if bullet:
-            items.append(text[bullet.end() :].strip())
-        elif items:
-            items[-1] = f"{items[-1]} {text.strip()}"
+            indent = len(bullet.group("indent"))
+            item = AppliesTo(text[bullet.end() :].strip())
+            while open_items and open_items[-1][0] >= indent:
+                open_items.pop()
+            (open_items[-1][1].items if open_items else items).append(item)
+            open_items.append((indent, item))
+        elif open_items:
+            last = open_items[-1][1]
+            last.text = f"{last.text} {text.strip()}"
         else:
             intro.append(text.strip())
     article.applies_to_intro = " ".join(intro)

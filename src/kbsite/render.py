@@ -22,7 +22,16 @@ from markupsafe import Markup
 from kbsite import __version__
 from kbsite.link import FACET_KINDS, Site, article_facets
 from kbsite.markup import new_markdown
-from kbsite.model import Article, ArticleSummary, Block, ListBlock, Paragraph, Preformatted, Rule
+from kbsite.model import (
+    AppliesTo,
+    Article,
+    ArticleSummary,
+    Block,
+    ListBlock,
+    Paragraph,
+    Preformatted,
+    Rule,
+)
 from kbsite.pages import FacetIndexPage, HomePage, Link, ListingPage, article_href, facet_href
 
 
@@ -50,6 +59,12 @@ class TocEntry:
 
 
 @dataclasses.dataclass(slots=True)
+class RenderedAppliesTo:
+    html: Markup
+    items: list[RenderedAppliesTo]
+
+
+@dataclasses.dataclass(slots=True)
 class FacetLink:
     label: str
     links: list[Link]
@@ -64,7 +79,7 @@ class ArticlePage:
     article: Article
     title_html: Markup
     sections: list[RenderedSection]
-    applies_to: list[Markup]
+    applies_to: list[RenderedAppliesTo]
     query_words: Markup | None
     footer: list[tuple[str, Markup]]
     header_extra: list[Markup]
@@ -138,7 +153,7 @@ class PageRenderer:
                 RenderedSection(s.title, s.level, s.anchor, self.blocks(s.blocks, env))
                 for s in article.sections
             ],
-            applies_to=[text(item, env) for item in article.applies_to],
+            applies_to=self._applies_to(article.applies_to, env),
             query_words=text(article.query_words, env) if article.query_words is not None else None,
             footer=[(f.name, text(f.value, env)) for f in article.footer],
             header_extra=[text(f.value, env) for f in article.header_extra],
@@ -152,6 +167,12 @@ class PageRenderer:
             ),
             toc=table_of_contents(article),
         )
+
+    def _applies_to(self, items: list[AppliesTo], env: dict[str, Any]) -> list[RenderedAppliesTo]:
+        return [
+            RenderedAppliesTo(self.inline(i.text, env), self._applies_to(i.items, env))
+            for i in items
+        ]
 
     # -- article text -----------------------------------------------------------------
 
