@@ -93,3 +93,13 @@ def _differences(comparison: filecmp.dircmp[str]) -> list[str]:
     for sub in comparison.subdirs.values():
         found += _differences(sub)
     return found
+
+
+def test_empty_source_warns(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(
+        main, ["build", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "-q", "--strict"]
+    )
+    assert result.exit_code == 1
+    assert f"warning: no *.txt files in {tmp_path / 'empty'}" in result.output
+    assert "Wrote 0 articles" in result.output

@@ -79,6 +79,9 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     started = time.perf_counter()
     report = BuildReport()
     files = find_sources(options.sources)
+    if not files:
+        where = ", ".join(str(s) for s in options.sources)
+        report.problems.append(Problem(None, None, Level.WARNING, f"no *.txt files in {where}"))
     articles = load_articles(files, options.jobs, report, progress)
     site = link_site(articles)
     report.unresolved = len(site.unresolved)
