@@ -140,3 +140,10 @@ def test_reflow_joins_words_split_by_hyphenation() -> None:
         reflow(["non-", "paged pool", "server-to-", "-server"])
         == "non-paged pool server-to- -server"
     )
+
+
+def test_missing_page_lists_cited_but_absent_articles(site: Path) -> None:
+    page = Page(site / "missing.html")
+    assert "Q123456" in page.visible
+    assert "kb/Q200101.html" in [h.removeprefix("./") for h in page.attrs("a", "href")]
+    assert "missing.html" in Page(site / "index.html").attrs("a", "href")

@@ -22,7 +22,13 @@ from typing import Any, TypeVar
 from kbsite.errors import KbsiteError, Level, Problem
 from kbsite.link import Site, link_site
 from kbsite.model import Article
-from kbsite.pages import article_href, facet_index_pages, home_page, listing_pages
+from kbsite.pages import (
+    article_href,
+    facet_index_pages,
+    home_page,
+    listing_pages,
+    missing_page,
+)
 from kbsite.parse import parse_article
 from kbsite.render import PageRenderer, templates_dir
 from kbsite.source import find_sources, read_source
@@ -187,8 +193,10 @@ def write_pages(
         pages += 1
     home = home_page(site, options.site_title)
     writer.write_text(home.path, renderer.home_page(home))
+    missing = missing_page(site)
+    writer.write_text(missing.path, renderer.missing_page(missing))
     writer.copy_tree(templates_dir() / "static", "static")
-    return pages + 1
+    return pages + 2
 
 
 def _write_article(article_id: str) -> KbsiteError | None:

@@ -82,6 +82,33 @@ class HomePage:
     recent: list[ArticleSummary]
 
 
+@dataclasses.dataclass(slots=True)
+class MissingArticle:
+    """An id cited by articles in the archive but not itself in the archive."""
+
+    id: str
+    cited_by: list[ArticleSummary]
+
+
+@dataclasses.dataclass(slots=True)
+class MissingPage:
+    """The articles the archive cites but lacks, most cited first: a list to go and find."""
+
+    path: str
+    root: str
+    title: str
+    missing: list[MissingArticle]
+
+
+def missing_page(site: Site) -> MissingPage:
+    missing = [
+        MissingArticle(i, [site.summaries[s] for s in sources])
+        for i, sources in site.unresolved.items()
+    ]
+    missing.sort(key=lambda m: (-len(m.cited_by), int(m.id[1:])))
+    return MissingPage("missing.html", "", "Cited but not in this archive", missing)
+
+
 def facet_href(facet: Facet, page: int = 1) -> str:
     """Path of a facet listing page, relative to the site root."""
     suffix = "" if page == 1 else f".page{page}"

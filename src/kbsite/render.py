@@ -32,7 +32,15 @@ from kbsite.model import (
     Preformatted,
     Rule,
 )
-from kbsite.pages import FacetIndexPage, HomePage, Link, ListingPage, article_href, facet_href
+from kbsite.pages import (
+    FacetIndexPage,
+    HomePage,
+    Link,
+    ListingPage,
+    MissingPage,
+    article_href,
+    facet_href,
+)
 
 
 def templates_dir() -> Path:
@@ -127,6 +135,9 @@ class PageRenderer:
 
     def home_page(self, page: HomePage) -> str:
         return self._render("index.html", page)
+
+    def missing_page(self, page: MissingPage) -> str:
+        return self._render("missing.html", page)
 
     def _render(self, name: str, page: Any) -> str:
         return self.env.get_template(name).render(page=page, root=page.root)
