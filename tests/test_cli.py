@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
@@ -103,3 +104,16 @@ def test_empty_source_warns(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"warning: no *.txt files in {tmp_path / 'empty'}" in result.output
     assert "Wrote 0 articles" in result.output
+
+
+def test_builds_are_reproducible_across_processes(tmp_path: Path) -> None:
+    """Two builds under different string hash seeds write byte-identical sites."""
+    for seed in ("1", "2"):
+        subprocess.run(
+            [sys.executable, "-m", "kbsite", "build", str(CONTENT), "-o", str(tmp_path / seed)]
+            + ["-q", "--jobs", "2"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+    assert _differences(filecmp.dircmp(tmp_path / "1", tmp_path / "2")) == []

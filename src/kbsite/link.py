@@ -201,9 +201,11 @@ def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[
     Each shared feature counts its inverse document frequency, and sharing the product
     adds PRODUCT_BONUS. A candidate must share two features, or one and the product: one
     common title word alone ("Purpose") relates nothing. Features held by very many
-    articles are skipped: they say little and would make the pairing quadratic.
+    articles are skipped: they say little and would make the pairing quadratic. Features
+    are visited in sorted order so the float sums, and so the ties, come out the same in
+    every process whatever the string hash seed.
     """
-    features = {a.id: _features(a) for a in articles}
+    features = {a.id: sorted(_features(a)) for a in articles}
     postings: dict[str, list[str]] = collections.defaultdict(list)
     for article_id, feats in features.items():
         for feature in feats:
