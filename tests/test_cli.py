@@ -109,9 +109,9 @@ def test_empty_source_warns(tmp_path: Path) -> None:
 def test_builds_are_reproducible_across_processes(tmp_path: Path) -> None:
     """Two builds under different string hash seeds write byte-identical sites."""
     for seed in ("1", "2"):
+        command = ["build", str(CONTENT), "-o", str(tmp_path / seed), "-q", "--jobs", "2"]
         subprocess.run(
-            [sys.executable, "-m", "kbsite", "build", str(CONTENT), "-o", str(tmp_path / seed)]
-            + ["-q", "--jobs", "2"],
+            [sys.executable, "-m", "kbsite", *command],
             check=True,
             capture_output=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
