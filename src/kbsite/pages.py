@@ -11,7 +11,7 @@ import dataclasses
 import string
 from collections.abc import Iterator
 
-from kbsite.link import FACET_KINDS, Facet, Site, newest_first
+from kbsite.link import FACET_KINDS, Facet, Site
 from kbsite.model import ArticleSummary
 
 PAGE_SIZE = 200
@@ -238,6 +238,3 @@ def home_page(site: Site, title: str, recent: int = 25) -> HomePage:
         recent=site.newest(recent),
     )
 
-
-def sorted_newest_first(summaries: list[ArticleSummary]) -> list[ArticleSummary]:
-    return sorted(summaries, key=newest_first)
