@@ -1,0 +1,51 @@
+"""The build as a whole: bad files are reported and skipped, duplicates resolved."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from kbsite.build import BuildOptions, BuildReport, build_site, load_articles
+from kbsite.errors import Level
+
+CYCLE = Path(__file__).parent / "sites" / "cycle"
+
+
+def test_a_broken_file_is_reported_and_the_rest_is_built(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(CYCLE, source)
+    (source / "junk.txt").write_bytes(b"\x00\xff binary junk \x81")
+    (source / "empty.TXT").write_bytes(b"")
+    report = build_site(BuildOptions([source], tmp_path / "out"))
+    assert report.articles == 3
+    assert report.errors == 2
+    messages = sorted(str(p) for p in report.problems)
+    assert messages == [
+        f"{source / 'empty.TXT'}:1: error: not a KB article: no DOCUMENT line with an article id",
+        f"{source / 'junk.txt'}:1: error: not a KB article: no DOCUMENT line with an article id",
+    ]
+    assert sorted(p.name for p in (tmp_path / "out" / "kb").iterdir()) == [
+        "Q300001.html",
+        "Q300002.html",
+        "Q300003.html",
+    ]
+
+
+def test_duplicate_ids_keep_the_newer_article_and_name_both_files(tmp_path: Path) -> None:
+    older = tmp_path / "a" / "Q300001.TXT"
+    newer = tmp_path / "b" / "Q300001.TXT"
+    for path in (older, newer):
+        path.parent.mkdir()
+    text = (CYCLE / "Q300001.TXT").read_bytes()
+    older.write_bytes(text)
+    newer.write_bytes(text.replace(b"01-MAR-2001", b"01-MAR-2002").replace(b"First", b"Newer"))
+    report = BuildReport()
+    articles = load_articles([newer, older], 1, report)
+    assert [a.title for a in articles] == ["FIX: Newer Article in the Cycle"]
+    assert [(p.level, str(p)) for p in report.problems] == [
+        (
+            Level.WARNING,
+            f"{older}: warning: duplicate article id Q300001: also in {newer}; "
+            f"keeping {newer} (newer)",
+        )
+    ]
