@@ -72,9 +72,52 @@ _TABLE_ROW_GAP = 4
 """A "marker" followed by this many spaces and more columns is a table row, not a list item."""
 REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
 TABLE_GAP = re.compile(r"\S {3,}\S")
-CODE_LINE = re.compile(
+C_LINE = re.compile(
     r"(?:.*[;{}]\s*$|\s*(?:#include|#define|#if|//|/\*|\*/|REM\s|Dim\s|Sub\s|End Sub|[A-Z]:\\\S*>))"
 )
+VB_COMMENT = re.compile(r"\s*'(?![^']+'(?:[\s.,;:]|$))")
+"""``' comment``, but not a wrapped line that opens with a 'quoted title'."""
+VB_CONTINUATION = re.compile(r".*\S\s_$")
+VB_DECLARATION = re.compile(
+    r"\s*(?:(?:Private|Public|Global|Static)\s+)?"
+    r"(?:Declare\s+(?:Function|Sub)\s+\w|(?:Sub|Function|Property\s+(?:Get|Let|Set))\s+\w+\s*\("
+    r"|Const\s+\w+\s*(?:As\s+\w+\s*)?=|Dim\s+\w+(?:\(\w*\))?(?:\s+As\b|\s*,|\s*$)|Type\s+\w+\s*$)"
+)
+VB_MEMBER = re.compile(r"\s*(?:Private|Public|Global)\s+\w+(?:\(\w*\))?\s+As\s+\w")
+VB_SET = re.compile(r"\s*Set\s+\w[\w.]*\s*=\s*\S")
+VB_END = re.compile(r"\s*End\s+(?:Sub|Function|If|Type|With|Select|Property)\s*$")
+VB_TYPED = re.compile(
+    r".*\w\)?\s+As\s+(?:Long|String|Integer|Boolean|Variant|Double|Single|Object|Byte|Currency)\b"
+)
+FOXPRO_LINE = re.compile(
+    r".*&&|\s*\*!\*|\s*(?:ENDPROC|ENDDEFINE|ENDIF|ENDDO|ENDFUNC|ENDCASE|ENDSCAN|ENDFOR|ENDWITH)\b"
+)
+SQL_LINE = re.compile(r"\s*(?:SELECT|INSERT|CREATE|UPDATE|FROM|WHERE)\b(?!\s+[a-z]+\s+[a-z])")
+"""A capitalised SQL keyword, but not ``SELECT statement that ...`` in prose."""
+INI_SECTION = re.compile(r"\s*(?:\[[^\]]+\]$|;)")
+"""A ``[Section]`` line or a ``;`` comment."""
+INI_SETTING = re.compile(r"\s*\w[\w.$]*=\S(?!.*\.\s)(?!.*\.$)(?!.*(?:\s+[a-z]+){3})")
+"""``Key=value``, but not ``Size=128. Increasing it ...`` wrapped in a sentence."""
+ASM_DIRECTIVE = re.compile(
+    r"\s*\.(?:model|data\??|code|stack|const|fardata|startup|exit|radix|dosseg|[2-4]86p?|8086|8087)\b",
+    re.IGNORECASE,
+)
+CODE_LINES = (
+    C_LINE,
+    VB_COMMENT,
+    VB_CONTINUATION,
+    VB_DECLARATION,
+    VB_MEMBER,
+    VB_SET,
+    VB_END,
+    VB_TYPED,
+    FOXPRO_LINE,
+    SQL_LINE,
+    INI_SECTION,
+    INI_SETTING,
+    ASM_DIRECTIVE,
+)
+"""Shapes of a line of C, Visual Basic, FoxPro, SQL, INI or assembler that prose lacks."""
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -553,9 +596,14 @@ def _extend_preformatted(lines: list[Line], end: int) -> int:
 def _is_indented_prose(chunk: list[Line]) -> bool:
     """Indented hard-wrapped sentences (a quoted note), as opposed to code or a table."""
     texts = [t.strip() for _, t in chunk]
-    if len(texts) < 2 or any(TABLE_GAP.search(t) or CODE_LINE.match(t) for t in texts):
+    if len(texts) < 2 or any(TABLE_GAP.search(t) or _is_code_line(t) for t in texts):
         return False
     return all(len(t) >= 50 for t in texts[:-1]) and sum(t.count(" ") for t in texts) >= 8
+
+
+def _is_code_line(text: str) -> bool:
+    """Whether a line has the shape of source code or a settings file, not of prose."""
+    return any(pattern.match(text) for pattern in CODE_LINES)
 
 
 def _is_command(text: str) -> bool:
@@ -572,7 +620,7 @@ def _is_command(text: str) -> bool:
 def _is_tabular(chunk: list[Line]) -> bool:
     texts = [t for _, t in chunk]
     gapped = sum(1 for t in texts if TABLE_GAP.search(t.strip()))
-    code = sum(1 for t in texts if CODE_LINE.match(t))
+    code = sum(1 for t in texts if _is_code_line(t))
     return (len(texts) >= 2 and gapped * 2 >= len(texts)) or (code >= 2 and code * 2 >= len(texts))
 
 
