@@ -72,6 +72,8 @@ _TABLE_ROW_GAP = 4
 """A "marker" followed by this many spaces and more columns is a table row, not a list item."""
 REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
 TABLE_GAP = re.compile(r"\S {3,}\S")
+COLUMN_START = re.compile(r"(?<=   )\S")
+"""Where a table column starts: text after three or more spaces."""
 C_LINE = re.compile(
     r"(?:.*[;{}]\s*$|\s*(?:#include|#define|#if|//|/\*|\*/|REM\s|Dim\s|Sub\s|End Sub|[A-Z]:\\\S*>))"
 )
@@ -541,6 +543,12 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             index = _parse_list(lines, index, blocks)
             continue
         end = _chunk_end(lines, index)
+        run_end = _run_end(lines, index)
+        if run_end > end and _is_mixed_code(lines[index:run_end]):
+            end = _extend_preformatted(lines, run_end)
+            blocks.append(_preformatted(lines[index:end]))
+            index = end
+            continue
         chunk = lines[index:end]
         if _indent(text) >= 2:
             if _is_indented_prose(chunk):
@@ -576,16 +584,85 @@ def _chunk_end(lines: list[Line], start: int) -> int:
     return end
 
 
+def _run_end(lines: list[Line], start: int) -> int:
+    """End of the run of non-blank lines from ``start``, whatever their indentation."""
+    open_comments = _comment_depth(lines[start][1])
+    end = start + 1
+    while end < len(lines):
+        text = lines[end][1]
+        if not text.strip() or REFERENCE_LINE.match(text):
+            break
+        if _list_item_at(lines, end) and open_comments <= 0:
+            break
+        open_comments += _comment_depth(text)
+        end += 1
+    return end
+
+
+def _is_mixed_code(run: list[Line]) -> bool:
+    """A run mixing margin and indented lines that is one piece of code or one table.
+
+    Code (``Private Sub`` at the margin, its body indented) and table rows whose last
+    column wraps onto indented lines are one block; an introduction at the margin
+    ending in ``:`` or ``.`` before indented lines is not part of them.
+    """
+    deep = [_indent(t) >= 2 for _, t in run]
+    if all(deep) or not any(deep):
+        return False
+    margin_parts: list[list[Line]] = [[]]
+    for line, is_deep in zip(run, deep, strict=True):
+        if is_deep and margin_parts[-1]:
+            margin_parts.append([])
+        elif not is_deep:
+            margin_parts[-1].append(line)
+    if any(_is_prose_lines(part) for part in margin_parts if part):
+        return False
+    return any(_is_code_line(t) for _, t in run) or _is_wrapped_table(run)
+
+
+def _is_prose_lines(part: list[Line]) -> bool:
+    """Lines of running text: no code or column gaps, ending like a sentence."""
+    if any(_is_code_line(t) or TABLE_GAP.search(t.strip()) for _, t in part):
+        return False
+    return part[-1][1].endswith((".", ":", "?", "!"))
+
+
+def _is_wrapped_table(run: list[Line]) -> bool:
+    """Whether every indented line starts exactly at a column of a gapped line above it."""
+    columns: set[int] = set()
+    for _, text in run:
+        indent = _indent(text)
+        if indent >= 2 and indent not in columns:
+            return False
+        columns.update(m.start() for m in COLUMN_START.finditer(text) if m.start() > indent)
+    return bool(columns)
+
+
+def _is_margin_code(run: list[Line]) -> bool:
+    """Code at the margin that continues an indented block (``End Sub``, ``}``)."""
+    code = sum(1 for _, t in run if _is_code_line(t))
+    return code * 2 >= len(run)
+
+
 def _extend_preformatted(lines: list[Line], end: int) -> int:
     """Keep blank-separated indented code together as one block."""
     while end < len(lines):
         probe = end
         while probe < len(lines) and not lines[probe][1].strip():
             probe += 1
-        if probe == len(lines) or probe == end or _indent(lines[probe][1]) < 2:
+        if probe == len(lines) or probe == end:
             return end
         if _list_item_at(lines, probe) or REFERENCE_LINE.match(lines[probe][1]):
             return end
+        run_end = _run_end(lines, probe)
+        if _is_mixed_code(lines[probe:run_end]):
+            end = run_end
+            continue
+        if _indent(lines[probe][1]) < 2:
+            if not _is_margin_code(lines[probe:run_end]):
+                return end
+            end = run_end
+            continue
         following = _chunk_end(lines, probe)
         if _is_indented_prose(lines[probe:following]):
             return end
