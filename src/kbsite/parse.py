@@ -72,6 +72,10 @@ _TABLE_ROW_GAP = 4
 """A "marker" followed by this many spaces and more columns is a table row, not a list item."""
 REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
 TABLE_GAP = re.compile(r"\S {3,}\S")
+BOX_LINE = re.compile(r"\s*(?:\+[-=+]{3,}\+?|\|.*\|)$")
+"""A border (``+----+``) or a row (``| a | b |``) of a table drawn with boxes."""
+SENTENCE_GAP = re.compile(r"[.:?!]\)? {2,}")
+"""Spaces after a full stop, which typewriter prose doubles or triples."""
 COLUMN_START = re.compile(r"(?<=   )\S")
 """Where a table column starts: text after three or more spaces."""
 C_LINE = re.compile(
@@ -556,7 +560,11 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             else:
                 end = _extend_preformatted(lines, end)
                 blocks.append(_preformatted(lines[index:end]))
-        elif _is_tabular(chunk) or (len(chunk) == 1 and _is_command(text)):
+        elif (
+            _is_tabular(chunk)
+            or (len(chunk) == 1 and _is_command(text))
+            or (not _paragraph(chunk).reflow and any(_has_column_gap(t) for _, t in chunk))
+        ):
             blocks.append(_preformatted(chunk))
         else:
             blocks.append(_paragraph(chunk))
@@ -579,6 +587,8 @@ def _chunk_end(lines: list[Line], start: int) -> int:
         open_comments += _comment_depth(text)
         tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1].strip()))
         if not deep and STANDALONE_RULE.match(text) and not tabular:
+            break
+        if not deep and bool(BOX_LINE.match(text)) != bool(BOX_LINE.match(lines[end - 1][1])):
             break
         end += 1
     return end
@@ -696,9 +706,14 @@ def _is_command(text: str) -> bool:
 
 def _is_tabular(chunk: list[Line]) -> bool:
     texts = [t for _, t in chunk]
-    gapped = sum(1 for t in texts if TABLE_GAP.search(t.strip()))
+    gapped = sum(1 for t in texts if TABLE_GAP.search(t.strip()) or BOX_LINE.match(t))
     code = sum(1 for t in texts if _is_code_line(t))
     return (len(texts) >= 2 and gapped * 2 >= len(texts)) or (code >= 2 and code * 2 >= len(texts))
+
+
+def _has_column_gap(text: str) -> bool:
+    """Whether a line has a wide gap between columns, not just spaces after a sentence."""
+    return bool(TABLE_GAP.search(SENTENCE_GAP.sub(" ", text.strip())))
 
 
 def _preformatted(chunk: list[Line]) -> Preformatted:
