@@ -68,6 +68,10 @@ LIST_MARKER = re.compile(
     r"(?P<indent> *)(?P<marker>[-*\u2022\u00b7o]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2}\)|\([a-z]\))"
     r"(?P<gap> +)(?=\S)"
 )
+COPYRIGHT_NOTICE = re.compile(
+    r"\b(?:1[89]\d\d|20\d\d|copyright|corporation|rights)\b", re.IGNORECASE
+)
+"""What follows the ``(c)`` of ``(c) Northwind 1999, All Rights Reserved.``"""
 _TABLE_ROW_GAP = 4
 """A "marker" followed by this many spaces and more columns is a table row, not a list item."""
 REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
@@ -728,7 +732,7 @@ def _paragraph(chunk: list[Line]) -> Paragraph:
 
 
 def _list_item_at(lines: list[Line], index: int) -> re.Match[str] | None:
-    """A list item's first line, unless its neighbours show a table row or a code comment.
+    """A list item's first line, unless it is a copyright notice, a table row or a comment.
 
     Table rows may start with ``-`` or ``*`` (``-     Subtraction``); FoxPro and C
     comments start with ``*`` and are followed straight away by more code.
@@ -738,6 +742,8 @@ def _list_item_at(lines: list[Line], index: int) -> re.Match[str] | None:
     if match is None:
         return None
     column = match.end()
+    if match.group("marker").lower() in ("(c)", "(r)") and COPYRIGHT_NOTICE.search(text[column:]):
+        return None
     if len(match.group("gap")) >= _TABLE_ROW_GAP and (
         TABLE_GAP.search(text[column:]) or _aligned_neighbour(lines, index, column)
     ):
