@@ -80,10 +80,13 @@ BOX_LINE = re.compile(r"\s*(?:\+[-=+]{3,}\+?|\|.*\|)$")
 """A border (``+----+``) or a row (``| a | b |``) of a table drawn with boxes."""
 SENTENCE_GAP = re.compile(r"[.:?!]\)? {2,}")
 """Spaces after a full stop, which typewriter prose doubles or triples."""
+STAR_COMMENT = re.compile(r"\s*\*+(?:\s|$)")
+"""A line opening with asterisks; inside a run of code, a FoxPro or C comment."""
 COLUMN_START = re.compile(r"(?<=   )\S")
 """Where a table column starts: text after three or more spaces."""
 C_LINE = re.compile(
-    r"(?:.*[;{}]\s*$|\s*(?:#include|#define|#if|//|/\*|\*/|REM\s|Dim\s|Sub\s|End Sub|[A-Z]:\\\S*>))"
+    r"(?:.*[;{}]\s*$|\s*(?:(?i:#include|#define|#if)|//|/\*|\*/"
+    r"|REM\s|Dim\s|Sub\s|End Sub|[A-Z]:\\\S*>))"
 )
 VB_COMMENT = re.compile(r"\s*'(?![^']+'(?:[\s.,;:]|$))")
 """``' comment``, but not a wrapped line that opens with a 'quoted title'."""
@@ -543,7 +546,7 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
         if not text.strip():
             index += 1
             continue
-        if STANDALONE_RULE.match(text):
+        if STANDALONE_RULE.match(text) and not _is_comment_border(lines, index):
             blocks.append(Rule(number))
             index += 1
             continue
@@ -590,7 +593,12 @@ def _chunk_end(lines: list[Line], start: int) -> int:
             break
         open_comments += _comment_depth(text)
         tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1].strip()))
-        if not deep and STANDALONE_RULE.match(text) and not tabular:
+        if (
+            not deep
+            and STANDALONE_RULE.match(text)
+            and not tabular
+            and not _is_comment_border(lines, end)
+        ):
             break
         if not deep and bool(BOX_LINE.match(text)) != bool(BOX_LINE.match(lines[end - 1][1])):
             break
@@ -711,7 +719,7 @@ def _is_command(text: str) -> bool:
 def _is_tabular(chunk: list[Line]) -> bool:
     texts = [t for _, t in chunk]
     gapped = sum(1 for t in texts if TABLE_GAP.search(t.strip()) or BOX_LINE.match(t))
-    code = sum(1 for t in texts if _is_code_line(t))
+    code = sum(1 for t in texts if _is_code_line(t) or STAR_COMMENT.match(t))
     return (len(texts) >= 2 and gapped * 2 >= len(texts)) or (code >= 2 and code * 2 >= len(texts))
 
 
@@ -748,15 +756,39 @@ def _list_item_at(lines: list[Line], index: int) -> re.Match[str] | None:
         TABLE_GAP.search(text[column:]) or _aligned_neighbour(lines, index, column)
     ):
         return None
-    if match.group("marker") == "*" and _indent(text) >= 2 and index + 1 < len(lines):
-        following = lines[index + 1][1]
-        if (
-            following.strip()
-            and _indent(following) == _indent(text)
-            and not LIST_MARKER.match(following)
-        ):
-            return None
+    if match.group("marker") == "*" and _is_star_comment(lines, index):
+        return None
     return match
+
+
+def _is_star_comment(lines: list[Line], index: int) -> bool:
+    """Whether a ``*`` line sits among code lines at its indentation: a comment, not a bullet.
+
+    At the margin the other lines must look like code, since a bullet's text may wrap
+    back to the margin.
+    """
+    indent = _indent(lines[index][1])
+    others: list[str] = []
+    for step in (-1, 1):
+        probe = index + step
+        while 0 <= probe < len(lines) and lines[probe][1].strip():
+            text = lines[probe][1]
+            if _indent(text) < indent:
+                break
+            if _indent(text) == indent and not LIST_MARKER.match(text):
+                others.append(text)
+            probe += step
+    return bool(others) and (
+        indent >= 2 or any(_is_code_line(t) or STAR_COMMENT.match(t) for t in others)
+    )
+
+
+def _is_comment_border(lines: list[Line], index: int) -> bool:
+    """A line of asterisks boxing a code comment (``*****`` over ``* FUNCTION``), not a rule."""
+    if not STAR_COMMENT.match(lines[index][1]):
+        return False
+    neighbours = [lines[i][1] for i in (index - 1, index + 1) if 0 <= i < len(lines)]
+    return any(STAR_COMMENT.match(t) or _is_code_line(t) for t in neighbours if t.strip())
 
 
 def _aligned_neighbour(lines: list[Line], index: int, column: int) -> bool:
