@@ -237,4 +237,3 @@ def home_page(site: Site, title: str, recent: int = 25) -> HomePage:
         years=[Link(facet_href(f), f.name, len(f.ids)) for f in years],
         recent=site.newest(recent),
     )
-
