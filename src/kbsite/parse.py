@@ -821,6 +821,7 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
     first = _list_item_at(lines, index) or REFERENCE_LINE.match(lines[index][1])
     assert first is not None
     indent, style = len(first.group("indent")), _list_style(first.group("marker"))
+    ordered = style in ("number", "letter")
     items: list[ListItem] = []
     while index < len(lines):
         number, text = lines[index]
@@ -842,7 +843,7 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
                 continue
             deeper = _indent(probe_text) > indent
             lazy = (
-                probe == end
+                (probe == end or (ordered and indent > 0))
                 and not _list_item_at(lines, probe)
                 and not REFERENCE_LINE.match(probe_text)
                 and not STANDALONE_RULE.match(probe_text)
@@ -861,6 +862,10 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
             )
             probe += 1
             end = probe
+        resume = _next_step(lines, end, match) if ordered else None
+        if resume is not None:
+            item_lines.extend(_shift_left(lines[end:resume], column))
+            end = resume
         items.append(
             ListItem(match.group("marker"), _item_blocks(item_lines, is_reference), number)
         )
@@ -868,10 +873,45 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
         while index < len(lines) and not lines[index][1].strip():
             index += 1
     if items:
-        ordered = style in ("number", "letter")
         start = _list_start(items[0].marker, style)
         blocks.append(ListBlock(items, ordered, items[0].line, start, style.split(":")[0]))
     return index
+
+
+def _next_step(lines: list[Line], start: int, item: re.Match[str]) -> int | None:
+    """Where the step after ``item`` is, when only notes, commands or references come between.
+
+    Steps often have their sub-content at the margin or at the marker's indentation;
+    the numbering going on (n+1, same marker, same indentation) shows the list does too.
+    """
+    indent = len(item.group("indent"))
+    marker = item.group("marker")
+    style = _list_style(marker)
+    wanted = _list_start(marker, style) + 1
+    between = False
+    for index in range(start, len(lines)):
+        text = lines[index][1]
+        if STANDALONE_RULE.match(text) and not _is_comment_border(lines, index):
+            return None
+        match = _list_item_at(lines, index)
+        if match and len(match.group("indent")) == indent:
+            found = match.group("marker")
+            if _same_marker_kind(found, marker):
+                same_step = _list_start(found, style) == wanted
+                return index if same_step and between else None
+        between = between or bool(text.strip())
+    return None
+
+
+def _same_marker_kind(a: str, b: str) -> bool:
+    """Markers of one list: same style and punctuation (``1.`` and ``2.``, not ``2)``)."""
+    return _list_style(a) == _list_style(b) and re.sub(r"\w", "", a) == re.sub(r"\w", "", b)
+
+
+def _shift_left(run: list[Line], column: int) -> list[Line]:
+    """Lines moved into an item, dedented as far as the item's text but keeping their shape."""
+    shift = min([column] + [_indent(t) for _, t in run if t.strip()])
+    return [(n, t[shift:]) for n, t in run]
 
 
 def _item_blocks(item_lines: list[Line], is_reference: bool) -> list[Block]:
