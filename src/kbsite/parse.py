@@ -72,6 +72,7 @@ COPYRIGHT_NOTICE = re.compile(
     r"\b(?:1[89]\d\d|20\d\d|copyright|corporation|rights)\b", re.IGNORECASE
 )
 """What follows the ``(c)`` of ``(c) Northwind 1999, All Rights Reserved.``"""
+_SENTENCE_ENDS = (".", ":", ";", "!", "?")
 _TABLE_ROW_GAP = 4
 """A "marker" followed by this many spaces and more columns is a table row, not a list item."""
 REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
@@ -758,7 +759,29 @@ def _list_item_at(lines: list[Line], index: int) -> re.Match[str] | None:
         return None
     if match.group("marker") == "*" and _is_star_comment(lines, index):
         return None
+    if _list_style(match.group("marker")) == "number" and _is_wrapped_number(lines, index):
+        return None
     return match
+
+
+def _is_wrapped_number(lines: list[Line], index: int) -> bool:
+    """A number that hard wrapping put at a line start (``Windows`` / ``95. It must``).
+
+    The line above runs on mid-sentence at the same indentation, in a paragraph that
+    is not itself a list; a short or capitalised line above is a heading, not prose.
+    """
+    indent = _indent(lines[index][1])
+    above = lines[index - 1][1] if index > 0 else ""
+    if len(above.strip()) < 40 or _indent(above) != indent or above.endswith(_SENTENCE_ENDS):
+        return False
+    if not any(ch.islower() for ch in above):
+        return False
+    probe = index - 1
+    while probe >= 0 and lines[probe][1].strip():
+        if _indent(lines[probe][1]) == indent and LIST_MARKER.match(lines[probe][1]):
+            return False
+        probe -= 1
+    return True
 
 
 def _is_star_comment(lines: list[Line], index: int) -> bool:
