@@ -64,7 +64,15 @@ class Rule:
     line: int
 
 
-Block = Paragraph | Preformatted | ListBlock | Rule
+@dataclasses.dataclass(slots=True)
+class Heading:
+    """An underlined subheading inside a list item, where no section can start."""
+
+    text: str
+    line: int
+
+
+Block = Paragraph | Preformatted | ListBlock | Rule | Heading
 
 
 @dataclasses.dataclass(slots=True)

@@ -35,6 +35,7 @@ from kbsite.model import (
     Article,
     Block,
     Field,
+    Heading,
     ListBlock,
     ListItem,
     Paragraph,
@@ -547,6 +548,10 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
         if not text.strip():
             index += 1
             continue
+        if _is_heading(lines, index):
+            blocks.append(Heading(text.strip(), number))
+            index += 2
+            continue
         if STANDALONE_RULE.match(text) and not _is_comment_border(lines, index):
             blocks.append(Rule(number))
             index += 1
@@ -580,6 +585,15 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
     return blocks
 
 
+def _is_heading(lines: list[Line], index: int) -> bool:
+    """An underlined heading that sections could not take: one inside a list item."""
+    return (
+        index + 1 < len(lines)
+        and UNDERLINE.match(lines[index + 1][1]) is not None
+        and _is_underline(lines, index + 1)
+    )
+
+
 def _chunk_end(lines: list[Line], start: int) -> int:
     """End of the run of non-blank lines at the same kind of indentation as ``start``."""
     deep = _indent(lines[start][1]) >= 2
@@ -591,6 +605,8 @@ def _chunk_end(lines: list[Line], start: int) -> int:
         if not text.strip() or (_indent(text) >= 2) != deep:
             break
         if (_list_item_at(lines, end) and open_comments <= 0) or REFERENCE_LINE.match(text):
+            break
+        if not deep and _is_heading(lines, end):
             break
         open_comments += _comment_depth(text)
         tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1].strip()))

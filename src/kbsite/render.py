@@ -27,6 +27,7 @@ from kbsite.model import (
     Article,
     ArticleSummary,
     Block,
+    Heading,
     ListBlock,
     Paragraph,
     Preformatted,
@@ -230,6 +231,10 @@ class PageRenderer:
                 self._emit_list(block, out, env)
             elif isinstance(block, Rule):
                 out.append(Token("hr", "hr", 0, map=source_map, block=True))
+            elif isinstance(block, Heading):
+                out.append(Token("heading_open", "h4", 1, map=source_map, block=True))
+                out.append(self._inline_token(block.text, env))
+                out.append(Token("heading_close", "h4", -1, block=True))
 
     def _emit_paragraph(
         self, block: Paragraph, out: list[Token], env: dict[str, Any], hidden: bool
