@@ -777,7 +777,42 @@ def _list_item_at(lines: list[Line], index: int) -> re.Match[str] | None:
         return None
     if _list_style(match.group("marker")) == "number" and _is_wrapped_number(lines, index):
         return None
+    if match.group("marker") == "-" and _is_dash_continuation(lines, index):
+        return None
     return match
+
+
+def _is_dash_continuation(lines: list[Line], index: int) -> bool:
+    """A lone ``- text`` right under a line of text, as in ``error F6422:`` / ``- no space``.
+
+    Messages continue this way; a real list has a second ``-`` item at the same indent,
+    and a capitalised line above is a heading the item stands under.
+    """
+    indent = _indent(lines[index][1])
+    above = lines[index - 1][1] if index > 0 else ""
+    if (
+        not above.strip()
+        or _indent(above) != indent
+        or LIST_MARKER.match(above)
+        or not any(ch.islower() for ch in above)
+    ):
+        return False
+    return not any(
+        _indent(text) == indent and text.lstrip().startswith("- ")
+        for text in _siblings_below(lines, index)
+    )
+
+
+def _siblings_below(lines: list[Line], index: int) -> list[str]:
+    """The lines after ``index`` up to the next one that is less indented, blanks skipped."""
+    indent = _indent(lines[index][1])
+    siblings: list[str] = []
+    for _, text in lines[index + 1 :]:
+        if text.strip() and _indent(text) < indent:
+            break
+        if text.strip():
+            siblings.append(text)
+    return siblings
 
 
 def _is_wrapped_number(lines: list[Line], index: int) -> bool:
