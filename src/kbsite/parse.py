@@ -84,6 +84,8 @@ SENTENCE_GAP = re.compile(r"[.:?!]\)? {2,}")
 """Spaces after a full stop, which typewriter prose doubles or triples."""
 STAR_COMMENT = re.compile(r"\s*\*+(?:\s|$)")
 """A line opening with asterisks; inside a run of code, a FoxPro or C comment."""
+SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)+\s")
+"""``1.1 `` or ``7.15 ``: a numbered topic of a contents list."""
 COLUMN_START = re.compile(r"(?<=   )\S")
 """Where a table column starts: text after three or more spaces."""
 C_LINE = re.compile(
@@ -753,7 +755,12 @@ def _preformatted(chunk: list[Line]) -> Preformatted:
 def _paragraph(chunk: list[Line]) -> Paragraph:
     texts = [t.strip() for _, t in chunk]
     short = len(texts) >= 2 and max(len(t) for t in texts[:-1]) < 45
-    return Paragraph(texts, chunk[0][0], reflow=not short)
+    return Paragraph(texts, chunk[0][0], reflow=not (short or _is_contents(texts)))
+
+
+def _is_contents(texts: list[str]) -> bool:
+    """Lines of a contents list (``1.1 Setup``, ``1.2 ...``), one topic a line however long."""
+    return sum(1 for t in texts if SECTION_NUMBER.match(t)) >= 3
 
 
 def _list_item_at(lines: list[Line], index: int) -> re.Match[str] | None:
@@ -902,7 +909,7 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
         match = _list_item_at(lines, index) or REFERENCE_LINE.match(text)
         if (
             not match
-            or len(match.group("indent")) != indent
+            or not _same_column(match, first)
             or _list_style(match.group("marker")) != style
         ):
             break
@@ -958,7 +965,6 @@ def _next_step(lines: list[Line], start: int, item: re.Match[str]) -> int | None
     Steps often have their sub-content at the margin or at the marker's indentation;
     the numbering going on (n+1, same marker, same indentation) shows the list does too.
     """
-    indent = len(item.group("indent"))
     marker = item.group("marker")
     style = _list_style(marker)
     wanted = _list_start(marker, style) + 1
@@ -968,13 +974,19 @@ def _next_step(lines: list[Line], start: int, item: re.Match[str]) -> int | None
         if STANDALONE_RULE.match(text) and not _is_comment_border(lines, index):
             return None
         match = _list_item_at(lines, index)
-        if match and len(match.group("indent")) == indent:
+        if match and _same_column(match, item):
             found = match.group("marker")
             if _same_marker_kind(found, marker):
                 same_step = _list_start(found, style) == wanted
                 return index if same_step and between else None
         between = between or bool(text.strip())
     return None
+
+
+def _same_column(match: re.Match[str], first: re.Match[str]) -> bool:
+    """Markers of one list start or end at one column (`` 9.`` above ``10.``)."""
+    same_start = match.start("marker") == first.start("marker")
+    return same_start or match.end("marker") == first.end("marker")
 
 
 def _same_marker_kind(a: str, b: str) -> bool:
