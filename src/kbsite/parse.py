@@ -86,6 +86,8 @@ STAR_COMMENT = re.compile(r"\s*\*+(?:\s|$)")
 """A line opening with asterisks; inside a run of code, a FoxPro or C comment."""
 SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)+\s")
 """``1.1 `` or ``7.15 ``: a numbered topic of a contents list."""
+LEAD_IN = re.compile(r"[a-z][a-z]*(?: [A-Za-z(),'-]+)+:")
+"""Lowercase words ending in a colon: ``to this:``, ``add this line:``."""
 COLUMN_START = re.compile(r"(?<=   )\S")
 """Where a table column starts: text after three or more spaces."""
 C_LINE = re.compile(
@@ -570,7 +572,7 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             continue
         chunk = lines[index:end]
         if _indent(text) >= 2:
-            if _is_indented_prose(chunk):
+            if _is_indented_prose(chunk) or _is_lead_in(chunk):
                 blocks.append(Paragraph([t.strip() for _, t in chunk], number, indented=True))
             else:
                 end = _extend_preformatted(lines, end)
@@ -705,7 +707,7 @@ def _extend_preformatted(lines: list[Line], end: int) -> int:
             end = run_end
             continue
         following = _chunk_end(lines, probe)
-        if _is_indented_prose(lines[probe:following]):
+        if _is_indented_prose(lines[probe:following]) or _is_lead_in(lines[probe:following]):
             return end
         end = following
     return end
@@ -717,6 +719,11 @@ def _is_indented_prose(chunk: list[Line]) -> bool:
     if len(texts) < 2 or any(TABLE_GAP.search(t) or _is_code_line(t) for t in texts):
         return False
     return all(len(t) >= 50 for t in texts[:-1]) and sum(t.count(" ") for t in texts) >= 8
+
+
+def _is_lead_in(chunk: list[Line]) -> bool:
+    """A lone line of words going on from the sentence above (``to this:``) into code below."""
+    return len(chunk) == 1 and LEAD_IN.fullmatch(chunk[0][1].strip()) is not None
 
 
 def _is_code_line(text: str) -> bool:
