@@ -26,12 +26,25 @@ CASES = sorted(p for p in FIXTURES.iterdir() if p.suffix.upper() == ".TXT")
 def model_as_json(source: Path) -> dict[str, Any]:
     """The parsed article and its problems as plain JSON data, paths relative to FIXTURES."""
     article, problems = parse_article(read_source(source))
-    data = dataclasses.asdict(article)
+    data = _as_data(article)
     data["source"] = source.name
     return {
         "article": data,
         "problems": [f"{p.line}: {p.level.value}: {p.message}" for p in problems],
     }
+
+
+def _as_data(value: Any) -> Any:
+    """Like dataclasses.asdict, but every block says its type: Heading and Preformatted
+    both have only ``text`` and ``line``."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = {f.name: _as_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"type": type(value).__name__, **data} if "line" in data else data
+    if isinstance(value, list):
+        return [_as_data(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 def _default(value: object) -> str:
