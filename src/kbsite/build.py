@@ -32,6 +32,7 @@ from kbsite.pages import (
 from kbsite.parse import parse_article
 from kbsite.render import PageRenderer, templates_dir
 from kbsite.source import find_sources, read_source
+from kbsite.syntax import id_number
 from kbsite.write import SiteWriter
 
 T = TypeVar("T")
@@ -75,7 +76,6 @@ class BuildReport:
 class LoadResult:
     """The outcome of reading and parsing one file."""
 
-    path: Path
     article: Article | None
     problems: list[Problem]
 
@@ -130,7 +130,7 @@ def load_articles(
                 )
                 article = newer
             by_id[article.id] = article
-    return sorted(by_id.values(), key=lambda a: int(a.id[1:]))
+    return sorted(by_id.values(), key=lambda a: id_number(a.id))
 
 
 def _recency(article: Article) -> tuple[int, str]:
@@ -142,12 +142,12 @@ def load_article(path: Path) -> LoadResult:
     try:
         article, problems = parse_article(read_source(path))
     except KbsiteError as exc:
-        return LoadResult(path, None, [exc.as_problem()])
+        return LoadResult(None, [exc.as_problem()])
     except Exception as exc:  # an isolation boundary: one bad file must not stop the build
         return LoadResult(
-            path, None, [Problem(path, None, Level.ERROR, f"internal error while parsing: {exc!r}")]
+            None, [Problem(path, None, Level.ERROR, f"internal error while parsing: {exc!r}")]
         )
-    return LoadResult(path, article, problems)
+    return LoadResult(article, problems)
 
 
 # -- writing ------------------------------------------------------------------------
@@ -184,19 +184,16 @@ def write_pages(
     finally:
         _WORKER.clear()
     renderer = PageRenderer(site, options.site_title)
-    pages = len(articles)
     for listing in listing_pages(site):
         writer.write_text(listing.path, renderer.listing_page(listing))
-        pages += 1
     for index in facet_index_pages(site):
         writer.write_text(index.path, renderer.facet_index_page(index))
-        pages += 1
     home = home_page(site, options.site_title)
     writer.write_text(home.path, renderer.home_page(home))
     missing = missing_page(site)
     writer.write_text(missing.path, renderer.missing_page(missing))
     writer.copy_tree(templates_dir() / "static", "static")
-    return pages + 2
+    return len(writer.written)
 
 
 def _write_article(article_id: str) -> KbsiteError | None:

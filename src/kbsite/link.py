@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 
 from kbsite.model import Article, ArticleSummary
+from kbsite.syntax import id_number
 
 MAX_RELATED = 10
 PRODUCT_BONUS = 2.5
@@ -116,20 +117,22 @@ class Site:
 def link_site(articles: Iterable[Article]) -> Site:
     """Build the reference graph, the facets and the related-article lists."""
     articles = list(articles)
-    summaries = {a.id: ArticleSummary.of(a) for a in sorted(articles, key=_id_order)}
+    summaries = {
+        a.id: ArticleSummary.of(a) for a in sorted(articles, key=lambda a: id_number(a.id))
+    }
     backlinks: dict[str, list[str]] = collections.defaultdict(list)
     unresolved: dict[str, list[str]] = collections.defaultdict(list)
     for article in articles:
         for target in dict.fromkeys(ref.target for ref in article.references):
             (backlinks if target in summaries else unresolved)[target].append(article.id)
     for sources in (*backlinks.values(), *unresolved.values()):
-        sources.sort(key=_id_key)
+        sources.sort(key=id_number)
     return Site(
         summaries=summaries,
         backlinks=dict(backlinks),
         related=related_articles(articles),
         facets=_facets(articles, summaries),
-        unresolved=dict(sorted(unresolved.items(), key=lambda item: _id_key(item[0]))),
+        unresolved=dict(sorted(unresolved.items(), key=lambda item: id_number(item[0]))),
     )
 
 
@@ -167,15 +170,7 @@ def _facets(
 def newest_first(summary: ArticleSummary) -> tuple[int, int]:
     """Sort key: newest date first, undated last, then by id number."""
     ordinal = summary.date.toordinal() if summary.date else 0
-    return (-ordinal, _id_key(summary.id))
-
-
-def _id_key(article_id: str) -> int:
-    return int(article_id[1:])
-
-
-def _id_order(article: Article) -> int:
-    return _id_key(article.id)
+    return (-ordinal, id_number(summary.id))
 
 
 def slugify(name: str) -> str:
@@ -233,7 +228,7 @@ def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[
             same_product = bool(mine) and product[other] == mine
             if shared[other] + same_product >= 2:
                 candidates.append((score + (PRODUCT_BONUS if same_product else 0.0), other))
-        ranked = heapq.nlargest(limit, candidates, key=lambda pair: (pair[0], -_id_key(pair[1])))
+        ranked = heapq.nlargest(limit, candidates, key=lambda pair: (pair[0], -id_number(pair[1])))
         related[article_id] = [o for _, o in ranked]
     return related
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from kbsite.link import FACET_KINDS, Facet, Site
 from kbsite.model import ArticleSummary
+from kbsite.syntax import id_number
 
 PAGE_SIZE = 200
 """Entries per listing page."""
@@ -105,7 +106,7 @@ def missing_page(site: Site) -> MissingPage:
         MissingArticle(i, [site.summaries[s] for s in sources])
         for i, sources in site.unresolved.items()
     ]
-    missing.sort(key=lambda m: (-len(m.cited_by), int(m.id[1:])))
+    missing.sort(key=lambda m: (-len(m.cited_by), id_number(m.id)))
     return MissingPage("missing.html", "", "Cited but not in this archive", missing)
 
 

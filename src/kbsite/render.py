@@ -42,6 +42,7 @@ from kbsite.pages import (
     article_href,
     facet_href,
 )
+from kbsite.syntax import id_number
 
 
 def templates_dir() -> Path:
@@ -175,7 +176,7 @@ class PageRenderer:
             related=[site.summaries[i] for i in site.related.get(article.id, [])],
             unresolved=sorted(
                 {r.target for r in article.references if r.target not in site.summaries},
-                key=lambda i: int(i[1:]),
+                key=id_number,
             ),
             toc=table_of_contents(article),
         )

@@ -38,6 +38,11 @@ def trim_url(candidate: str) -> str:
     return candidate if any(ch.isalnum() for ch in rest) else ""
 
 
+def id_number(article_id: str) -> int:
+    """The number of a valid id, ``Q99595`` < ``Q315817``: how articles are ordered."""
+    return int(article_id[1:])
+
+
 def find_references(text: str) -> list[str]:
     """The ids referenced in a piece of text, in order, as ``Q123456``."""
     return ["Q" + digits for digits in REFERENCE.findall(text)]
