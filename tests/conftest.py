@@ -1,12 +1,20 @@
-"""Shared test fixtures: the bundled sample, the shared corpus, built sites."""
+"""Shared test fixtures: the bundled sample, the shared corpus, built sites, a browser."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from kbsite.build import BuildOptions, BuildReport, build_site
+
+from .browser import browser_unavailable, launch_browser
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
@@ -32,3 +40,15 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildRe
     output = tmp_path_factory.mktemp("sample") / "site"
     report = build_site(BuildOptions([CONTENT], output, jobs=1))
     return output, report
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, once; skipped where missing, but failed if KBSITE_REQUIRE_BROWSER=1."""
+    reason = browser_unavailable()
+    if reason is not None:
+        if os.environ.get("KBSITE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"KBSITE_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    with launch_browser() as chromium:
+        yield chromium
