@@ -3,6 +3,7 @@
     find_sources -> read_source -> parse_article   (per file, in parallel)
     link_site                                      (whole archive)
     PageRenderer -> SiteWriter                     (per page, in parallel)
+    update_index -> write_web_index                (search: whoosh, then the browser's copy)
 
 Everything is read and linked before anything is written. A file that fails is
 reported with its path and skipped; the build goes on and fails at the end.
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kbsite.errors import KbsiteError, Level, Problem
+from kbsite.index import IndexReport, default_index_dir, open_index, update_index
 from kbsite.link import Site, link_site
 from kbsite.model import Article
 from kbsite.pages import (
@@ -32,7 +34,9 @@ from kbsite.pages import (
 from kbsite.parse import parse_article
 from kbsite.render import PageRenderer, templates_dir
 from kbsite.source import find_sources, read_source
+from kbsite.spelling import write_words
 from kbsite.syntax import id_number
+from kbsite.webindex import WebIndexReport, write_web_index
 from kbsite.write import SiteWriter
 
 T = TypeVar("T")
@@ -49,6 +53,8 @@ class BuildOptions:
     output: Path
     jobs: int = 1
     site_title: str = "Knowledge Base Archive"
+    index: Path | None = None
+    """The whoosh index folder; None for ``default_index_dir(output)``."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -62,6 +68,8 @@ class BuildReport:
     """Distinct referenced ids that are not in the archive."""
     unresolved_mentions: int = 0
     seconds: float = 0.0
+    index: IndexReport | None = None
+    web_index: WebIndexReport | None = None
 
     @property
     def errors(self) -> int:
@@ -95,7 +103,12 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     writer = SiteWriter(options.output)
     try:
         report.pages = write_pages(site, articles, writer, options, progress)
-        writer.publish()
+        index_dir = options.index or default_index_dir(options.output)
+        report.index, report.web_index = write_search(
+            articles, index_dir, writer, options, progress
+        )
+        report.pages = len(writer.written)
+        writer.publish({"index": os.path.relpath(index_dir.absolute(), writer.output)})
     except BaseException:
         writer.discard()
         raise
@@ -148,6 +161,25 @@ def load_article(path: Path) -> LoadResult:
             None, [Problem(path, None, Level.ERROR, f"internal error while parsing: {exc!r}")]
         )
     return LoadResult(article, problems)
+
+
+def write_search(
+    articles: list[Article],
+    index_dir: Path,
+    writer: SiteWriter,
+    options: BuildOptions,
+    progress: Progress | None = None,
+) -> tuple[IndexReport, WebIndexReport]:
+    """Update the whoosh index, then write the browser's index and the spelling list."""
+    with _progress(progress, "Indexing", len(articles)) as advance:
+        index_report = update_index(articles, index_dir, options.jobs, advance)
+    with (
+        _progress(progress, "Search pages", len(articles)) as advance,
+        open_index(index_dir).searcher() as searcher,
+    ):
+        web_report = write_web_index(articles, searcher, writer, advance)
+    write_words(index_dir, web_report.words)
+    return index_report, web_report
 
 
 # -- writing ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ with ``--strict``), 2 bad usage (click's own convention).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ import click
 from kbsite import __version__
 from kbsite.build import Advance, BuildOptions, BuildReport, build_site, default_jobs
 from kbsite.errors import KbsiteError
+from kbsite.query import QueryError
+from kbsite.search import SearchResults, index_dir_for_site, search
 
 MAX_PROBLEMS_SHOWN = 50
 """Past this many, problems are counted but not each printed, so a 57k build stays readable."""
@@ -49,12 +52,25 @@ def main() -> None:
 @click.option(
     "--title", default="Knowledge Base Archive", show_default=True, help="The site's title."
 )
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for the search index [default: OUTPUT/../.kbsite-index].",
+)
 def build(
-    sources: tuple[Path, ...], output: Path, jobs: int | None, strict: bool, quiet: bool, title: str
+    sources: tuple[Path, ...],
+    output: Path,
+    jobs: int | None,
+    strict: bool,
+    quiet: bool,
+    title: str,
+    index_dir: Path | None,
 ) -> None:
-    """Build the site from SOURCES (folders or files; default: content)."""
+    """Build the site and its search index from SOURCES (folders or files; default: content)."""
     options = BuildOptions(
-        list(sources) or [Path("content")], output, jobs or default_jobs(), title
+        list(sources) or [Path("content")], output, jobs or default_jobs(), title, index_dir
     )
     try:
         report = build_site(options, None if quiet else _progress_bar)
@@ -79,6 +95,80 @@ def _print_report(report: BuildReport, output: Path) -> None:
         f"in {report.seconds:.1f} s: {report.errors:,} errors, {report.warnings:,} warnings, "
         f"{report.unresolved:,} unresolved references ({report.unresolved_mentions:,} mentions)."
     )
+    if report.index is not None:
+        index = report.index
+        click.echo(
+            f"Search index: {index.added:,} added, {index.changed:,} changed, "
+            f"{index.removed:,} removed, {index.unchanged:,} unchanged in {index.seconds:.1f} s."
+        )
+
+
+@main.command("search")
+@click.argument("words", nargs=-1, required=True)
+@click.option(
+    "--site",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A built site; its index is found from it [default: _site].",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The index folder itself.",
+)
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of hits.")
+def search_command(
+    words: tuple[str, ...], site: Path | None, index_dir: Path | None, limit: int, as_json: bool
+) -> None:
+    """Search the archive: words (all must match), "a phrase", OR, -word, title:, product:,
+    category:, keyword:, type:, year:2001 or year:1999..2001, date:2001-05, leak*, Q315817.
+    """
+    if index_dir is None:
+        index_dir = index_dir_for_site(site or Path("_site"))
+    try:
+        results = search(index_dir, " ".join(words), limit)
+    except KbsiteError as exc:
+        click.echo(f"ERROR {exc}", err=True)
+        sys.exit(2 if isinstance(exc, QueryError) else 1)
+    if as_json:
+        click.echo(
+            json.dumps([hit.as_json() for hit in results.hits], ensure_ascii=False, indent=1)
+        )
+    else:
+        _print_hits(results)
+    if results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}", err=as_json)
+
+
+def _print_hits(results: SearchResults) -> None:
+    shown = len(results.hits)
+    click.echo(
+        f"{results.total:,} articles match {results.query.text!r}"
+        + (f"; the best {shown}:" if shown < results.total else ":")
+    )
+    for rank, hit in enumerate(results.hits, 1):
+        click.echo("")
+        heading = click.style(f"{rank:>2}. {hit.id}  {hit.title}", bold=True)
+        click.echo(heading)
+        details = "  ".join(
+            part for part in (hit.date, hit.product, f"score {hit.score:.2f}") if part
+        )
+        click.echo(f"    {details}")
+        click.echo("    " + _marked(hit.snippet.text, hit.snippet.marks))
+
+
+def _marked(text: str, marks: list[tuple[int, int]]) -> str:
+    pieces: list[str] = []
+    position = 0
+    for start, end in marks:
+        pieces.append(text[position:start])
+        pieces.append(click.style(text[start:end], bold=True, underline=True))
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 @contextmanager

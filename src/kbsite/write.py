@@ -8,6 +8,7 @@ one path, and never replaces a folder that kbsite did not write.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -60,9 +61,13 @@ class SiteWriter:
     def copy_tree(self, source: Path, relative: str) -> None:
         shutil.copytree(source, self.path_for(relative), dirs_exist_ok=True)
 
-    def publish(self) -> None:
-        """Swap the finished staging folder in place of the old site."""
-        (self.staging / MARKER).write_text("This folder was written by kbsite.\n", encoding="utf-8")
+    def publish(self, notes: dict[str, str] | None = None) -> None:
+        """Swap the finished staging folder in place of the old site.
+
+        ``notes`` go into the marker file, for later commands (where the index is).
+        """
+        marker = {"written_by": "kbsite", **(notes or {})}
+        (self.staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
         os.chmod(self.staging, 0o755)
         old = None
         if self.output.exists():
@@ -75,6 +80,19 @@ class SiteWriter:
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def read_site_marker(site: Path) -> dict[str, str] | None:
+    """The notes in a site's marker file; None when the folder is not a kbsite site."""
+    try:
+        text = (site / MARKER).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        notes = json.loads(text)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in notes.items()} if isinstance(notes, dict) else {}
 
 
 def _check_replaceable(output: Path) -> None:
