@@ -30,6 +30,7 @@ from kbsite.pages import (
     home_page,
     listing_pages,
     missing_page,
+    search_page,
 )
 from kbsite.parse import parse_article
 from kbsite.render import PageRenderer, templates_dir
@@ -224,6 +225,8 @@ def write_pages(
     writer.write_text(home.path, renderer.home_page(home))
     missing = missing_page(site)
     writer.write_text(missing.path, renderer.missing_page(missing))
+    search = search_page(site)
+    writer.write_text(search.path, renderer.search_page(search))
     writer.copy_tree(templates_dir() / "static", "static")
     return len(writer.written)
 

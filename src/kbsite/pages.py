@@ -101,6 +101,21 @@ class MissingPage:
     missing: list[MissingArticle]
 
 
+@dataclasses.dataclass(slots=True)
+class SearchPage:
+    """The search form; ``search.js`` fills in the results from the index in ``search/``."""
+
+    path: str
+    root: str
+    title: str
+    articles: str
+    """How many articles there are to search, formatted."""
+
+
+def search_page(site: Site) -> SearchPage:
+    return SearchPage("search.html", "", "Search", f"{len(site.summaries):,}")
+
+
 def missing_page(site: Site) -> MissingPage:
     missing = [
         MissingArticle(i, [site.summaries[s] for s in sources])

@@ -17,8 +17,8 @@ from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
 K1 = 1.2
 B = 0.75
-LEVELS = 63
-"""One base-64 digit in the browser index."""
+LEVELS = 31
+"""Levels fit one character of the browser index's number encoding."""
 
 
 def rounded(value: float) -> float:

@@ -39,6 +39,7 @@ from kbsite.pages import (
     Link,
     ListingPage,
     MissingPage,
+    SearchPage,
     article_href,
     facet_href,
 )
@@ -140,6 +141,9 @@ class PageRenderer:
 
     def missing_page(self, page: MissingPage) -> str:
         return self._render("missing.html", page)
+
+    def search_page(self, page: SearchPage) -> str:
+        return self._render("search.html", page)
 
     def _render(self, name: str, page: Any) -> str:
         return self.env.get_template(name).render(page=page, root=page.root)

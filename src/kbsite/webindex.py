@@ -102,7 +102,7 @@ def write_web_index(
                 if encoded is None:
                     encoded = field_postings[term] = []
                 encode_number(number - field_last.get(term, -1) - 1, encoded)
-                encoded.append(DIGITS[level])
+                encode_number(level, encoded)
                 field_last[term] = number
         if advance is not None:
             advance(1)

@@ -1,0 +1,1061 @@
+/* kbsite search in the browser: the same analysis, query language and scores as
+ * `kbsite search`, evaluated over the index shards in search/ (see webindex.py).
+ *
+ * The analysis, query parser and scoring below are ports of src/kbsite/analysis.py,
+ * query.py and ranking.py; tests/test_search_js.py checks they agree. The index
+ * arrives as script files (browsers refuse fetch() on file:// pages), each calling
+ * kbsiteSearch.receive(kind, number, data).
+ *
+ * On every page: "/" focuses the search box, and ?q=... in an article's address
+ * marks the query's words in the article. On search.html: the search itself.
+ */
+(function () {
+  "use strict";
+
+  /* ---------- analysis (analysis.py) ---------- */
+
+  const LETTERS = "A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff";
+  const JOINERS = "._\\\\/@:'\u2019-";
+  const TOKEN = new RegExp(`[0-9${LETTERS}]+(?:[${JOINERS}]{1,2}[0-9${LETTERS}]+)*`, "gu");
+  const PIECE = new RegExp(`[${LETTERS}]+|[0-9]+`, "gu");
+  const ONE_PIECE = new RegExp(`^(?:[${LETTERS}]+|[0-9]+)$`, "u");
+  const ALL_DIGITS = /^[0-9]+$/;
+  const HEX_NUMBER = /^0x0*([0-9a-f]+)$/;
+  const ARTICLE_NUMBER = /^[Qq]?(\d{5,7})$/;
+  const MAX_WHOLE = 64;
+  const STOP_WORDS = new Set(("a an and are as at be by can for from have if in is it may not " +
+    "of on or tbd that the this to us we when will with yet you your").split(" "));
+
+  const stemCache = new Map();
+  function stem(word) {
+    let stemmed = stemCache.get(word);
+    if (stemmed === undefined) {
+      stemmed = window.kbsitePorterStem(word);
+      stemCache.set(word, stemmed);
+    }
+    return stemmed;
+  }
+
+  function wordTerm(word) {
+    return STOP_WORDS.has(word) ? null : stem(word);
+  }
+
+  function numberTerm(digits) {
+    return digits.replace(/^0+/, "") || "0";
+  }
+
+  function wholeTerm(raw) {
+    if (raw.length > MAX_WHOLE) return null;
+    const whole = raw.toLowerCase().replace(/\u2019/g, "'");
+    const hex = HEX_NUMBER.exec(whole);
+    return hex ? "0x" + hex[1] : whole;
+  }
+
+  /** [own term or null, [[part term, start, end], ...]] for one token. */
+  function tokenTerms(raw) {
+    const pieces = [...raw.matchAll(PIECE)];
+    if (pieces.length === 1) {
+      return [ALL_DIGITS.test(raw) ? raw : wordTerm(raw.toLowerCase()), []];
+    }
+    const parts = [];
+    for (const piece of pieces) {
+      const text = piece[0];
+      const term = ALL_DIGITS.test(text) ? numberTerm(text) : wordTerm(text.toLowerCase());
+      if (term !== null) parts.push([term, piece.index, piece.index + text.length]);
+    }
+    return [wholeTerm(raw), parts];
+  }
+
+  /** Every index term of text, with character offsets: [{text, start, end}]. */
+  function analyze(text) {
+    const found = [];
+    for (const match of text.matchAll(TOKEN)) {
+      const [whole, parts] = tokenTerms(match[0]);
+      const start = match.index;
+      if (whole !== null) found.push({ text: whole, start, end: start + match[0].length });
+      for (const [term, a, b] of parts) found.push({ text: term, start: start + a, end: start + b });
+    }
+    return found;
+  }
+
+  function terms(text) {
+    return analyze(text).map((t) => t.text);
+  }
+
+  /** What a query word asks for: terms, and compounds {whole, parts}. */
+  function queryUnits(word) {
+    const units = [];
+    for (const match of word.matchAll(TOKEN)) {
+      const [whole, parts] = tokenTerms(match[0]);
+      if (!parts.length && ONE_PIECE.test(match[0])) {
+        if (whole !== null) units.push(whole);
+      } else if (whole !== null || parts.length) {
+        units.push({ whole, parts: parts.map((p) => p[0]) });
+      }
+    }
+    return units;
+  }
+
+  function prefixTerm(text) {
+    const lowered = text.toLowerCase();
+    if (!ONE_PIECE.test(lowered) || ALL_DIGITS.test(lowered)) return lowered;
+    const stemmed = stem(lowered);
+    let common = 0;
+    while (common < Math.min(lowered.length, stemmed.length) && lowered[common] === stemmed[common]) {
+      common += 1;
+    }
+    return lowered.slice(0, common);
+  }
+
+  /* ---------- query language (query.py) ---------- */
+
+  const SCORED_FIELDS = { title: 3.0, headings: 2.0, keywords: 2.0, body: 1.0 };
+  const FILTER_FIELDS = ["product", "category", "type"];
+  const FIELD_ALIASES = { keyword: "keywords", heading: "headings", kw: "keywords" };
+  const RANGE_FIELDS = ["year", "date"];
+
+  class QueryError extends Error {
+    constructor(message, column) {
+      super(column ? `${message} (at column ${column})` : message);
+      this.column = column;
+    }
+  }
+
+  function fieldName(name) {
+    const lowered = FIELD_ALIASES[name.toLowerCase()] || name.toLowerCase();
+    if (lowered in SCORED_FIELDS || FILTER_FIELDS.includes(lowered) || RANGE_FIELDS.includes(lowered) ||
+        lowered === "id") {
+      return lowered;
+    }
+    return null;
+  }
+
+  const LEXEME = /(\s+)|(\()|(\))|(")|([^\s()"]+)/y;
+  const FIELD = /^([A-Za-z]+):([\s\S]*)$/;
+  const COMPARE = /^(>=|<=|>|<)(.+)$/;
+  const RANGE_TO = /\[\s*(\S*)\s+TO\s+(\S*)\s*\]/iy;
+
+  function lex(text) {
+    const lexemes = [];
+    let position = 0;
+    let pendingField = null;
+    let pendingNegated = false;
+    let pendingColumn = 0;
+    const lexeme = (kind, value, column, field, negated) => ({ kind, text: value, column, field, negated });
+    while (position < text.length) {
+      LEXEME.lastIndex = position;
+      const match = LEXEME.exec(text);
+      let column = position + 1;
+      const end = position + match[0].length;
+      if (match[1] !== undefined) {
+        if (pendingField !== null || pendingNegated) {
+          throw new QueryError("a field name or '-' must be followed by what to look for", column);
+        }
+        position = end;
+        continue;
+      }
+      const startColumn = pendingField !== null || pendingNegated ? pendingColumn : column;
+      if (match[4] !== undefined) {
+        const close = text.indexOf('"', position + 1);
+        if (close < 0) throw new QueryError("unclosed quote", column);
+        lexemes.push(lexeme("phrase", text.slice(position + 1, close), startColumn, pendingField, pendingNegated));
+        pendingField = null;
+        pendingNegated = false;
+        position = close + 1;
+        continue;
+      }
+      if (match[2] !== undefined || match[3] !== undefined) {
+        lexemes.push(lexeme(match[2] !== undefined ? "open" : "close", match[0], startColumn, pendingField,
+          pendingNegated));
+        pendingField = null;
+        pendingNegated = false;
+        position = end;
+        continue;
+      }
+      let word = match[0];
+      if (word === "-" && (text[end] === "(" || text[end] === '"') && startColumn === column) {
+        pendingNegated = true;
+        pendingColumn = column;
+        position = end;
+        continue;
+      }
+      if (pendingField === null && !pendingNegated) pendingColumn = column;
+      if (word.startsWith("-") && word.length > 1 && pendingField === null && !pendingNegated) {
+        pendingNegated = true;
+        word = word.slice(1);
+        column += 1;
+      }
+      const fieldMatch = FIELD.exec(word);
+      if (fieldMatch && pendingField === null && fieldName(fieldMatch[1])) {
+        pendingField = fieldName(fieldMatch[1]);
+        const rest = fieldMatch[2];
+        if (RANGE_FIELDS.includes(pendingField) && rest.startsWith("[")) {
+          RANGE_TO.lastIndex = end - rest.length;
+          const range = RANGE_TO.exec(text);
+          if (range === null) throw new QueryError(`${pendingField}: write a range as [1999 TO 2001]`, column);
+          lexemes.push(lexeme("range", `${range[1]}..${range[2]}`, pendingColumn, pendingField, pendingNegated));
+          pendingField = null;
+          pendingNegated = false;
+          position = RANGE_TO.lastIndex;
+          continue;
+        }
+        if (!rest) {
+          position = end;
+          continue;
+        }
+        word = rest;
+      }
+      if (["OR", "AND", "NOT"].includes(word) && pendingField === null) {
+        if (pendingNegated) throw new QueryError(`'-' cannot apply to ${word}`, column);
+        lexemes.push(lexeme(word, word, column, null, false));
+      } else {
+        lexemes.push(lexeme("word", word, pendingColumn, pendingField, pendingNegated));
+      }
+      pendingField = null;
+      pendingNegated = false;
+      position = end;
+    }
+    if (pendingField !== null || pendingNegated) {
+      throw new QueryError("the query ends before saying what to look for", text.length);
+    }
+    return lexemes;
+  }
+
+  function parseQuery(text) {
+    const stripped = text.trim();
+    if (!stripped) throw new QueryError("the query is empty");
+    const lexemes = lex(text);
+    let index = 0;
+    let depth = 0;
+    const peek = () => (index < lexemes.length ? lexemes[index] : null);
+    const take = () => lexemes[index++];
+
+    function parseOr(field) {
+      const children = [parseAnd(field)];
+      while (peek() !== null && peek().kind === "OR") {
+        take();
+        children.push(parseAnd(field));
+      }
+      return children.length === 1 ? children[0] : { type: "or", children };
+    }
+
+    function parseAnd(field) {
+      const children = [];
+      let lexeme;
+      while ((lexeme = peek()) !== null && lexeme.kind !== "OR" && lexeme.kind !== "close") {
+        if (lexeme.kind === "AND") {
+          take();
+          continue;
+        }
+        children.push(parseUnary(field));
+        let after = peek();
+        if (after !== null && after.kind === "OR") {
+          const alternatives = [children.pop()];
+          while ((after = peek()) !== null && after.kind === "OR") {
+            take();
+            const next = peek();
+            if (next === null || ["OR", "close", "AND"].includes(next.kind)) {
+              throw new QueryError("OR must stand between two things", after.column);
+            }
+            alternatives.push(parseUnary(field));
+          }
+          children.push({ type: "or", children: alternatives });
+        }
+      }
+      if (!children.length) {
+        const where = peek();
+        throw new QueryError("expected a word here", where ? where.column : null);
+      }
+      return children.length === 1 ? children[0] : { type: "and", children };
+    }
+
+    function parseUnary(field) {
+      const lexeme = take();
+      if (lexeme.kind === "NOT") {
+        if (peek() === null) throw new QueryError("NOT must be followed by what to exclude", lexeme.column);
+        return { type: "not", child: parseUnary(field) };
+      }
+      const node = atom(lexeme, field);
+      return lexeme.negated ? { type: "not", child: node } : node;
+    }
+
+    function atom(lexeme, outer) {
+      const field = lexeme.field || outer;
+      if (lexeme.kind === "open") {
+        depth += 1;
+        if (depth > 20) throw new QueryError("too many nested parentheses", lexeme.column);
+        const next = peek();
+        if (next === null || next.kind === "close") throw new QueryError("empty parentheses", lexeme.column);
+        const node = parseOr(field);
+        const closing = peek();
+        if (closing === null || closing.kind !== "close") throw new QueryError("unclosed '('", lexeme.column);
+        take();
+        depth -= 1;
+        return node;
+      }
+      if (lexeme.kind === "close") throw new QueryError("unmatched ')'", lexeme.column);
+      if (lexeme.kind === "OR" || lexeme.kind === "AND") {
+        throw new QueryError(`${lexeme.kind} must stand between two things`, lexeme.column);
+      }
+      if (RANGE_FIELDS.includes(field)) return parseRange(field, lexeme.text, lexeme.column);
+      if (lexeme.kind === "phrase") return { type: "text", text: lexeme.text, field, kind: "phrase" };
+      if (lexeme.kind === "range") throw new QueryError(`${field}: takes no range`, lexeme.column);
+      if (lexeme.text.endsWith("*") && lexeme.text.replace(/\*+$/, "").length >= 2) {
+        return { type: "text", text: lexeme.text.replace(/\*+$/, ""), field, kind: "prefix" };
+      }
+      return { type: "text", text: lexeme.text, field, kind: "words" };
+    }
+
+    const root = parseOr(null);
+    if (peek() !== null) throw new QueryError("unmatched ')'", peek().column);
+    if (root.type === "not" || (root.type === "and" && root.children.every((c) => c.type === "not"))) {
+      throw new QueryError("a query needs something to look for besides exclusions");
+    }
+    const id = ARTICLE_NUMBER.exec(stripped);
+    return { text, root, articleNumber: id ? parseInt(id[1], 10) : null };
+  }
+
+  /* Dates as day numbers counted like Python's date.toordinal(). */
+  const EPOCH_ORDINAL = 719163;
+  function ordinal(year, month, day) {
+    const date = new Date(Date.UTC(2000, month - 1, day));
+    date.setUTCFullYear(year);
+    if (year < 1 || month < 1 || month > 12 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+      return null;
+    }
+    return Math.round(date.getTime() / 86400000) + EPOCH_ORDINAL;
+  }
+
+  const DATE = /^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$/;
+  function dateSpan(field, text, column) {
+    const match = DATE.exec(text);
+    if (match === null || (field === "year" && match[2] !== undefined)) {
+      const example = field === "year" ? "2001 or 1999..2001" : "2001, 2001-05 or 2001-05-31";
+      throw new QueryError(`${field}: expects a date like ${example}, not '${text}'`, column);
+    }
+    const year = parseInt(match[1], 10);
+    let span;
+    if (match[3] !== undefined) {
+      const day = ordinal(year, parseInt(match[2], 10), parseInt(match[3], 10));
+      span = [day, day];
+    } else if (match[2] !== undefined) {
+      const month = parseInt(match[2], 10);
+      const first = ordinal(year, month, 1);
+      const following = month === 12 ? ordinal(year + 1, 1, 1) : ordinal(year, month + 1, 1);
+      span = [first, following === null ? null : following - 1];
+    } else {
+      span = [ordinal(year, 1, 1), ordinal(year, 12, 31)];
+    }
+    if (span[0] === null || span[1] === null) throw new QueryError(`${field}: '${text}' is not a date`, column);
+    return span;
+  }
+
+  function parseRange(field, text, column) {
+    const compare = COMPARE.exec(text);
+    if (compare) {
+      const [low, high] = dateSpan(field, compare[2], column);
+      if (compare[1] === ">=") return { type: "range", field, low, high: null };
+      if (compare[1] === ">") return { type: "range", field, low: high + 1, high: null };
+      if (compare[1] === "<=") return { type: "range", field, low: null, high };
+      return { type: "range", field, low: null, high: low - 1 };
+    }
+    if (text.includes("..")) {
+      const cut = text.indexOf("..");
+      const first = text.slice(0, cut);
+      const last = text.slice(cut + 2);
+      const low = first === "" || first === "*" ? null : dateSpan(field, first, column)[0];
+      const high = last === "" || last === "*" ? null : dateSpan(field, last, column)[1];
+      if (low !== null && high !== null && low > high) {
+        throw new QueryError(`${field}: the range ends before it starts`, column);
+      }
+      return { type: "range", field, low, high };
+    }
+    const [low, high] = dateSpan(field, text, column);
+    return { type: "range", field, low, high };
+  }
+
+  /* ---------- the index: script files loaded on demand ---------- */
+
+  const FIELD_CODES = { title: "t", headings: "h", keywords: "k", body: "b" };
+  const PHRASE_FIELDS = ["title", "headings", "body", "product"];
+  const DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const DIGIT_VALUE = new Map([...DIGITS].map((c, i) => [c, i]));
+
+  const received = { meta: new Map(), terms: new Map(), docs: new Map(), sort: new Map() };
+  const waiting = new Map();
+  let indexRoot = "search/";
+  let bytesLoaded = 0;
+
+  window.kbsiteSearch = {
+    receive(kind, number, data) {
+      received[kind].set(number, data);
+    },
+    get bytesLoaded() {
+      return bytesLoaded;
+    },
+  };
+
+  function load(kind, number) {
+    const have = received[kind];
+    if (have.has(number)) return Promise.resolve(have.get(number));
+    const key = `${kind}/${number}`;
+    if (!waiting.has(key)) {
+      const path = kind === "meta" ? "meta.js" : kind === "sort" ? "sort.js" : `${kind[0]}/${number}.js`;
+      waiting.set(key, new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = indexRoot + path;
+        script.async = true;
+        script.onload = () => {
+          waiting.delete(key);
+          script.remove();
+          try {
+            const size = performance.getEntriesByName(script.src).map((e) => e.encodedBodySize || e.transferSize || 0);
+            bytesLoaded += size[0] || 0;
+          } catch (e) { /* size is only reported, never needed */ }
+          if (have.has(number)) resolve(have.get(number));
+          else reject(new Error(`${path} did not load its data`));
+        };
+        script.onerror = () => {
+          waiting.delete(key);
+          script.remove();
+          reject(new Error(`could not load the search index file ${path}`));
+        };
+        document.head.appendChild(script);
+      }));
+    }
+    return waiting.get(key);
+  }
+
+  function decodeNumbers(text) {
+    const values = [];
+    let value = 0;
+    let shift = 0;
+    for (let i = 0; i < text.length; i++) {
+      const digit = DIGIT_VALUE.get(text[i]);
+      if (digit >= 32) {
+        value += (digit - 32) * 2 ** shift;
+        shift += 5;
+      } else {
+        values.push(value + digit * 2 ** shift);
+        value = 0;
+        shift = 0;
+      }
+    }
+    return values;
+  }
+
+  function shardOf(meta, term) {
+    const bounds = meta.termShards;
+    let low = 0;
+    let high = bounds.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (bounds[middle] <= term) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  function rounded(value) {
+    return Math.floor(value * 1e6 + 0.5) / 1e6;
+  }
+
+  class Engine {
+    constructor(meta) {
+      this.meta = meta;
+      this.postingCache = new Map();
+    }
+
+    async entry(term) {
+      const shard = await load("terms", shardOf(this.meta, term));
+      return Object.prototype.hasOwnProperty.call(shard, term) ? shard[term] : null;
+    }
+
+    async entriesWithPrefix(prefix) {
+      const first = shardOf(this.meta, prefix);
+      let last = first;
+      const bounds = this.meta.termShards;
+      while (last + 1 < bounds.length && bounds[last + 1].startsWith(prefix)) last += 1;
+      const shards = await Promise.all(
+        Array.from({ length: last - first + 1 }, (_, i) => load("terms", first + i)));
+      const found = [];
+      for (const shard of shards) {
+        for (const term of Object.keys(shard)) if (term.startsWith(prefix)) found.push(shard[term]);
+      }
+      return found;
+    }
+
+    /** doc -> score for one term in one field: boost * idf * level / LEVELS. */
+    postings(entry, field, boost) {
+      const scores = new Map();
+      const code = FIELD_CODES[field];
+      if (entry === null || !(code in entry)) return scores;
+      const [df, encoded] = entry[code];
+      const idf = rounded(Math.log(this.meta.docCount / (df + 1)) + 1);
+      const numbers = decodeNumbers(encoded);
+      let doc = -1;
+      for (let i = 0; i < numbers.length; i += 2) {
+        doc += numbers[i] + 1;
+        scores.set(doc, boost * (idf * numbers[i + 1] / this.meta.levels));
+      }
+      return scores;
+    }
+
+    async termQuery(term, fields) {
+      const entry = await this.entry(term);
+      return anyOf(Object.entries(fields).map(([field, boost]) => this.postings(entry, field, boost)));
+    }
+
+    async unitQuery(unit, fields) {
+      if (typeof unit === "string") return this.termQuery(unit, fields);
+      const alternatives = [];
+      if (unit.whole !== null) alternatives.push(await this.termQuery(unit.whole, fields));
+      if (unit.parts.length) {
+        alternatives.push(allOf(await Promise.all(unit.parts.map((p) => this.unitQuery(p, fields)))));
+      }
+      return anyOf(alternatives);
+    }
+
+    async evaluate(node) {
+      if (node.type === "text") return this.text(node);
+      if (node.type === "range") return this.range(node);
+      if (node.type === "or") {
+        const parts = (await Promise.all(node.children.map((c) => this.evaluate(c)))).filter((m) => m !== null);
+        return parts.length ? anyOf(parts) : null;
+      }
+      if (node.type === "and") {
+        const wanted = node.children.filter((c) => c.type !== "not");
+        const unwanted = node.children.filter((c) => c.type === "not").map((c) => c.child);
+        const positive = (await Promise.all(wanted.map((c) => this.evaluate(c)))).filter((m) => m !== null);
+        if (!positive.length) return null;
+        const result = allOf(positive);
+        for (const map of await Promise.all(unwanted.map((c) => this.evaluate(c)))) {
+          if (map !== null) for (const doc of map.keys()) result.delete(doc);
+        }
+        return result;
+      }
+      throw new QueryError("a query needs something to look for besides exclusions");
+    }
+
+    async text(node) {
+      if (node.field === "id") {
+        const match = ARTICLE_NUMBER.exec(node.text.trim());
+        if (match === null) throw new QueryError(`id: expects an article id like Q315817, not '${node.text}'`);
+        const doc = await this.docOfNumber(parseInt(match[1], 10));
+        return new Map(doc === null ? [] : [[doc, 0]]);
+      }
+      if (FILTER_FIELDS.includes(node.field)) return this.facetText(node);
+      const fields = node.field ? { [node.field]: SCORED_FIELDS[node.field] } : SCORED_FIELDS;
+      if (node.kind === "prefix") {
+        const prefix = prefixTerm(node.text);
+        if (!prefix) return null;
+        const entries = await this.entriesWithPrefix(prefix);
+        const perField = Object.entries(fields).map(([field, boost]) => {
+          const scores = new Map();
+          const code = FIELD_CODES[field];
+          for (const entry of entries) {
+            if (!(code in entry)) continue;
+            const numbers = decodeNumbers(entry[code][1]);
+            let doc = -1;
+            for (let i = 0; i < numbers.length; i += 2) {
+              doc += numbers[i] + 1;
+              scores.set(doc, boost);
+            }
+          }
+          return scores;
+        });
+        return anyOf(perField);
+      }
+      if (node.kind === "phrase") {
+        const phraseTerms = terms(node.text);
+        if (!phraseTerms.length) return null;
+        if (phraseTerms.length === 1) return this.termQuery(phraseTerms[0], fields);
+        const entries = await Promise.all(phraseTerms.map((t) => this.entry(t)));
+        return anyOf(Object.entries(fields).map(([field, boost]) =>
+          allOf(entries.map((entry) => this.postings(entry, field, boost)))));
+      }
+      const units = queryUnits(node.text);
+      if (!units.length) return null;
+      return allOf(await Promise.all(units.map((u) => this.unitQuery(u, fields))));
+    }
+
+    /** product:, category:, type: match the facet's name, as whoosh matches the field. */
+    facetText(node) {
+      const names = this.meta[{ product: "products", category: "categories", type: "types" }[node.field]];
+      const slot = { category: 1, product: 2, type: 3 }[node.field];
+      let test;
+      if (node.kind === "prefix") {
+        const prefix = prefixTerm(node.text);
+        if (!prefix) return null;
+        test = (nameTerms) => nameTerms.some((t) => t.startsWith(prefix));
+      } else if (node.kind === "phrase") {
+        const wanted = terms(node.text);
+        if (!wanted.length) return null;
+        test = PHRASE_FIELDS.includes(node.field)
+          ? (nameTerms) => nameTerms.some((_, i) => wanted.every((w, j) => nameTerms[i + j] === w))
+          : (nameTerms) => wanted.every((w) => nameTerms.includes(w));
+      } else {
+        const units = queryUnits(node.text);
+        if (!units.length) return null;
+        const has = (nameTerms, unit) => typeof unit === "string" ? nameTerms.includes(unit)
+          : (unit.whole !== null && nameTerms.includes(unit.whole)) ||
+            (unit.parts.length > 0 && unit.parts.every((p) => has(nameTerms, p)));
+        test = (nameTerms) => units.every((u) => has(nameTerms, u));
+      }
+      const matching = new Set(names.map((name, i) => (test(terms(name)) ? i : -1)).filter((i) => i >= 0));
+      const scores = new Map();
+      const runs = this.meta.runs;
+      for (let r = 0; r < runs.length; r++) {
+        if (!matching.has(runs[r][slot])) continue;
+        const end = r + 1 < runs.length ? runs[r + 1][0] : this.meta.documents;
+        for (let doc = runs[r][0]; doc < end; doc++) scores.set(doc, 0);
+      }
+      return scores;
+    }
+
+    async sortKeys() {
+      if (!this.sortData) {
+        const data = await load("sort", 0);
+        this.sortData = { dates: decodeNumbers(data.dates), numbers: decodeNumbers(data.numbers) };
+      }
+      return this.sortData;
+    }
+
+    async docOfNumber(number) {
+      const keys = await this.sortKeys();
+      const doc = keys.numbers.indexOf(number);
+      return doc < 0 ? null : doc;
+    }
+
+    async range(node) {
+      const { dates } = await this.sortKeys();
+      const scores = new Map();
+      for (let doc = 0; doc < dates.length; doc++) {
+        const day = dates[doc];
+        if (day === 0) continue;
+        if ((node.low === null || day >= node.low) && (node.high === null || day <= node.high)) scores.set(doc, 0);
+      }
+      return scores;
+    }
+
+    /** Ranked [doc, score] pairs: best first, equal scores in archive order. */
+    async search(parsed) {
+      const scores = (await this.evaluate(parsed.root)) || new Map();
+      let ranked = [...scores.entries()].map(([doc, score]) => [doc, score, rounded(score)]);
+      ranked.sort((a, b) => b[2] - a[2] || a[0] - b[0]);
+      if (parsed.articleNumber !== null) {
+        const exact = await this.docOfNumber(parsed.articleNumber);
+        if (exact !== null) {
+          const top = ranked.length ? ranked[0][1] : 0;
+          ranked = [[exact, top, rounded(top)], ...ranked.filter((r) => r[0] !== exact)];
+        }
+      }
+      return ranked.map(([doc, score]) => [doc, score]);
+    }
+
+    runOf(doc) {
+      const runs = this.meta.runs;
+      let low = 0;
+      let high = runs.length - 1;
+      while (low < high) {
+        const middle = (low + high + 1) >> 1;
+        if (runs[middle][0] <= doc) low = middle;
+        else high = middle - 1;
+      }
+      return runs[low];
+    }
+
+    async documents(docs) {
+      const per = this.meta.docsPerShard;
+      const shards = [...new Set(docs.map((d) => Math.floor(d / per)))];
+      await Promise.all(shards.map((s) => load("docs", s)));
+      return docs.map((doc) => {
+        const [id, title, date, excerpt] = received.docs.get(Math.floor(doc / per))[doc % per];
+        const run = this.runOf(doc);
+        return {
+          doc, id, title, date, excerpt,
+          category: this.meta.categories[run[1]],
+          product: this.meta.products[run[2]],
+          type: this.meta.types[run[3]],
+          year: run[4],
+        };
+      });
+    }
+  }
+
+  function anyOf(maps) {
+    const present = maps.filter((m) => m !== null);
+    if (!present.length) return new Map();
+    const result = new Map(present[0]);
+    for (const map of present.slice(1)) {
+      for (const [doc, score] of map) result.set(doc, (result.get(doc) || 0) + score);
+    }
+    return result;
+  }
+
+  function allOf(maps) {
+    const present = maps.filter((m) => m !== null);
+    if (!present.length) return new Map();
+    const smallest = present.reduce((a, b) => (a.size <= b.size ? a : b));
+    const result = new Map();
+    for (const doc of smallest.keys()) {
+      let total = 0;
+      let everywhere = true;
+      for (const map of present) {
+        const score = map.get(doc);
+        if (score === undefined) {
+          everywhere = false;
+          break;
+        }
+        total += score;
+      }
+      if (everywhere) result.set(doc, total);
+    }
+    return result;
+  }
+
+  /** The index terms a query looks for, to mark them in titles, excerpts and articles. */
+  function highlightTest(root) {
+    const exact = new Set();
+    const prefixes = [];
+    (function collect(node) {
+      if (node.type === "text") {
+        if (node.kind === "prefix") {
+          const prefix = prefixTerm(node.text);
+          if (prefix) prefixes.push(prefix);
+        } else {
+          for (const term of terms(node.text)) exact.add(term);
+        }
+      } else if (node.type === "and" || node.type === "or") {
+        node.children.forEach(collect);
+      }
+    })(root);
+    return (term) => exact.has(term) || prefixes.some((p) => term.startsWith(p));
+  }
+
+  /** Append text to parent, with the matching words wrapped in <mark>. Text is never parsed as HTML. */
+  function appendMarked(parent, text, matches) {
+    let position = 0;
+    for (const token of analyze(text)) {
+      if (!matches(token.text) || token.start < position) continue;
+      parent.append(text.slice(position, token.start));
+      const mark = document.createElement("mark");
+      mark.textContent = text.slice(token.start, token.end);
+      parent.append(mark);
+      position = token.end;
+    }
+    parent.append(text.slice(position));
+  }
+
+  /* ---------- the search page ---------- */
+
+  const PAGE = 20;
+  const FACETS = [
+    ["category", "Category", (d) => d.category],
+    ["product", "Product", (d) => d.product],
+    ["year", "Year", (d) => String(d.year || "")],
+  ];
+
+  function searchPage(root) {
+    const form = document.getElementById("kb-search-form");
+    const input = document.getElementById("kb-q");
+    const sortSelect = document.getElementById("kb-sort");
+    const status = document.getElementById("kb-status");
+    const list = document.getElementById("kb-results");
+    const filtersBox = document.getElementById("kb-filters");
+    const more = document.getElementById("kb-more");
+    const suggestion = document.getElementById("kb-suggestion");
+    let engine = null;
+    let generation = 0;
+    let state = readState();
+
+    function readState() {
+      const params = new URLSearchParams(location.search);
+      return {
+        q: params.get("q") || "",
+        sort: params.get("sort") || "relevance",
+        filters: Object.fromEntries(FACETS.map(([key]) => [key, params.getAll(key)])),
+        shown: PAGE,
+      };
+    }
+
+    function stateUrl() {
+      const params = new URLSearchParams();
+      if (state.q) params.set("q", state.q);
+      if (state.sort !== "relevance") params.set("sort", state.sort);
+      for (const [key] of FACETS) for (const value of state.filters[key]) params.append(key, value);
+      const query = params.toString();
+      return location.pathname + (query ? "?" + query : "");
+    }
+
+    function remember(push) {
+      const url = stateUrl();
+      if (url === location.pathname + location.search) return;
+      if (push) history.pushState(null, "", url);
+      else history.replaceState(null, "", url);
+    }
+
+    async function run() {
+      const mine = ++generation;
+      input.value = state.q;
+      sortSelect.value = state.sort;
+      suggestion.hidden = true;
+      if (!state.q.trim()) {
+        list.replaceChildren();
+        filtersBox.replaceChildren();
+        more.hidden = true;
+        status.textContent = "Type words to search the archive.";
+        document.title = `Search · ${document.body.dataset.siteTitle || ""}`;
+        return;
+      }
+      let parsed;
+      try {
+        parsed = parseQuery(state.q);
+      } catch (error) {
+        if (!(error instanceof QueryError)) throw error;
+        list.replaceChildren();
+        filtersBox.replaceChildren();
+        more.hidden = true;
+        status.textContent = `Cannot search: ${error.message}`;
+        return;
+      }
+      status.textContent = "Searching…";
+      const started = performance.now();
+      try {
+        engine = engine || new Engine(await load("meta", 0));
+        let ranked = await engine.search(parsed);
+        if (mine !== generation) return;
+        const matches = highlightTest(parsed.root);
+        const facetData = ranked.map(([doc]) => {
+          const run = engine.runOf(doc);
+          return { doc, category: engine.meta.categories[run[1]], product: engine.meta.products[run[2]],
+            year: run[4] };
+        });
+        const keep = (d, except) => FACETS.every(([key, , value]) =>
+          key === except || !state.filters[key].length || state.filters[key].includes(value(d)));
+        const filtered = new Set(facetData.filter((d) => keep(d, null)).map((d) => d.doc));
+        ranked = ranked.filter(([doc]) => filtered.has(doc));
+        if (state.sort !== "relevance") {
+          const keys = await engine.sortKeys();
+          if (mine !== generation) return;
+          const byDate = (a, b) => keys.dates[b[0]] - keys.dates[a[0]] || keys.numbers[a[0]] - keys.numbers[b[0]];
+          const byNumber = (a, b) => keys.numbers[a[0]] - keys.numbers[b[0]];
+          ranked.sort(state.sort === "date" ? byDate : byNumber);
+        }
+        const shown = ranked.slice(0, state.shown);
+        const docs = await engine.documents(shown.map(([doc]) => doc));
+        if (mine !== generation) return;
+        renderFilters(facetData, keep);
+        renderResults(docs, shown, matches, parsed);
+        const elapsed = Math.round(performance.now() - started);
+        const count = ranked.length;
+        status.textContent = count
+          ? `${count.toLocaleString("en")} article${count === 1 ? "" : "s"} found for “${state.q}”` +
+            (count > shown.length ? `, showing ${shown.length}` : "") + "."
+          : `No articles found for “${state.q}”.`;
+        status.dataset.milliseconds = String(elapsed);
+        more.hidden = count <= shown.length;
+        document.title = `${state.q} · Search · ${document.body.dataset.siteTitle || ""}`;
+      } catch (error) {
+        if (mine !== generation) return;
+        status.textContent = error instanceof QueryError ? `Cannot search: ${error.message}` :
+          `Search failed: ${error.message}`;
+      }
+    }
+
+    function renderResults(docs, shown, matches, parsed) {
+      const items = docs.map((d, i) => {
+        const item = document.createElement("li");
+        item.className = "result";
+        const heading = document.createElement("h2");
+        const link = document.createElement("a");
+        link.href = `kb/${d.id}.html?q=${encodeURIComponent(parsed.text)}`;
+        link.className = "result-link";
+        appendMarked(link, d.title, matches);
+        heading.append(link);
+        const details = document.createElement("p");
+        details.className = "result-meta";
+        for (const [label, value] of [["id", d.id], ["date", d.date], ["product", d.product]]) {
+          if (!value) continue;
+          const span = document.createElement("span");
+          span.className = `result-${label}`;
+          span.textContent = value;
+          details.append(span);
+        }
+        const snippet = document.createElement("p");
+        snippet.className = "result-snippet";
+        appendMarked(snippet, d.excerpt, matches);
+        item.dataset.score = shown[i][1].toFixed(4);
+        item.append(heading, details, snippet);
+        return item;
+      });
+      list.replaceChildren(...items);
+    }
+
+    function renderFilters(facetData, keep) {
+      const groups = FACETS.map(([key, label, value]) => {
+        const counts = new Map();
+        for (const d of facetData) {
+          if (!keep(d, key)) continue;
+          const name = value(d);
+          if (name) counts.set(name, (counts.get(name) || 0) + 1);
+        }
+        for (const selected of state.filters[key]) if (!counts.has(selected)) counts.set(selected, 0);
+        if (!counts.size) return null;
+        const fieldset = document.createElement("fieldset");
+        const legend = document.createElement("legend");
+        legend.textContent = label;
+        fieldset.append(legend);
+        const entries = [...counts.entries()].sort((a, b) =>
+          key === "year" ? b[0].localeCompare(a[0]) : b[1] - a[1] || a[0].localeCompare(b[0]));
+        for (const [name, count] of entries.slice(0, 40)) {
+          const row = document.createElement("label");
+          const box = document.createElement("input");
+          box.type = "checkbox";
+          box.name = key;
+          box.value = name;
+          box.checked = state.filters[key].includes(name);
+          box.addEventListener("change", () => {
+            const values = new Set(state.filters[key]);
+            if (box.checked) values.add(name);
+            else values.delete(name);
+            state.filters[key] = [...values];
+            state.shown = PAGE;
+            remember(true);
+            run();
+          });
+          const text = document.createElement("span");
+          text.textContent = name;
+          const number = document.createElement("span");
+          number.className = "count";
+          number.textContent = count.toLocaleString("en");
+          row.append(box, text, number);
+          fieldset.append(row);
+        }
+        return fieldset;
+      }).filter((g) => g !== null);
+      filtersBox.replaceChildren(...groups);
+    }
+
+    let typing = null;
+    input.addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => {
+        state.q = input.value;
+        state.shown = PAGE;
+        remember(false);
+        run();
+      }, 150);
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      clearTimeout(typing);
+      state.q = input.value;
+      state.shown = PAGE;
+      remember(true);
+      run();
+    });
+    sortSelect.addEventListener("change", () => {
+      state.sort = sortSelect.value;
+      remember(true);
+      run();
+    });
+    more.addEventListener("click", () => {
+      state.shown += PAGE;
+      const focusIndex = list.children.length;
+      run().then(() => {
+        const next = list.children[focusIndex];
+        if (next) next.querySelector("a").focus();
+      });
+    });
+    list.addEventListener("keydown", (event) => {
+      if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+      const links = [...list.querySelectorAll("a.result-link")];
+      const at = links.indexOf(document.activeElement);
+      if (at < 0) return;
+      event.preventDefault();
+      const next = links[at + (event.key === "ArrowDown" ? 1 : -1)];
+      if (next) next.focus();
+      else if (event.key === "ArrowUp") input.focus();
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown") {
+        const first = list.querySelector("a.result-link");
+        if (first) {
+          event.preventDefault();
+          first.focus();
+        }
+      } else if (event.key === "Escape") {
+        input.value = "";
+        input.dispatchEvent(new Event("input"));
+      }
+    });
+    window.addEventListener("popstate", () => {
+      state = readState();
+      run();
+    });
+    input.focus();
+    run();
+  }
+
+  /* ---------- article pages: mark the words that were searched for ---------- */
+
+  function markArticle(query) {
+    let parsed;
+    try {
+      parsed = parseQuery(query);
+    } catch (error) {
+      return;
+    }
+    const matches = highlightTest(parsed.root);
+    const main = document.getElementById("content");
+    if (!main) return;
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    let first = null;
+    for (const node of nodes) {
+      if (!analyze(node.data).some((t) => matches(t.text))) continue;
+      const fragment = document.createDocumentFragment();
+      appendMarked(fragment, node.data, matches);
+      first = first || fragment.querySelector("mark");
+      node.replaceWith(fragment);
+    }
+    if (first) first.scrollIntoView({ block: "center" });
+  }
+
+  function start() {
+    const script = document.querySelector("script[data-kbsite-root]");
+    const root = script ? script.dataset.kbsiteRoot : "";
+    indexRoot = root + "search/";
+    document.addEventListener("keydown", (event) => {
+      const target = event.target;
+      const typing = target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement ||
+        target instanceof HTMLSelectElement || (target && target.isContentEditable);
+      if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        const box = document.getElementById("kb-q") || document.getElementById("site-search-q");
+        if (box) {
+          event.preventDefault();
+          box.focus();
+          box.select();
+        }
+      }
+    });
+    if (document.getElementById("kb-results")) {
+      searchPage(root);
+      return;
+    }
+    const query = new URLSearchParams(location.search).get("q");
+    if (query) markArticle(query);
+  }
+
+  window.kbsiteSearch.parseQuery = parseQuery;
+  window.kbsiteSearch.analyze = analyze;
+  window.kbsiteSearch.terms = terms;
+  window.kbsiteSearch.queryUnits = queryUnits;
+  window.kbsiteSearch.prefixTerm = prefixTerm;
+  window.kbsiteSearch.engine = async () => new Engine(await load("meta", 0));
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
