@@ -17,7 +17,8 @@ product, type and year is a run of consecutive numbers: the facets cost a few
 hundred runs, not a value per document. Postings are base-64 variable-length
 numbers: the gap to the previous document, then the ranking level (``ranking.py``).
 Term statistics (document frequency, document count, average field lengths) are
-read from the whoosh index, so both engines score with the same numbers.
+whoosh's, so both engines score with the same numbers; document frequencies are
+counted here unless the index holds deleted documents, which whoosh still counts.
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ def write_web_index(
     doc_count = searcher.doc_count_all()
     averages = {name: searcher.avg_field_length(name) or 1.0 for name in FIELD_CODES}
     postings: dict[str, dict[str, list[str]]] = {code: {} for code in FIELD_CODES.values()}
+    counts: dict[str, Counter[str]] = {code: Counter() for code in FIELD_CODES.values()}
     last_doc: dict[str, dict[str, int]] = {code: {} for code in FIELD_CODES.values()}
-    level_of: dict[tuple[str, int, int], int] = {}
+    levels_by_length: dict[tuple[str, int], dict[int, int]] = {}
     for number, article in enumerate(ordered):
         document = index_document(article)
         report.words.update(
@@ -91,22 +93,28 @@ def write_web_index(
             if not terms:
                 continue
             length = byte_to_length(length_to_byte(len(terms)))
+            levels = levels_by_length.setdefault((code, length), {})
             field_postings, field_last = postings[code], last_doc[code]
-            for term, frequency in Counter(terms).items():
-                key = (code, frequency, length)
-                level = level_of.get(key)
+            frequencies = Counter(terms)
+            counts[code].update(frequencies.keys())
+            for term, frequency in frequencies.items():
+                level = levels.get(frequency)
                 if level is None:
-                    level = ranking.tf_level(frequency, length, averages[name])
-                    level_of[key] = level
+                    level = levels[frequency] = ranking.tf_level(frequency, length, averages[name])
                 encoded = field_postings.get(term)
                 if encoded is None:
                     encoded = field_postings[term] = []
-                encode_number(number - field_last.get(term, -1) - 1, encoded)
-                encode_number(level, encoded)
+                gap = number - field_last.get(term, -1) - 1
+                if gap < 32:
+                    encoded.append(DIGITS[gap])
+                else:
+                    encode_number(gap, encoded)
+                encoded.append(DIGITS[level])
                 field_last[term] = number
         if advance is not None:
             advance(1)
     reader = searcher.reader()
+    exact_counts = not reader.has_deletions()
     all_terms = sorted(set().union(*(postings[code] for code in postings)))
     report.terms = len(all_terms)
     boundaries: list[str] = []
@@ -117,7 +125,8 @@ def write_web_index(
         for name, code in FIELD_CODES.items():
             encoded = postings[code].pop(term, None)
             if encoded is not None:
-                entry[code] = [reader.doc_frequency(name, term), "".join(encoded)]
+                frequency = counts[code][term] if exact_counts else reader.doc_frequency(name, term)
+                entry[code] = [frequency, "".join(encoded)]
                 size += len(entry[code][1]) + 12
         if not shard:
             boundaries.append(term)
