@@ -144,19 +144,18 @@ def search_command(
 
 
 def _print_hits(results: SearchResults) -> None:
-    shown = len(results.hits)
-    click.echo(
-        f"{results.total:,} articles match {results.query.text!r}"
-        + (f"; the best {shown}:" if shown < results.total else ":")
-    )
+    total, shown = results.total, len(results.hits)
+    if not total:
+        click.echo(f"No articles match {results.query.text!r}.")
+        return
+    noun = "article matches" if total == 1 else "articles match"
+    best = f"; the best {shown}:" if shown < total else ":"
+    click.echo(f"{total:,} {noun} {results.query.text!r}{best}")
     for rank, hit in enumerate(results.hits, 1):
         click.echo("")
-        heading = click.style(f"{rank:>2}. {hit.id}  {hit.title}", bold=True)
-        click.echo(heading)
-        details = "  ".join(
-            part for part in (hit.date, hit.product, f"score {hit.score:.2f}") if part
-        )
-        click.echo(f"    {details}")
+        click.echo(click.style(f"{rank:>2}. {hit.id}  {hit.title}", bold=True))
+        details = (hit.date, hit.product, f"score {hit.score:.2f}")
+        click.echo("    " + "  ".join(part for part in details if part))
         click.echo("    " + _marked(hit.snippet.text, hit.snippet.marks))
 
 

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Benchmark search: index build cost, `kbsite search` cold start, browser download and speed.
+
+usage: python bench/search.py [SOURCE] [--jobs N] [--scale N] [--keep DIR]
+
+SOURCE defaults to ../shared/kb-corpus/txt; --scale N replicates it to N articles with
+../shared/tools/scale-corpus first (kept in /tmp). Prints, against the issue's targets:
+- the index's share of a full build: whoosh index + browser index time over the rest of
+  the build (target <= 50%), and the no-change rebuild;
+- `kbsite search` wall time from a cold process (target < 1 s at 57k);
+- in headless Chromium from file://: bytes of index files a two-word query loads with the
+  first page of results (target < 300 KB at 57k), and the time to results once its
+  shards are loaded (target < 100 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+
+TWO_WORD_QUERIES = [
+    "memory leak",
+    "printer driver",
+    "setup fails",
+    "access violation",
+    "excel macro",
+    "network adapter",
+    "error message",
+    "sql server",
+    "dial-up networking",
+    "blue screen",
+    "mail merge",
+    "font size",
+]
+INDEX_STAGES = ("Indexing", "Search pages")
+
+
+def folder_size(folder: Path) -> tuple[int, int]:
+    total = count = 0
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            total += os.path.getsize(os.path.join(dirpath, name))
+            count += 1
+    return total, count
+
+
+def timed_build(source: Path, output: Path, index: Path, jobs: int) -> dict[str, float]:
+    """Build once; return seconds per stage (the progress labels) and in all."""
+    from kbsite.build import BuildOptions, build_site
+
+    stages: dict[str, float] = defaultdict(float)
+
+    @contextlib.contextmanager
+    def progress(label: str, total: int) -> Iterator[object]:
+        started = time.perf_counter()
+        yield lambda _n: None
+        stages[label] += time.perf_counter() - started
+
+    started = time.perf_counter()
+    build_site(BuildOptions([source], output, jobs, index=index), progress)
+    stages["total"] = time.perf_counter() - started
+    return dict(stages)
+
+
+def report_build(name: str, stages: dict[str, float]) -> None:
+    index = sum(stages.get(s, 0.0) for s in INDEX_STAGES)
+    site = stages["total"] - index
+    print(
+        f"{name}: total {stages['total']:.1f} s = site {site:.1f} s + whoosh index "
+        f"{stages.get('Indexing', 0):.1f} s + browser index {stages.get('Search pages', 0):.1f} s; "
+        f"index adds {index / site:.0%} to the site build (target <= 50%)"
+    )
+
+
+def cli_times(site: Path) -> list[float]:
+    times = []
+    for query in TWO_WORD_QUERIES:
+        started = time.perf_counter()
+        subprocess.run(
+            ["kbsite", "search", query, "--site", str(site), "--json"],
+            check=True,
+            capture_output=True,
+        )
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def browser_figures(site: Path) -> list[tuple[str, int, float, int]]:
+    """Per query: (query, bytes of index files loaded, ms to results once loaded, hits)."""
+    from tests.browser import launch_browser
+
+    figures = []
+    with launch_browser() as browser:
+        for query in TWO_WORD_QUERIES:
+            page = browser.new_page()
+            page.goto((site / "search.html").as_uri())
+            page.wait_for_function("window.kbsiteSearch && window.kbsiteSearch.engine")
+            hits = page.evaluate(
+                """async (query) => {
+                    const engine = await kbsiteSearch.engine();
+                    const ranked = await engine.search(kbsiteSearch.parseQuery(query));
+                    await engine.documents(ranked.slice(0, 20).map((r) => r[0]));
+                    return ranked.length;
+                }""",
+                query,
+            )
+            loaded = page.evaluate(
+                """() => performance.getEntriesByType("resource").map((e) => e.name)
+                    .filter((name) => name.includes("/search/"))"""
+            )
+            size = sum(Path(url.removeprefix("file://")).stat().st_size for url in loaded)
+            milliseconds = page.evaluate(
+                """async (query) => {
+                    const engine = await kbsiteSearch.engine();
+                    const started = performance.now();
+                    const ranked = await engine.search(kbsiteSearch.parseQuery(query));
+                    await engine.documents(ranked.slice(0, 20).map((r) => r[0]));
+                    return performance.now() - started;
+                }""",
+                query,
+            )
+            figures.append((query, size, milliseconds, hits))
+            page.close()
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", nargs="?", type=Path, default=SHARED / "kb-corpus" / "txt")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--scale", type=int, default=0)
+    parser.add_argument("--keep", type=Path, help="build here and keep it (default: a temp dir)")
+    args = parser.parse_args()
+    source: Path = args.source
+    if args.scale:
+        scaled = Path(tempfile.gettempdir()) / f"kbsite-bench-{args.scale}"
+        if not scaled.exists():
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(SHARED / "tools" / "scale-corpus"),
+                    str(source),
+                    str(scaled),
+                    str(args.scale),
+                ],
+                check=True,
+            )
+        source = scaled
+    if not source.is_dir():
+        print(f"no corpus at {source}", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="kbsite-search-bench-") as temporary:
+        work = args.keep or Path(temporary)
+        site, index = work / "site", work / "index"
+        report_build("full build", timed_build(source, site, index, args.jobs))
+        rebuild = timed_build(source, site, index, args.jobs)
+        report_build("rebuild, nothing changed", rebuild)
+        index_bytes, _ = folder_size(index)
+        web_bytes, web_files = folder_size(site / "search")
+        print(
+            f"whoosh index {index_bytes / 2**20:.0f} MiB; "
+            f"browser index {web_bytes / 2**20:.1f} MiB in {web_files:,} files"
+        )
+        times = cli_times(site)
+        print(
+            f"kbsite search, cold process: median {statistics.median(times):.2f} s, "
+            f"max {max(times):.2f} s over {len(times)} two-word queries (target < 1 s)"
+        )
+        figures = browser_figures(site)
+        for query, size, milliseconds, hits in figures:
+            print(f"  {query!r}: {size / 1000:.0f} KB, {milliseconds:.0f} ms, {hits:,} hits")
+        sizes = [f[1] for f in figures]
+        speeds = [f[2] for f in figures]
+        print(
+            f"browser, two-word query with 20 results: median "
+            f"{statistics.median(sizes) / 1000:.0f} KB, max {max(sizes) / 1000:.0f} KB downloaded "
+            f"(target < 300 KB); results in median {statistics.median(speeds):.0f} ms, "
+            f"max {max(speeds):.0f} ms once loaded (target < 100 ms)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
