@@ -53,8 +53,16 @@ def main() -> int:
     if args.scale:
         scaled = Path(tempfile.gettempdir()) / f"kbsite-bench-{args.scale}"
         if not scaled.exists():
-            subprocess.run([sys.executable, str(SHARED / "tools" / "scale-corpus"), str(source),
-                            str(scaled), str(args.scale)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(SHARED / "tools" / "scale-corpus"),
+                    str(source),
+                    str(scaled),
+                    str(args.scale),
+                ],
+                check=True,
+            )
         source = scaled
     if not source.is_dir():
         print(f"no corpus at {source}", file=sys.stderr)
@@ -63,8 +71,22 @@ def main() -> int:
     floor, articles = floor_seconds(source)
     output = Path(tempfile.mkdtemp(prefix="kbsite-bench-")) / "site"
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "kbsite", "build", str(source), "-o", str(output),
-                    "--jobs", str(args.jobs), "-q"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kbsite",
+            "build",
+            str(source),
+            "-o",
+            str(output),
+            "--jobs",
+            str(args.jobs),
+            "-q",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     size, files = folder_size(output)

@@ -117,11 +117,8 @@ def browser_figures(site: Path) -> list[tuple[str, int, float, int]]:
                 }""",
                 query,
             )
-            loaded = page.evaluate(
-                """() => performance.getEntriesByType("resource").map((e) => e.name)
-                    .filter((name) => name.includes("/search/"))"""
-            )
-            size = sum(Path(url.removeprefix("file://")).stat().st_size for url in loaded)
+            loaded = page.evaluate("kbsiteSearch.loadedFiles")
+            size = sum((site / "search" / name).stat().st_size for name in loaded)
             milliseconds = page.evaluate(
                 """async (query) => {
                     const engine = await kbsiteSearch.engine();

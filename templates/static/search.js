@@ -384,15 +384,14 @@
   const received = { meta: new Map(), terms: new Map(), docs: new Map(), sort: new Map() };
   const waiting = new Map();
   let indexRoot = "search/";
-  let bytesLoaded = 0;
+  const loadedFiles = [];
 
   window.kbsiteSearch = {
     receive(kind, number, data) {
       received[kind].set(number, data);
     },
-    get bytesLoaded() {
-      return bytesLoaded;
-    },
+    /** The index files this page has loaded, relative to search/: for benchmarks and tests. */
+    loadedFiles,
   };
 
   function load(kind, number) {
@@ -408,10 +407,7 @@
         script.onload = () => {
           waiting.delete(key);
           script.remove();
-          try {
-            const size = performance.getEntriesByName(script.src).map((e) => e.encodedBodySize || e.transferSize || 0);
-            bytesLoaded += size[0] || 0;
-          } catch (e) { /* size is only reported, never needed */ }
+          loadedFiles.push(path);
           if (have.has(number)) resolve(have.get(number));
           else reject(new Error(`${path} did not load its data`));
         };
