@@ -2,6 +2,9 @@
 
 Exit status: 0 the site was written (warnings allowed), 1 errors (or any warning
 with ``--strict``), 2 bad usage (click's own convention).
+
+Each command imports its stage modules when it runs, so ``kbsite search`` starts
+without loading the site builder (templates, Markdown, parser) it does not use.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kbsite import __version__
-from kbsite.build import Advance, BuildOptions, BuildReport, build_site, default_jobs
 from kbsite.errors import KbsiteError
-from kbsite.query import QueryError
-from kbsite.search import SearchResults, index_dir_for_site, search
+
+if TYPE_CHECKING:
+    from kbsite.build import Advance, BuildReport
+    from kbsite.search import SearchResults
 
 MAX_PROBLEMS_SHOWN = 50
 """Past this many, problems are counted but not each printed, so a 57k build stays readable."""
@@ -69,6 +74,8 @@ def build(
     index_dir: Path | None,
 ) -> None:
     """Build the site and its search index from SOURCES (folders or files; default: content)."""
+    from kbsite.build import BuildOptions, build_site, default_jobs
+
     options = BuildOptions(
         list(sources) or [Path("content")], output, jobs or default_jobs(), title, index_dir
     )
@@ -126,6 +133,9 @@ def search_command(
     """Search the archive: words (all must match), "a phrase", OR, -word, title:, product:,
     category:, keyword:, type:, year:2001 or year:1999..2001, date:2001-05, leak*, Q315817.
     """
+    from kbsite.query import QueryError
+    from kbsite.search import index_dir_for_site, search
+
     if index_dir is None:
         index_dir = index_dir_for_site(site or Path("_site"))
     try:
