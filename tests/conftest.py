@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.build import BuildOptions, BuildReport, build_site, load_articles
+from kbsite.model import Article
+from kbsite.search import index_dir_for_site
+from kbsite.source import find_sources
 
 from .browser import browser_unavailable, launch_browser
 
@@ -52,3 +56,24 @@ def browser() -> Iterator[Browser]:
         pytest.skip(reason)
     with launch_browser() as chromium:
         yield chromium
+
+
+@pytest.fixture(scope="session")
+def content_articles() -> dict[str, Article]:
+    """The bundled sample's articles by id, parsed once, for checking search results."""
+    articles = load_articles(find_sources([CONTENT]), 1, BuildReport())
+    return {article.id: article for article in articles}
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_site: tuple[Path, BuildReport]) -> Path:
+    """The whoosh index of ``sample_site``, found as ``kbsite search --site`` finds it."""
+    return index_dir_for_site(sample_site[0])
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample, for tests that edit, add or delete articles."""
+    copy = tmp_path / "content"
+    shutil.copytree(CONTENT, copy)
+    return copy
