@@ -370,3 +370,8 @@ def _check_positive(node: Node) -> None:
         raise QueryError("a query needs something to look for besides exclusions")
     if isinstance(node, And) and all(isinstance(child, Not) for child in node.children):
         raise QueryError("a query needs something to look for besides exclusions")
+    if isinstance(node, Or) and any(isinstance(child, Not) for child in node.children):
+        raise QueryError("an exclusion cannot be one side of OR")
+    for child in getattr(node, "children", ()):
+        if not isinstance(child, Not):
+            _check_positive(child)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.matching import WrappingMatcher
 from whoosh.searching import Searcher
 
 from kbsite import analysis, ranking
@@ -78,6 +79,16 @@ class SearchResults:
     """A respelled query when some word is in no article ("did you mean")."""
 
 
+class Unscored(wq.WrappingQuery):  # type: ignore[misc]
+    """Matches what its child matches and adds nothing to the score: a filter.
+
+    (whoosh's ConstantScoreQuery reads a score of 0 as "none given" and scores 1.)
+    """
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        return WrappingMatcher(self.child.matcher(searcher, context), boost=0.0)
+
+
 def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
     """Parse ``text`` and return the best ``limit`` hits; raises QueryError, IndexError_."""
     parsed = parse_query(text)
@@ -115,14 +126,7 @@ def to_whoosh(node: Node) -> wq.Query | None:
     if isinstance(node, Text):
         return _text_query(node)
     if isinstance(node, Range):
-        return wq.ConstantScoreQuery(
-            wq.DateRange(
-                "date",
-                _datetime(node.low),
-                _datetime(node.high, end=True),
-            ),
-            0.0,
-        )
+        return Unscored(wq.DateRange("date", _datetime(node.low), _datetime(node.high, end=True)))
     if isinstance(node, Or):
         alternatives = [q for q in map(to_whoosh, node.children) if q is not None]
         return wq.Or(alternatives) if alternatives else None
@@ -137,7 +141,9 @@ def to_whoosh(node: Node) -> wq.Query | None:
             return None
         positive = wanted[0] if len(wanted) == 1 else wq.And(wanted)
         if unwanted:
-            return wq.AndNot(positive, wq.Or(unwanted))
+            # not wq.AndNot: whoosh-reloaded 2.7.5's AndNotMatcher misses an exclusion
+            # when the excluded list starts before the wanted one
+            return wq.And([positive, Unscored(wq.Not(wq.Or(unwanted)))])
         return positive
     raise TypeError(node)
 
@@ -147,7 +153,7 @@ def _text_query(node: Text) -> wq.Query | None:
         match = analysis.ARTICLE_NUMBER.fullmatch(node.text.strip())
         if match is None:
             raise QueryError(f"id: expects an article id like Q315817, not {node.text!r}")
-        return wq.ConstantScoreQuery(wq.Term("id", f"Q{int(match.group(1))}"), 0.0)
+        return Unscored(wq.Term("id", f"Q{int(match.group(1))}"))
     fields = {node.field: SCORED_FIELDS.get(node.field, 1.0)} if node.field else SCORED_FIELDS
     filtering = node.field in FILTER_FIELDS
     if node.kind == "prefix":
@@ -162,7 +168,7 @@ def _text_query(node: Text) -> wq.Query | None:
     else:
         query = _all_of(_unit_query(unit, fields) for unit in analysis.query_units(node.text))
     if query is not None and filtering:
-        return wq.ConstantScoreQuery(query, 0.0)
+        return Unscored(query)
     return query
 
 

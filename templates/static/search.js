@@ -308,9 +308,15 @@
 
     const root = parseOr(null);
     if (peek() !== null) throw new QueryError("unmatched ')'", peek().column);
-    if (root.type === "not" || (root.type === "and" && root.children.every((c) => c.type === "not"))) {
-      throw new QueryError("a query needs something to look for besides exclusions");
-    }
+    (function checkPositive(node) {
+      if (node.type === "not" || (node.type === "and" && node.children.every((c) => c.type === "not"))) {
+        throw new QueryError("a query needs something to look for besides exclusions");
+      }
+      if (node.type === "or" && node.children.some((c) => c.type === "not")) {
+        throw new QueryError("an exclusion cannot be one side of OR");
+      }
+      (node.children || []).filter((c) => c.type !== "not").forEach(checkPositive);
+    })(root);
     const id = ARTICLE_NUMBER.exec(stripped);
     return { text, root, articleNumber: id ? parseInt(id[1], 10) : null };
   }
