@@ -357,10 +357,7 @@ def test_cli_text_and_did_you_mean(sample_index: Path) -> None:
             "ERROR year: expects a date like 2001 or 1999..2001, not 'abc' (at column 1)\n",
         ),
         (["--", "-relay"], "ERROR a query needs something to look for besides exclusions\n"),
-        (
-            ["relay", "OR", "--", "-hosts"],
-            "ERROR a query needs something to look for besides exclusions\n",
-        ),
+        (["relay", "OR", "--", "-hosts"], "ERROR an exclusion cannot be one side of OR\n"),
     ],
 )
 def test_cli_malformed_query_is_one_line_and_exit_2(
