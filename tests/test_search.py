@@ -380,3 +380,25 @@ def test_cli_without_an_index_exits_1(tmp_path: Path, option: str) -> None:
         result.stderr
     )
     assert result.stderr.count("\n") == 1
+
+
+def test_an_excluded_word_excludes_even_when_it_comes_first(sample_index: Path) -> None:
+    """whoosh-reloaded 2.7.5's AndNot kept Q200103 here: its excluded list starts earlier."""
+    assert "Q200103" in ids(sample_index, "hosts")
+    assert ids(sample_index, "relay -hosts") == []
+    assert ids(sample_index, "relay NOT hosts") == []
+
+
+@pytest.mark.parametrize("query", ["product:desktop", "year:2001", "id:Q200105", "type:bug"])
+def test_filters_alone_score_nothing(sample_index: Path, query: str) -> None:
+    found = hits(sample_index, query)
+    assert found
+    assert all(hit.score == 0.0 for hit in found)
+
+
+def test_a_filter_adds_nothing_to_an_alternative(sample_index: Path) -> None:
+    """``driver OR product:desktop`` ranks the driver articles exactly as ``driver`` does."""
+    driver = {hit.id: hit.score for hit in hits(sample_index, "driver")}
+    either = hits(sample_index, "driver OR product:desktop")
+    assert {hit.id: hit.score for hit in either if hit.id in driver} == driver
+    assert [hit.id for hit in either][: len(driver)] == sorted(driver, key=lambda i: -driver[i])
