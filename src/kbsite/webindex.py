@@ -45,10 +45,10 @@ TERM_SHARD_CHARS = 48_000
 """A term shard is closed once it holds this many characters (one big term may exceed it)."""
 MAX_DOC_SHARDS = 1500
 """Document shards hold 32 documents, or more when that keeps their count under this."""
-DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+DIGITS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
-def encode_number(value: int, out: list[str]) -> None:
+def encode_number(value: int, out: bytearray) -> None:
     """Five bits a character, low bits first; values >= 32 in a character mean "more"."""
     while value >= 32:
         out.append(DIGITS[32 + (value & 31)])
@@ -79,7 +79,7 @@ def write_web_index(
     report.documents = len(ordered)
     doc_count = searcher.doc_count_all()
     averages = {name: searcher.avg_field_length(name) or 1.0 for name in FIELD_CODES}
-    postings: dict[str, dict[str, list[str]]] = {code: {} for code in FIELD_CODES.values()}
+    postings: dict[str, dict[str, bytearray]] = {code: {} for code in FIELD_CODES.values()}
     counts: dict[str, Counter[str]] = {code: Counter() for code in FIELD_CODES.values()}
     last_doc: dict[str, dict[str, int]] = {code: {} for code in FIELD_CODES.values()}
     levels_by_length: dict[tuple[str, int], dict[int, int]] = {}
@@ -103,7 +103,7 @@ def write_web_index(
                     level = levels[frequency] = ranking.tf_level(frequency, length, averages[name])
                 encoded = field_postings.get(term)
                 if encoded is None:
-                    encoded = field_postings[term] = []
+                    encoded = field_postings[term] = bytearray()
                 gap = number - field_last.get(term, -1) - 1
                 if gap < 32:
                     encoded.append(DIGITS[gap])
@@ -126,7 +126,7 @@ def write_web_index(
             encoded = postings[code].pop(term, None)
             if encoded is not None:
                 frequency = counts[code][term] if exact_counts else reader.doc_frequency(name, term)
-                entry[code] = [frequency, "".join(encoded)]
+                entry[code] = [frequency, encoded.decode("ascii")]
                 size += len(entry[code][1]) + 12
         if not shard:
             boundaries.append(term)
@@ -168,12 +168,11 @@ def write_web_index(
 
 def _sort_keys(ordered: list[Article]) -> dict[str, str]:
     """Dates as day numbers and article numbers, each a stream of encoded numbers."""
-    dates: list[str] = []
-    numbers: list[str] = []
+    dates, numbers = bytearray(), bytearray()
     for article in ordered:
         encode_number(article.date.toordinal() if article.date else 0, dates)
         encode_number(int(article.id[1:]), numbers)
-    return {"dates": "".join(dates), "numbers": "".join(numbers)}
+    return {"dates": dates.decode("ascii"), "numbers": numbers.decode("ascii")}
 
 
 def _facets(ordered: list[Article]) -> dict[str, Any]:
