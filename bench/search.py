@@ -9,7 +9,7 @@ SOURCE defaults to ../shared/kb-corpus/txt; --scale N replicates it to N article
   the build (target <= 50%), and the no-change rebuild;
 - `kbsite search` wall time from a cold process (target < 1 s at 57k);
 - in headless Chromium from file://: bytes of index files a two-word query loads with the
-  first page of results (target < 300 KB at 57k), and the time to results once its
+  first page (10) of results (target < 300 KB at 57k), and the time to results once its
   shards are loaded (target < 100 ms).
 """
 
@@ -112,7 +112,7 @@ def browser_figures(site: Path) -> list[tuple[str, int, float, int]]:
                 """async (query) => {
                     const engine = await kbsiteSearch.engine();
                     const ranked = await engine.search(kbsiteSearch.parseQuery(query));
-                    await engine.documents(ranked.slice(0, 20).map((r) => r[0]));
+                    await engine.documents(ranked.slice(0, 10).map((r) => r[0]));
                     return ranked.length;
                 }""",
                 query,
@@ -124,7 +124,7 @@ def browser_figures(site: Path) -> list[tuple[str, int, float, int]]:
                     const engine = await kbsiteSearch.engine();
                     const started = performance.now();
                     const ranked = await engine.search(kbsiteSearch.parseQuery(query));
-                    await engine.documents(ranked.slice(0, 20).map((r) => r[0]));
+                    await engine.documents(ranked.slice(0, 10).map((r) => r[0]));
                     return performance.now() - started;
                 }""",
                 query,
@@ -182,7 +182,7 @@ def main() -> int:
         sizes = [f[1] for f in figures]
         speeds = [f[2] for f in figures]
         print(
-            f"browser, two-word query with 20 results: median "
+            f"browser, two-word query with 10 results: median "
             f"{statistics.median(sizes) / 1000:.0f} KB, max {max(sizes) / 1000:.0f} KB downloaded "
             f"(target < 300 KB); results in median {statistics.median(speeds):.0f} ms, "
             f"max {max(speeds):.0f} ms once loaded (target < 100 ms)"

@@ -42,7 +42,9 @@ from kbsite.write import SiteWriter
 FORMAT = 1
 FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b"}
 TERM_SHARD_CHARS = 48_000
-"""A term shard is closed once it holds this many characters (one big term may exceed it)."""
+"""A term shard is closed once it holds this many characters (one big term may exceed it)..."""
+MAX_TERM_SHARDS = 2000
+"""... or more, when that keeps the count of term shards under this (static hosts cap files)."""
 MAX_DOC_SHARDS = 1500
 """Document shards hold 32 documents, or more when that keeps their count under this."""
 DIGITS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -117,6 +119,8 @@ def write_web_index(
     exact_counts = not reader.has_deletions()
     all_terms = sorted(set().union(*(postings[code] for code in postings)))
     report.terms = len(all_terms)
+    total = sum(len(encoded) for field in postings.values() for encoded in field.values())
+    shard_chars = max(TERM_SHARD_CHARS, total // MAX_TERM_SHARDS)
     boundaries: list[str] = []
     shard: dict[str, dict[str, list[Any]]] = {}
     size = 0
@@ -132,7 +136,7 @@ def write_web_index(
             boundaries.append(term)
         shard[term] = entry
         size += len(term) + 8
-        if size >= TERM_SHARD_CHARS:
+        if size >= shard_chars:
             report.characters += _write_script(
                 writer, f"search/t/{len(boundaries) - 1}.js", "terms", len(boundaries) - 1, shard
             )

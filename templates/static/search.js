@@ -751,7 +751,7 @@
 
   /* ---------- the search page ---------- */
 
-  const PAGE = 20;
+  const PAGE = 10;
   const FACETS = [
     ["category", "Category", (d) => d.category],
     ["product", "Product", (d) => d.product],
