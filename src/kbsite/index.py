@@ -25,7 +25,7 @@ from kbsite.errors import KbsiteError
 from kbsite.model import Article, Block, Heading, ListBlock, Paragraph, Preformatted
 from kbsite.syntax import id_number
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
 EXCERPT_LENGTH = 240
@@ -235,7 +235,9 @@ def update_index(
         advance(report.unchanged)
     if stale or removed or report.rebuilt:
         procs = jobs if len(stale) >= PARALLEL_THRESHOLD else 1
-        writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1)
+        # compound=False: whoosh copies a compound segment's parts into memory on
+        # every open, which costs `kbsite search` a second at 57k articles
+        writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1, compound=False)
         try:
             for article in stale:
                 document = whoosh_document(index_document(article))
