@@ -574,6 +574,20 @@ def test_back_returns_to_the_previous_query(page: Page, base: str) -> None:
     assert page.input_value("#kb-q") == "harbor"
 
 
+def test_back_after_search_as_you_type_returns_to_the_previous_query(page: Page, base: str) -> None:
+    """Typing makes one history entry for the new query, however many keys it took."""
+    status = open_search(page, base, "harbor")
+    before = result_ids(page)
+    page.fill("#kb-q", "rel")
+    wait_for_results(page, "rel")
+    page.fill("#kb-q", "relay")
+    wait_for_results(page, "relay")
+    page.go_back()
+    wait_for_status(page, status)
+    assert result_ids(page) == before
+    assert page.input_value("#kb-q") == "harbor"
+
+
 def test_arrow_keys_move_between_input_and_results(page: Page, base: str) -> None:
     open_search(page, base, "relay")
     links = page.locator("#kb-results a.result-link").all_text_contents()

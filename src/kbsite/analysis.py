@@ -35,7 +35,7 @@ TOKEN = re.compile(f"[0-9{LETTERS}]+(?:[{JOINERS}]{{1,2}}[0-9{LETTERS}]+)*")
 PIECE = re.compile(f"[{LETTERS}]+|[0-9]+")
 HEX_NUMBER = re.compile(r"0x0*([0-9a-f]+)")
 
-ARTICLE_NUMBER = re.compile(r"[Qq]?(\d{5,7})")
+ARTICLE_NUMBER = re.compile(r"[Qq]?([0-9]{5,7})")
 
 MAX_WHOLE = 64
 """Longer compounds (paths, encoded blobs) are indexed by their parts only."""

@@ -341,7 +341,7 @@ def parse_range(field: str, text: str, column: int | None = None) -> Range:
     return Range(field, low, high)
 
 
-_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?")
 
 
 def _date_span(field: str, text: str, column: int | None) -> tuple[datetime.date, datetime.date]:

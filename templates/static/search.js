@@ -790,11 +790,16 @@
       return location.pathname + (query ? "?" + query : "");
     }
 
+    let typingEntry = false;
+
+    /** Put the state in the address: a new history entry, except while typing one query. */
     function remember(push) {
       const url = stateUrl();
+      const replace = !push && typingEntry;
+      typingEntry = !push;
       if (url === location.pathname + location.search) return;
-      if (push) history.pushState(null, "", url);
-      else history.replaceState(null, "", url);
+      if (replace) history.replaceState(null, "", url);
+      else history.pushState(null, "", url);
     }
 
     async function run() {
@@ -993,6 +998,7 @@
       }
     });
     window.addEventListener("popstate", () => {
+      typingEntry = false;
       state = readState();
       run();
     });
