@@ -28,7 +28,7 @@ from kbsite.syntax import id_number
 INDEX_FORMAT = 2
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
-EXCERPT_LENGTH = 240
+EXCERPT_LENGTH = 200
 PARALLEL_THRESHOLD = 2000
 """With this many articles to (re)index, whoosh writes with one process per job."""
 

@@ -45,8 +45,11 @@ TERM_SHARD_CHARS = 48_000
 """A term shard is closed once it holds this many characters (one big term may exceed it)..."""
 MAX_TERM_SHARDS = 2000
 """... or more, when that keeps the count of term shards under this (static hosts cap files)."""
-MAX_DOC_SHARDS = 1500
-"""Document shards hold 32 documents, or more when that keeps their count under this."""
+MAX_DOC_SHARDS = 2500
+"""Document shards hold DOCS_PER_SHARD documents, or more to keep their count under this.
+
+Ten results touch up to ten shards: small shards keep a query's download small."""
+DOCS_PER_SHARD = 16
 DIGITS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
@@ -146,7 +149,7 @@ def write_web_index(
             writer, f"search/t/{len(boundaries) - 1}.js", "terms", len(boundaries) - 1, shard
         )
     report.term_shards = len(boundaries)
-    per_shard = max(32, -(-len(ordered) // MAX_DOC_SHARDS))
+    per_shard = max(DOCS_PER_SHARD, -(-len(ordered) // MAX_DOC_SHARDS))
     for first in range(0, len(ordered), per_shard):
         chunk = ordered[first : first + per_shard]
         rows = [[a.id, a.title, a.date.isoformat() if a.date else "", excerpt(a)] for a in chunk]
