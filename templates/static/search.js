@@ -489,18 +489,20 @@
 
     /** doc -> score for one term in one field: boost * idf * level / LEVELS. */
     postings(entry, field, boost) {
-      const scores = new Map();
       const code = FIELD_CODES[field];
-      if (entry === null || !(code in entry)) return scores;
+      if (entry === null || !(code in entry)) return NONE;
       const [df, encoded] = entry[code];
       const idf = rounded(Math.log(this.meta.docCount / (df + 1)) + 1);
       const numbers = decodeNumbers(encoded);
+      const docs = new Array(numbers.length / 2);
+      const scores = new Array(numbers.length / 2);
       let doc = -1;
       for (let i = 0; i < numbers.length; i += 2) {
         doc += numbers[i] + 1;
-        scores.set(doc, boost * (idf * numbers[i + 1] / this.meta.levels));
+        docs[i / 2] = doc;
+        scores[i / 2] = boost * (idf * numbers[i + 1] / this.meta.levels);
       }
-      return scores;
+      return { docs, scores };
     }
 
     async termQuery(term, fields) {
@@ -530,9 +532,9 @@
         const unwanted = node.children.filter((c) => c.type === "not").map((c) => c.child);
         const positive = (await Promise.all(wanted.map((c) => this.evaluate(c)))).filter((m) => m !== null);
         if (!positive.length) return null;
-        const result = allOf(positive);
-        for (const map of await Promise.all(unwanted.map((c) => this.evaluate(c)))) {
-          if (map !== null) for (const doc of map.keys()) result.delete(doc);
+        let result = allOf(positive);
+        for (const excluded of await Promise.all(unwanted.map((c) => this.evaluate(c)))) {
+          if (excluded !== null) result = difference(result, excluded);
         }
         return result;
       }
@@ -544,7 +546,7 @@
         const match = ARTICLE_NUMBER.exec(node.text.trim());
         if (match === null) throw new QueryError(`id: expects an article id like Q315817, not '${node.text}'`);
         const doc = await this.docOfNumber(parseInt(match[1], 10));
-        return new Map(doc === null ? [] : [[doc, 0]]);
+        return constant(doc === null ? [] : [doc], 0);
       }
       if (FILTER_FIELDS.includes(node.field)) return this.facetText(node);
       const fields = node.field ? { [node.field]: SCORED_FIELDS[node.field] } : SCORED_FIELDS;
@@ -553,7 +555,7 @@
         if (!prefix) return null;
         const entries = await this.entriesWithPrefix(prefix);
         const perField = Object.entries(fields).map(([field, boost]) => {
-          const scores = new Map();
+          const found = new Set();
           const code = FIELD_CODES[field];
           for (const entry of entries) {
             if (!(code in entry)) continue;
@@ -561,10 +563,10 @@
             let doc = -1;
             for (let i = 0; i < numbers.length; i += 2) {
               doc += numbers[i] + 1;
-              scores.set(doc, boost);
+              found.add(doc);
             }
           }
-          return scores;
+          return constant([...found].sort((a, b) => a - b), boost);
         });
         return anyOf(perField);
       }
@@ -605,14 +607,14 @@
         test = (nameTerms) => units.every((u) => has(nameTerms, u));
       }
       const matching = new Set(names.map((name, i) => (test(terms(name)) ? i : -1)).filter((i) => i >= 0));
-      const scores = new Map();
+      const docs = [];
       const runs = this.meta.runs;
       for (let r = 0; r < runs.length; r++) {
         if (!matching.has(runs[r][slot])) continue;
         const end = r + 1 < runs.length ? runs[r + 1][0] : this.meta.documents;
-        for (let doc = runs[r][0]; doc < end; doc++) scores.set(doc, 0);
+        for (let doc = runs[r][0]; doc < end; doc++) docs.push(doc);
       }
-      return scores;
+      return constant(docs, 0);
     }
 
     async sortKeys() {
@@ -631,19 +633,19 @@
 
     async range(node) {
       const { dates } = await this.sortKeys();
-      const scores = new Map();
+      const docs = [];
       for (let doc = 0; doc < dates.length; doc++) {
         const day = dates[doc];
         if (day === 0) continue;
-        if ((node.low === null || day >= node.low) && (node.high === null || day <= node.high)) scores.set(doc, 0);
+        if ((node.low === null || day >= node.low) && (node.high === null || day <= node.high)) docs.push(doc);
       }
-      return scores;
+      return constant(docs, 0);
     }
 
     /** Ranked [doc, score] pairs: best first, equal scores in archive order. */
     async search(parsed) {
-      const scores = (await this.evaluate(parsed.root)) || new Map();
-      let ranked = [...scores.entries()].map(([doc, score]) => [doc, score, rounded(score)]);
+      const found = (await this.evaluate(parsed.root)) || NONE;
+      let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);
       ranked.sort((a, b) => b[2] - a[2] || a[0] - b[0]);
       if (parsed.articleNumber !== null) {
         const exact = await this.docOfNumber(parsed.articleNumber);
@@ -685,35 +687,71 @@
     }
   }
 
-  function anyOf(maps) {
-    const present = maps.filter((m) => m !== null);
-    if (!present.length) return new Map();
-    const result = new Map(present[0]);
-    for (const map of present.slice(1)) {
-      for (const [doc, score] of map) result.set(doc, (result.get(doc) || 0) + score);
-    }
-    return result;
+  /* Matches: {docs, scores}, documents ascending. Scores add up in the order whoosh's
+   * matchers add them: alternatives left to right, then the parts of an AND. */
+  const NONE = { docs: [], scores: [] };
+
+  function constant(docs, score) {
+    return { docs, scores: docs.map(() => score) };
   }
 
-  function allOf(maps) {
-    const present = maps.filter((m) => m !== null);
-    if (!present.length) return new Map();
-    const smallest = present.reduce((a, b) => (a.size <= b.size ? a : b));
-    const result = new Map();
-    for (const doc of smallest.keys()) {
-      let total = 0;
-      let everywhere = true;
-      for (const map of present) {
-        const score = map.get(doc);
-        if (score === undefined) {
-          everywhere = false;
-          break;
-        }
-        total += score;
+  function union(a, b) {
+    const docs = [];
+    const scores = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.docs.length || j < b.docs.length) {
+      if (j >= b.docs.length || (i < a.docs.length && a.docs[i] < b.docs[j])) {
+        docs.push(a.docs[i]);
+        scores.push(a.scores[i++]);
+      } else if (i >= a.docs.length || b.docs[j] < a.docs[i]) {
+        docs.push(b.docs[j]);
+        scores.push(b.scores[j++]);
+      } else {
+        docs.push(a.docs[i]);
+        scores.push(a.scores[i++] + b.scores[j++]);
       }
-      if (everywhere) result.set(doc, total);
     }
-    return result;
+    return { docs, scores };
+  }
+
+  function intersection(a, b) {
+    const docs = [];
+    const scores = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.docs.length && j < b.docs.length) {
+      if (a.docs[i] < b.docs[j]) i++;
+      else if (b.docs[j] < a.docs[i]) j++;
+      else {
+        docs.push(a.docs[i]);
+        scores.push(a.scores[i++] + b.scores[j++]);
+      }
+    }
+    return { docs, scores };
+  }
+
+  function difference(a, b) {
+    const docs = [];
+    const scores = [];
+    let j = 0;
+    for (let i = 0; i < a.docs.length; i++) {
+      while (j < b.docs.length && b.docs[j] < a.docs[i]) j++;
+      if (j < b.docs.length && b.docs[j] === a.docs[i]) continue;
+      docs.push(a.docs[i]);
+      scores.push(a.scores[i]);
+    }
+    return { docs, scores };
+  }
+
+  function anyOf(list) {
+    const present = list.filter((m) => m !== null);
+    return present.length ? present.reduce(union) : NONE;
+  }
+
+  function allOf(list) {
+    const present = list.filter((m) => m !== null);
+    return present.length ? present.reduce(intersection) : NONE;
   }
 
   /** The index terms a query looks for, to mark them in titles, excerpts and articles. */
