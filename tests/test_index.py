@@ -97,6 +97,19 @@ def test_an_untrusted_ledger_rebuilds_the_index(
     assert json.loads((index_dir / LEDGER).read_text(encoding="utf-8"))["format"] == INDEX_FORMAT
 
 
+def test_replacing_most_of_the_archive_starts_a_fresh_index(
+    tmp_path: Path, content_articles: dict[str, Article]
+) -> None:
+    """Past half the index changing, a new index beats thousands of deletions."""
+    articles = list(content_articles.values())
+    index_dir = tmp_path / "index"
+    update_index(articles, index_dir)
+    few = articles[: len(articles) // 3]
+    assert counts(update_index(few, index_dir)) == (len(few), 0, 0, 0, True)
+    with open_index(index_dir).reader() as reader:
+        assert reader.doc_count_all() == len(few)
+
+
 def test_an_empty_folder_is_used(tmp_path: Path, content_articles: dict[str, Article]) -> None:
     report = update_index(list(content_articles.values()), tmp_path)
     assert counts(report) == (SAMPLE_SIZE, 0, 0, 0, True)

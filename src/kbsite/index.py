@@ -220,6 +220,9 @@ def update_index(
     started = time.perf_counter()
     report = IndexReport()
     ledger = _read_ledger(index_dir)
+    marks = {article.id: fingerprint(index_document(article)) for article in articles}
+    if ledger is not None and _mostly_stale(ledger, marks):
+        ledger = None
     if ledger is None:
         _reset(index_dir)
         ix = index.create_in(str(index_dir), index_schema())
@@ -227,7 +230,6 @@ def update_index(
         report.rebuilt = True
     else:
         ix = index.open_dir(str(index_dir))
-    marks = {article.id: fingerprint(index_document(article)) for article in articles}
     stale = [a for a in articles if ledger.get(a.id) != marks[a.id]]
     removed = sorted(set(ledger) - set(marks))
     report.unchanged = len(articles) - len(stale)
@@ -261,6 +263,14 @@ def update_index(
     _write_ledger(index_dir, marks)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _mostly_stale(ledger: dict[str, str], marks: dict[str, str]) -> bool:
+    """Whether more than half the index would change: then a fresh index is faster to
+    write, and to search (no deleted documents, fewer segments)."""
+    changed = sum(ledger.get(key) != mark for key, mark in marks.items())
+    removed = len(set(ledger) - set(marks))
+    return 2 * (changed + removed) > max(len(ledger), len(marks))
 
 
 def _read_ledger(index_dir: Path) -> dict[str, str] | None:
