@@ -43,30 +43,36 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return total, count
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def benchmark_arguments(description: str) -> argparse.ArgumentParser:
+    """The options both benchmarks take: SOURCE, --jobs, --scale."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("source", nargs="?", type=Path, default=SHARED / "kb-corpus" / "txt")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--scale", type=int, default=0)
-    args = parser.parse_args()
-    source: Path = args.source
-    if args.scale:
-        scaled = Path(tempfile.gettempdir()) / f"kbsite-bench-{args.scale}"
+    return parser
+
+
+def benchmark_source(source: Path, scale: int) -> Path | None:
+    """SOURCE, or its copy replicated to ``scale`` articles (kept in /tmp); None if absent."""
+    if scale:
+        scaled = Path(tempfile.gettempdir()) / f"kbsite-bench-{scale}"
         if not scaled.exists():
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(SHARED / "tools" / "scale-corpus"),
-                    str(source),
-                    str(scaled),
-                    str(args.scale),
-                ],
-                check=True,
-            )
+            tool = SHARED / "tools" / "scale-corpus"
+            command = [sys.executable, str(tool), str(source), str(scaled), str(scale)]
+            subprocess.run(command, check=True)
         source = scaled
     if not source.is_dir():
         print(f"no corpus at {source}", file=sys.stderr)
+        return None
+    return source
+
+
+def main() -> int:
+    args = benchmark_arguments(__doc__.splitlines()[0]).parse_args()
+    found = benchmark_source(args.source, args.scale)
+    if found is None:
         return 2
+    source = found
 
     floor, articles = floor_seconds(source)
     output = Path(tempfile.mkdtemp(prefix="kbsite-bench-")) / "site"

@@ -15,9 +15,7 @@ SOURCE defaults to ../shared/kb-corpus/txt; --scale N replicates it to N article
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import os
 import statistics
 import subprocess
 import sys
@@ -30,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from build import benchmark_arguments, benchmark_source, folder_size  # noqa: E402
 
 TWO_WORD_QUERIES = [
     "memory leak",
@@ -46,15 +47,6 @@ TWO_WORD_QUERIES = [
     "font size",
 ]
 INDEX_STAGES = ("Indexing", "Search pages")
-
-
-def folder_size(folder: Path) -> tuple[int, int]:
-    total = count = 0
-    for dirpath, _, files in os.walk(folder):
-        for name in files:
-            total += os.path.getsize(os.path.join(dirpath, name))
-            count += 1
-    return total, count
 
 
 def timed_build(source: Path, output: Path, index: Path, jobs: int) -> dict[str, float]:
@@ -135,30 +127,12 @@ def browser_figures(site: Path) -> list[tuple[str, int, float, int]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", nargs="?", type=Path, default=SHARED / "kb-corpus" / "txt")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--scale", type=int, default=0)
+    parser = benchmark_arguments(__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="build here and keep it (default: a temp dir)")
     args = parser.parse_args()
-    source: Path = args.source
-    if args.scale:
-        scaled = Path(tempfile.gettempdir()) / f"kbsite-bench-{args.scale}"
-        if not scaled.exists():
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(SHARED / "tools" / "scale-corpus"),
-                    str(source),
-                    str(scaled),
-                    str(args.scale),
-                ],
-                check=True,
-            )
-        source = scaled
-    if not source.is_dir():
-        print(f"no corpus at {source}", file=sys.stderr)
-        return 1
+    source = benchmark_source(args.source, args.scale)
+    if source is None:
+        return 2
     with tempfile.TemporaryDirectory(prefix="kbsite-search-bench-") as temporary:
         work = args.keep or Path(temporary)
         site, index = work / "site", work / "index"
