@@ -160,7 +160,7 @@ def _text_query(node: Text) -> wq.Query | None:
         prefix = analysis.prefix_term(node.text)
         if not prefix:
             return None
-        query: wq.Query | None = _any_field(
+        query: wq.Query | None = _any_of(
             wq.ConstantScoreQuery(wq.Prefix(name, prefix), boost) for name, boost in fields.items()
         )
     elif node.kind == "phrase":
@@ -177,8 +177,8 @@ def _phrase_query(text: str, fields: dict[str, float]) -> wq.Query | None:
     if not terms:
         return None
     if len(terms) == 1:
-        return _any_field(wq.Term(name, terms[0], boost=boost) for name, boost in fields.items())
-    return _any_field(
+        return _any_of(wq.Term(name, terms[0], boost=boost) for name, boost in fields.items())
+    return _any_of(
         wq.Phrase(name, terms, boost=boost)
         if name in PHRASE_FIELDS
         else wq.And([wq.Term(name, term, boost=boost) for term in terms])
@@ -188,28 +188,32 @@ def _phrase_query(text: str, fields: dict[str, float]) -> wq.Query | None:
 
 def _unit_query(unit: analysis.QueryUnit, fields: dict[str, float]) -> wq.Query | None:
     if isinstance(unit, str):
-        return _any_field(wq.Term(name, unit, boost=boost) for name, boost in fields.items())
+        return _any_of(wq.Term(name, unit, boost=boost) for name, boost in fields.items())
     whole = (
-        _any_field(wq.Term(name, unit.whole, boost=boost) for name, boost in fields.items())
+        _any_of(wq.Term(name, unit.whole, boost=boost) for name, boost in fields.items())
         if unit.whole is not None
         else None
     )
     parts = _all_of(_unit_query(part, fields) for part in unit.parts)
-    return _any_field(q for q in (whole, parts) if q is not None)
+    return _any_of(q for q in (whole, parts) if q is not None)
 
 
-def _any_field(queries: Iterable[wq.Query | None]) -> wq.Query | None:
-    present = [q for q in queries if q is not None]
-    if not present:
-        return None
-    return present[0] if len(present) == 1 else wq.Or(present)
+def _any_of(queries: Iterable[wq.Query | None]) -> wq.Query | None:
+    return _combine(wq.Or, queries)
 
 
 def _all_of(queries: Iterable[wq.Query | None]) -> wq.Query | None:
+    return _combine(wq.And, queries)
+
+
+def _combine(
+    compound: type[wq.CompoundQuery], queries: Iterable[wq.Query | None]
+) -> wq.Query | None:
+    """The present queries joined by ``compound``; one alone as it is; None for none."""
     present = [q for q in queries if q is not None]
     if not present:
         return None
-    return present[0] if len(present) == 1 else wq.And(present)
+    return present[0] if len(present) == 1 else compound(present)
 
 
 def _datetime(day: datetime.date | None, end: bool = False) -> datetime.datetime | None:
@@ -236,7 +240,7 @@ def _hit(searcher: Searcher, docnum: int, score: float, terms: set[str]) -> Hit:
     snippet = make_snippet(body, terms) if terms else None
     if snippet is None or not snippet.marks:
         excerpt = stored.get("excerpt") or " ".join(body.split())[:SNIPPET_WIDTH]
-        snippet = make_snippet(excerpt, terms) or Snippet(excerpt, [])
+        snippet = make_snippet(excerpt, terms)
     return Hit(
         id=stored["id"],
         title=stored.get("title", ""),
@@ -247,7 +251,7 @@ def _hit(searcher: Searcher, docnum: int, score: float, terms: set[str]) -> Hit:
     )
 
 
-def make_snippet(text: str, terms: set[str], width: int = SNIPPET_WIDTH) -> Snippet | None:
+def make_snippet(text: str, terms: set[str], width: int = SNIPPET_WIDTH) -> Snippet:
     """The window of ``text`` holding the most query terms, with their places marked."""
     flat = " ".join(text.split())
     matches = [(t.start, t.end) for t in analysis.analyze(flat) if t.text in terms]
@@ -271,7 +275,6 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_WIDTH) -> Snip
         end = space if space > matches[best_start][1] else end
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(flat) else ""
-    marks = []
     merged: list[tuple[int, int]] = []
     for match_start, match_end in matches:
         if match_start >= start and match_end <= end:
