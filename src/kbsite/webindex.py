@@ -33,7 +33,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kbsite import analysis, ranking
-from kbsite.index import excerpt, index_document, order_key
+from kbsite.index import index_document, order_key
 from kbsite.model import Article
 from kbsite.query import SCORED_FIELDS
 from kbsite.spelling import article_words
@@ -88,8 +88,11 @@ def write_web_index(
     counts: dict[str, Counter[str]] = {code: Counter() for code in FIELD_CODES.values()}
     last_doc: dict[str, dict[str, int]] = {code: {} for code in FIELD_CODES.values()}
     levels_by_length: dict[tuple[str, int], dict[int, int]] = {}
+    rows: list[list[str]] = []
     for number, article in enumerate(ordered):
         document = index_document(article)
+        date = article.date.isoformat() if article.date else ""
+        rows.append([article.id, article.title, date, document["excerpt"]])
         report.words.update(
             article_words(" ".join((document["title"], document["headings"], document["body"])))
         )
@@ -151,10 +154,12 @@ def write_web_index(
     report.term_shards = len(boundaries)
     per_shard = max(DOCS_PER_SHARD, -(-len(ordered) // MAX_DOC_SHARDS))
     for first in range(0, len(ordered), per_shard):
-        chunk = ordered[first : first + per_shard]
-        rows = [[a.id, a.title, a.date.isoformat() if a.date else "", excerpt(a)] for a in chunk]
         report.characters += _write_script(
-            writer, f"search/d/{first // per_shard}.js", "docs", first // per_shard, rows
+            writer,
+            f"search/d/{first // per_shard}.js",
+            "docs",
+            first // per_shard,
+            rows[first : first + per_shard],
         )
         report.doc_shards += 1
     report.characters += _write_script(writer, "search/sort.js", "sort", 0, _sort_keys(ordered))
