@@ -55,3 +55,51 @@ def test_unreadable_file_is_a_source_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="cannot read file") as caught:
         read_source(folder)
     assert caught.value.path == folder
+
+
+@pytest.mark.parametrize("data", [b"", b"  \r\n\r\n\t\n"])
+def test_empty_file_is_a_source_error(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "Q100001.TXT"
+    path.write_bytes(data)
+    with pytest.raises(SourceError, match="empty file") as caught:
+        read_source(path)
+    assert caught.value.line == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "offset"),
+    [
+        (b"DOCUMENT:Q100001\nTITLE:x\n\x00\x01\x02junk", 3, 25),
+        (bytes(range(256)) * 8, 1, 0),
+        (b"text\n" + bytes([1, 2, 3, 4, 5, 6, 7, 8, 0x0E, 0x0F]) * 20, 2, 5),
+    ],
+)
+def test_binary_file_is_a_source_error_at_its_first_binary_byte(
+    tmp_path: Path, data: bytes, line: int, offset: int
+) -> None:
+    path = tmp_path / "Q100001.TXT"
+    path.write_bytes(data)
+    with pytest.raises(SourceError, match=f"binary file, not text .* offset {offset}") as caught:
+        read_source(path)
+    assert caught.value.line == line
+
+
+def test_a_few_printer_codes_are_still_text(tmp_path: Path) -> None:
+    path = tmp_path / "Q100001.TXT"
+    path.write_bytes(b"DOCUMENT:Q100001\n\x1b&l1O\x0c" + b"words " * 50 + b"\x01")
+    assert read_source(path).text.endswith("words \u2401")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_bom_is_decoded(tmp_path: Path, codec: str) -> None:
+    path = tmp_path / "Q100001.TXT"
+    bom = "\ufeff".encode(codec)
+    path.write_bytes(bom + "DOCUMENT:Q100001\r\nTITLE   :Zürich\r\n".encode(codec))
+    source = read_source(path)
+    assert (source.text, source.encoding) == ("DOCUMENT:Q100001\nTITLE   :Zürich\n", "utf-16")
+
+
+def test_lone_cr_file_is_read_as_lines(tmp_path: Path) -> None:
+    path = tmp_path / "Q100001.TXT"
+    path.write_bytes(b"DOCUMENT:Q100001\rTITLE   :Old Mac file\r\rBody.\r")
+    assert read_source(path).text == "DOCUMENT:Q100001\nTITLE   :Old Mac file\n\nBody.\n"

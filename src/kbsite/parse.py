@@ -24,9 +24,10 @@ even when a layout is not recognised: unknown shapes fall back to plain paragrap
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import difflib
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 from kbsite.blocks import QUERY_WORDS, UNDERLINE, Line, is_underline, parse_blocks
@@ -45,10 +46,10 @@ HEADER_RULE = re.compile(r"={10,}\s*$")
 EQUALS_RULE = re.compile(r"\s{0,3}={10,}\s*$")
 DASHED_RULE = re.compile(r"\s{0,3}-{10,}\s*$")
 DOCUMENT_LINE = re.compile(
-    r"DOCUMENT\s*:\s*(?P<id>[^\s\[]*)\s*(?P<date>\d{1,2}-[A-Za-z]{3}-\d{2,4})?\s*"
+    r"(?i:DOCUMENT)\s*:\s*(?P<id>[^\s\[]*)\s*(?P<date>\d{1,2}-[A-Za-z]{3}-\d{2,4})?\s*"
     r"(?:\[(?P<category>[^\]]*)\])?\s*(?P<rest>.*)$"
 )
-HEADER_FIELD = re.compile(r"(?P<name>[A-Z][A-Z/ ]{1,15}?)\s*:(?P<value>.*)$")
+HEADER_FIELD = re.compile(r"(?P<name>[A-Za-z][A-Za-z/ ]{1,15}?)\s*:(?P<value>.*)$")
 FOOTER_FIELD = re.compile(r"(?P<name>[A-Za-z][A-Za-z /]{0,24}?)\s*:\s?(?P<value>.*)$")
 TITLE_PREFIX = re.compile(r"(?P<prefix>[A-Za-z0-9][A-Za-z0-9 .'/&!+-]{0,23}?)\s*:\s*(?=\S)")
 APPLIES_TO = re.compile(r"The information in this article applies to", re.IGNORECASE)
@@ -60,26 +61,35 @@ MONTHS = {
     )
 }
 
-Warn = Callable[[int | None, str], None]
+
+@dataclasses.dataclass(slots=True)
+class Findings:
+    """The problems found in one file while its article is still recovered."""
+
+    path: Path
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    def warn(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.path, line, Level.WARNING, message))
+
+    def error(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.path, line, Level.ERROR, message))
 
 
 def parse_article(source: SourceText) -> tuple[Article, list[Problem]]:
-    """Parse one decoded source file; the problems found are warnings unless raised.
+    """Parse one decoded source file, with the problems found on the way.
 
-    Raises ArticleError only when no valid article id can be found at all.
+    Raises ArticleError only when no valid article id can be found at all; anything
+    else wrong is reported and the article kept.
     """
-    problems: list[Problem] = []
-
-    def warn(line: int | None, message: str) -> None:
-        problems.append(Problem(source.path, line, Level.WARNING, message))
-
+    found = Findings(source.path)
     lines = [(n, text.expandtabs(8).rstrip()) for n, text in enumerate(source.text.split("\n"), 1)]
     while lines and not lines[-1][1]:
         lines.pop()
     header_end = _find_header_rule(lines)
     if header_end is None:
         header_end = _header_extent(lines)
-        warn(
+        found.warn(
             lines[header_end - 1][0] if header_end else 1,
             "no '=====' rule after the header; the body starts after the last header field",
         )
@@ -87,20 +97,25 @@ def parse_article(source: SourceText) -> tuple[Article, list[Problem]]:
     else:
         header, body = lines[:header_end], lines[header_end + 1 :]
 
-    article = _parse_header(header, source.path, warn)
+    article = _parse_header(header, source.path, found)
     main, footer, legal = _split_tail(body)
     article.footer = _parse_fields(footer)
     article.legal = _paragraph_texts(legal)
     main = _take_applies_to(main, article)
     main = _take_query_words(main, article)
     article.sections = _parse_sections(main)
+    if not any(text.strip() for _, text in body):
+        found.warn(lines[-1][0] if lines else 1, "article has no body: nothing after the header")
+    if not article.title:
+        article.title = _fallback_title(article, header, found)
+        article.title_prefix = _title_prefix(article.title)
     article.references = [
         Reference("Q" + match.group(1), number)
         for number, text in lines
         for match in REFERENCE.finditer(text)
         if "Q" + match.group(1) != article.id
     ]
-    return article, problems
+    return article, found.problems
 
 
 # -- header -------------------------------------------------------------------------
@@ -127,8 +142,9 @@ def _header_extent(lines: list[Line]) -> int:
     return end
 
 
-def _parse_header(header: list[Line], path: Path, warn: Warn) -> Article:
+def _parse_header(header: list[Line], path: Path, found: Findings) -> Article:
     fields: dict[str, tuple[int, str]] = {}
+    unknown: list[tuple[int, str, str]] = []
     extra: list[Field] = []
     document: re.Match[str] | None = None
     document_line = 1
@@ -140,17 +156,30 @@ def _parse_header(header: list[Line], path: Path, warn: Warn) -> Article:
             document, document_line = match, number
             continue
         field = HEADER_FIELD.match(text)
-        name = _header_name(field.group("name")) if field else ""
-        if field and name in _HEADER_NAMES and name not in fields:
+        if field is None:
+            extra.append(Field("", text.strip(), number))
+            continue
+        name = _header_name(field.group("name"))
+        if name in _HEADER_NAMES and name not in fields:
             fields[name] = (number, field.group("value").strip())
         else:
-            extra.append(Field(field.group("name").strip() if field else "", text.strip(), number))
+            unknown.append((number, field.group("name").strip(), text.strip()))
+    for number, raw_name, text in unknown:
+        name = _header_name(raw_name)
+        guess = difflib.get_close_matches(name, _HEADER_NAMES - fields.keys(), 1, 0.75)
+        if name in _HEADER_NAMES or name == "DOCUMENT":
+            found.warn(number, f"second {name} field; the first one is used")
+        elif guess:
+            found.warn(number, f"misspelled header field {raw_name!r}, read as {guess[0]}")
+            fields[guess[0]] = (number, text.split(":", 1)[1].strip())
+            continue
+        else:
+            found.warn(number, f"unknown header field {raw_name!r}")
+        extra.append(Field(raw_name, text, number))
+    extra.sort(key=lambda f: f.line)
 
-    article_id = _article_id(document, path, document_line, warn)
-    title_line, title = fields.get("TITLE", (0, ""))
-    if not title:
-        warn(title_line or document_line, "article has no TITLE; using its id as the title")
-        title = article_id
+    article_id = _article_id(document, path, document_line, found)
+    title = fields.get("TITLE", (0, ""))[1]
     article = Article(id=article_id, source=path, title=title, header_extra=extra)
     article.title_prefix = _title_prefix(title)
     if document:
@@ -159,9 +188,9 @@ def _parse_header(header: list[Line], path: Path, warn: Warn) -> Article:
         if article.date_text:
             article.date = _parse_date(article.date_text)
             if article.date is None:
-                warn(document_line, f"unreadable date {article.date_text!r}")
+                found.warn(document_line, f"unreadable date {article.date_text!r}")
         else:
-            warn(document_line, "DOCUMENT line has no date")
+            found.warn(document_line, "DOCUMENT line has no date")
     article.product = fields.get("PRODUCT", (0, ""))[1]
     article.platform, article.versions = _split_versions(fields.get("PROD/VER", (0, ""))[1])
     article.operating_system = fields.get("OPER/SYS", (0, ""))[1]
@@ -194,19 +223,68 @@ def _header_name(raw: str) -> str:
     return re.sub(r"\s+", "", raw).upper()
 
 
-def _article_id(document: re.Match[str] | None, path: Path, line: int, warn: Warn) -> str:
+STANDARD_HEADINGS = frozenset(
+    {
+        "SUMMARY",
+        "SYMPTOMS",
+        "CAUSE",
+        "RESOLUTION",
+        "STATUS",
+        "WORKAROUND",
+        "MORE INFORMATION",
+        "REFERENCES",
+        "INTRODUCTION",
+        "OVERVIEW",
+        "APPLIES TO",
+        "NOTES",
+    }
+)
+"""Headings every article has, which would make poor titles."""
+
+
+def _fallback_title(article: Article, header: list[Line], found: Findings) -> str:
+    """A title for an article without one: its first telling heading, else its id."""
+    line = header[0][0] if header else 1
+    heading = next(
+        (
+            s.title
+            for s in article.sections
+            if s.title and s.title.upper().rstrip(":") not in STANDARD_HEADINGS
+        ),
+        None,
+    )
+    if heading:
+        found.warn(line, f"article has no TITLE; using its first heading {heading!r} as the title")
+        return heading
+    found.warn(line, "article has no TITLE; using its id as the title")
+    return article.id
+
+
+def _article_id(document: re.Match[str] | None, path: Path, line: int, found: Findings) -> str:
+    """The id from the DOCUMENT line, else from a file name like ``Q123456.TXT``.
+
+    An id is the one thing from an article that names an output file, so anything but
+    ``Q`` and digits is refused, and a wrong id is an error even when the file name
+    recovers the article.
+    """
     written = (document.group("id") if document else "").upper()
-    if ARTICLE_ID.fullmatch(written):
-        return written
     from_name = path.stem.upper()
+    if ARTICLE_ID.fullmatch(written):
+        if ARTICLE_ID.fullmatch(from_name) and from_name != written:
+            found.warn(line, f"file name says {from_name} but the DOCUMENT line says {written}")
+        return written
     if ARTICLE_ID.fullmatch(from_name):
         if document:
-            warn(line, f"invalid article id {written!r}; using {from_name} from the file name")
+            found.error(
+                line,
+                f"invalid article id {document.group('id')!r}; "
+                f"using {from_name} from the file name",
+            )
         else:
-            warn(1, f"no DOCUMENT line; using the id {from_name} from the file name")
+            found.warn(1, f"no DOCUMENT line; using the id {from_name} from the file name")
         return from_name
     if document:
-        raise ArticleError(f"invalid article id {written!r}", path, line)
+        raise ArticleError(f"invalid article id {document.group('id')!r}", path, line)
     raise ArticleError("not a KB article: no DOCUMENT line with an article id", path, 1)
 
 

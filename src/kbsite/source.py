@@ -1,7 +1,9 @@
 """Stage 1: find the article files and decode their bytes into normalised text.
 
-Archives mix UTF-8 (with or without BOM) and Windows-1252, and CRLF, LF and lone CR
-line endings; everything after this stage sees ``str`` with ``\\n`` line endings.
+Archives mix UTF-8 (with or without BOM), Windows-1252 and the odd UTF-16 file saved by
+Notepad, and CRLF, LF and lone CR line endings; everything after this stage sees ``str``
+with ``\\n`` line endings. Files that are not text at all (images, archives, executables
+misnamed ``.txt``) are refused here with the line of the first binary byte.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from kbsite.errors import SourceError
 
 ARTICLE_SUFFIX = ".txt"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+BINARY_SHARE = 0.05
+"""Past this share of control bytes (ESC excepted) a file is binary, not text with a stray
+control character: KB articles have a few printer codes at most, never NUL."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -59,8 +65,40 @@ def read_source(path: Path) -> SourceText:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror or exc}", path) from exc
+    if not data.strip():
+        raise SourceError("empty file: no article in it", path, 1)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return SourceText(path, normalise_text(data.decode("utf-16")), "utf-16")
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                "UTF-16 byte order mark but not UTF-16 text", path, _line_at(data, exc.start)
+            ) from exc
+    binary = binary_offset(data)
+    if binary is not None:
+        raise SourceError(
+            f"binary file, not text (byte 0x{data[binary]:02x} at offset {binary})",
+            path,
+            _line_at(data, binary),
+        )
     text, encoding = decode_bytes(data)
     return SourceText(path, normalise_text(text), encoding)
+
+
+def binary_offset(data: bytes) -> int | None:
+    """Where binary content shows, or None for text: any NUL byte, or many control bytes."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return nul
+    sample = data[:65536]
+    first = _BINARY.search(sample)
+    if first is not None and len(_BINARY.findall(sample)) > BINARY_SHARE * len(sample):
+        return first.start()
+    return None
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
