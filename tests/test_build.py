@@ -21,8 +21,8 @@ def test_a_broken_file_is_reported_and_the_rest_is_built(tmp_path: Path) -> None
     assert report.errors == 2
     messages = sorted(str(p) for p in report.problems)
     assert messages == [
-        f"{source / 'empty.TXT'}:1: error: not a KB article: no DOCUMENT line with an article id",
-        f"{source / 'junk.txt'}:1: error: not a KB article: no DOCUMENT line with an article id",
+        f"{source / 'empty.TXT'}:1: error: empty file: no article in it",
+        f"{source / 'junk.txt'}:1: error: binary file, not text (byte 0x00 at offset 0)",
     ]
     assert sorted(p.name for p in (tmp_path / "out" / "kb").iterdir()) == [
         "Q300001.html",

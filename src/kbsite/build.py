@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kbsite.errors import KbsiteError, Level, Problem
+from kbsite.errors import KbsiteError, Level, OutputError, Problem
 from kbsite.index import IndexReport, default_index_dir, open_index, update_index
 from kbsite.link import Site, link_site
 from kbsite.model import Article
@@ -93,29 +93,44 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     """Build the whole site; raises KbsiteError only when no site can be written at all."""
     started = time.perf_counter()
     report = BuildReport()
-    files = find_sources(options.sources)
-    if not files:
-        where = ", ".join(str(s) for s in options.sources)
-        report.problems.append(Problem(None, None, Level.WARNING, f"no *.txt files in {where}"))
-    articles = load_articles(files, options.jobs, report, progress)
-    site = link_site(articles)
-    report.unresolved = len(site.unresolved)
-    report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
+    articles, site = check_sources(options.sources, options.jobs, report, progress)
     writer = SiteWriter(options.output)
     try:
-        report.pages = write_pages(site, articles, writer, options, progress)
+        report.pages = write_pages(site, articles, writer, options, report, progress)
         index_dir = options.index or default_index_dir(options.output)
         report.index, report.web_index = write_search(
             articles, index_dir, writer, options, progress
         )
         report.pages = len(writer.written)
         writer.publish({"index": os.path.relpath(index_dir.absolute(), writer.output)})
+    except OSError as exc:
+        writer.discard()
+        where = Path(exc.filename) if exc.filename else options.output
+        raise OutputError(f"cannot write: {exc.strerror or exc}", where) from exc
     except BaseException:
         writer.discard()
         raise
-    report.articles = len(articles)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def check_sources(
+    sources: list[Path], jobs: int, report: BuildReport, progress: Progress | None = None
+) -> tuple[list[Article], Site]:
+    """Read, parse and link the archive, collecting every problem in ``report``.
+
+    This is all of ``kbsite check`` and the first half of a build.
+    """
+    files = find_sources(sources, report.problems)
+    if not files:
+        where = ", ".join(str(s) for s in sources)
+        report.problems.append(Problem(None, None, Level.WARNING, f"no *.txt files in {where}"))
+    articles = load_articles(files, jobs, report, progress)
+    site = link_site(articles)
+    report.articles = len(articles)
+    report.unresolved = len(site.unresolved)
+    report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
+    return articles, site
 
 
 def load_articles(
@@ -194,9 +209,14 @@ def write_pages(
     articles: list[Article],
     writer: SiteWriter,
     options: BuildOptions,
+    report: BuildReport,
     progress: Progress | None = None,
 ) -> int:
-    """Render and write every page; returns how many pages were written."""
+    """Render and write every page; returns how many pages were written.
+
+    An article that fails to render is reported and left out; a page that cannot be
+    written (disk full) stops the build.
+    """
     for article in articles:
         writer.written.add(article_href(article.id))
     _WORKER.update(
@@ -212,8 +232,10 @@ def write_pages(
                 _write_article, [a.id for a in articles], options.jobs, chunksize=32
             ):
                 advance(1)
-                if error is not None:
+                if isinstance(error, OutputError):
                     raise error
+                if error is not None:
+                    report.problems.append(error.as_problem())
     finally:
         _WORKER.clear()
     renderer = PageRenderer(site, options.site_title)
@@ -235,8 +257,12 @@ def _write_article(article_id: str) -> KbsiteError | None:
     renderer = _WORKER.get("renderer")
     if renderer is None:
         renderer = _WORKER["renderer"] = PageRenderer(_WORKER["site"], _WORKER["title"])
+    article = _WORKER["articles"][article_id]
     try:
-        html = renderer.article_page(_WORKER["articles"][article_id])
+        html = renderer.article_page(article)
+    except Exception as exc:  # an isolation boundary: one bad article must not stop the build
+        return KbsiteError(f"internal error while rendering: {exc!r}", article.source)
+    try:
         _WORKER["writer"].write_unchecked(article_href(article_id), html)
     except KbsiteError as exc:
         return exc

@@ -10,10 +10,13 @@ without loading the site builder (templates, Markdown, parser) it does not use.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -79,24 +82,104 @@ def build(
     options = BuildOptions(
         list(sources) or [Path("content")], output, jobs or default_jobs(), title, index_dir
     )
-    try:
+    with _interruptible("the previous site, if any, is unchanged"):
         report = build_site(options, None if quiet else _progress_bar)
-    except KbsiteError as exc:
-        click.echo(f"ERROR {exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("Interrupted; the previous site, if any, is unchanged.", err=True)
-        sys.exit(130)
-    _print_report(report, output)
+    _print_problems(report, MAX_PROBLEMS_SHOWN)
+    _print_summary(report, output)
     if report.errors or (strict and report.warnings):
         sys.exit(1)
 
 
-def _print_report(report: BuildReport, output: Path) -> None:
-    for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: all cores].",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
+def check(sources: tuple[Path, ...], jobs: int | None, strict: bool, quiet: bool) -> None:
+    """Check SOURCES (folders or files; default: content) without writing anything.
+
+    Prints every problem as ``path:line: level: message`` and a summary; exit 1 on
+    errors (or on warnings with --strict).
+    """
+    from kbsite.build import BuildReport, check_sources, default_jobs
+
+    report = BuildReport()
+    with _interruptible("nothing was written"):
+        check_sources(
+            list(sources) or [Path("content")],
+            jobs or default_jobs(),
+            report,
+            None if quiet else _progress_bar,
+        )
+    _print_problems(report, None)
+    click.echo(
+        f"Checked {report.articles:,} articles: {report.errors:,} errors, "
+        f"{report.warnings:,} warnings, {report.unresolved:,} unresolved references "
+        f"({report.unresolved_mentions:,} mentions)."
+    )
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
+
+
+@contextmanager
+def _interruptible(unchanged: str) -> Iterator[None]:
+    """Ctrl-C or SIGTERM end the command with one line and 128 + the signal's number.
+
+    Only this process raises: the worker processes it forks inherit the handler and
+    leave the stopping to it (SIGINT is ignored there, SIGTERM kills as usual), so
+    an interrupt prints one line, not a traceback per worker.
+    """
+    parent = os.getpid()
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() == parent:
+            raise Interrupted(signum)
+        if signum == signal.SIGTERM:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except KbsiteError as exc:
+        click.echo(f"ERROR {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        click.echo(f"Interrupted ({signal.Signals(signum).name}); {unchanged}.", err=True)
+        sys.exit(128 + signum)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, raised in the main process so every ``finally`` cleans up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _print_problems(report: BuildReport, limit: int | None) -> None:
+    shown = report.problems if limit is None else report.problems[:limit]
+    for problem in shown:
         click.echo(str(problem), err=True)
-    if len(report.problems) > MAX_PROBLEMS_SHOWN:
-        click.echo(f"... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more problems", err=True)
+    if len(shown) < len(report.problems):
+        click.echo(
+            f"... and {len(report.problems) - len(shown):,} more problems "
+            "(kbsite check lists them all)",
+            err=True,
+        )
+
+
+def _print_summary(report: BuildReport, output: Path) -> None:
     click.echo(
         f"Wrote {report.articles:,} articles ({report.pages:,} pages) to {output} "
         f"in {report.seconds:.1f} s: {report.errors:,} errors, {report.warnings:,} warnings, "

@@ -24,6 +24,7 @@ from kbsite import analysis
 from kbsite.errors import KbsiteError
 from kbsite.model import Article, Block, Heading, ListBlock, Paragraph, Preformatted
 from kbsite.syntax import id_number
+from kbsite.write import recover_leftovers, staging_folder, swap_in
 
 INDEX_FORMAT = 2
 """Bump when fields or analysis change: an index of another format is rebuilt."""
@@ -216,20 +217,51 @@ def update_index(
     jobs: int = 1,
     advance: Callable[[int], None] | None = None,
 ) -> IndexReport:
-    """Bring the index at ``index_dir`` in line with ``articles``: add, replace, delete."""
+    """Bring the index at ``index_dir`` in line with ``articles``: add, replace, delete.
+
+    An update is one whoosh commit, which an interruption leaves undone; a new index is
+    written beside the old one and swapped in at the end, so the previous site's search
+    keeps working until the new one is complete.
+    """
     started = time.perf_counter()
     report = IndexReport()
     ledger = _read_ledger(index_dir)
     marks = {article.id: fingerprint(index_document(article)) for article in articles}
     if ledger is not None and _mostly_stale(ledger, marks):
         ledger = None
+    target = index_dir
     if ledger is None:
-        _reset(index_dir)
+        _check_ours(index_dir)
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        recover_leftovers(index_dir)
+        index_dir = staging_folder(index_dir)
         ix = index.create_in(str(index_dir), index_schema())
         ledger = {}
         report.rebuilt = True
     else:
         ix = index.open_dir(str(index_dir))
+    try:
+        _write_changes(ix, articles, ledger, marks, jobs, report, advance)
+        _write_ledger(index_dir, marks)
+        if report.rebuilt:
+            swap_in(index_dir, target)
+    except BaseException:
+        if report.rebuilt:
+            shutil.rmtree(index_dir, ignore_errors=True)
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_changes(
+    ix: index.Index,
+    articles: list[Article],
+    ledger: dict[str, str],
+    marks: dict[str, str],
+    jobs: int,
+    report: IndexReport,
+    advance: Callable[[int], None] | None,
+) -> None:
     stale = [a for a in articles if ledger.get(a.id) != marks[a.id]]
     removed = sorted(set(ledger) - set(marks))
     report.unchanged = len(articles) - len(stale)
@@ -259,10 +291,9 @@ def update_index(
             writer.commit()
         except BaseException:
             writer.cancel()
+            for task in getattr(writer, "tasks", []):
+                task.terminate()
             raise
-    _write_ledger(index_dir, marks)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _mostly_stale(ledger: dict[str, str], marks: dict[str, str]) -> bool:
@@ -296,21 +327,19 @@ def _write_ledger(index_dir: Path, articles: dict[str, str]) -> None:
     temporary.replace(index_dir / LEDGER)
 
 
-def _reset(index_dir: Path) -> None:
-    """Empty an index folder kbsite made; refuse to touch anything else."""
-    if index_dir.exists():
-        if not index_dir.is_dir():
-            raise IndexError_("the index path exists and is not a folder", index_dir)
-        contents = list(index_dir.iterdir())
-        ours = (index_dir / LEDGER).exists() or index.exists_in(str(index_dir))
-        if contents and not ours:
-            raise IndexError_(
-                "the index folder is not empty and holds no kbsite index; "
-                "give another --index or empty it",
-                index_dir,
-            )
-        shutil.rmtree(index_dir)
-    index_dir.mkdir(parents=True)
+def _check_ours(index_dir: Path) -> None:
+    """Refuse to replace anything but an empty folder or an index kbsite made."""
+    if not index_dir.exists():
+        return
+    if not index_dir.is_dir():
+        raise IndexError_("the index path exists and is not a folder", index_dir)
+    ours = (index_dir / LEDGER).exists() or index.exists_in(str(index_dir))
+    if not ours and any(index_dir.iterdir()):
+        raise IndexError_(
+            "the index folder is not empty and holds no kbsite index; "
+            "give another --index or empty it",
+            index_dir,
+        )
 
 
 def open_index(index_dir: Path) -> index.Index:

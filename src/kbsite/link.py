@@ -159,7 +159,7 @@ def _facets(
                 members[kind][name].append(article.id)
     facets: dict[str, dict[str, Facet]] = {}
     for kind, by_name in members.items():
-        used: set[str] = set()
+        used = {"index"}  # the kind's own index page, kind/index.html
         facets[kind] = {}
         for name in sorted(by_name, key=lambda n: (n.casefold(), n)):
             ids = sorted(by_name[name], key=lambda i: newest_first(summaries[i]))

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from kbsite.errors import SourceError
+from kbsite.errors import Level, Problem, SourceError
 
 ARTICLE_SUFFIX = ".txt"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -35,24 +35,33 @@ class SourceText:
     """``utf-8``, ``utf-8-sig`` or ``cp1252``: how the bytes were read."""
 
 
-def find_sources(roots: Iterable[Path]) -> list[Path]:
+def find_sources(roots: Iterable[Path], problems: list[Problem] | None = None) -> list[Path]:
     """Every ``*.txt`` file (any letter case) below the roots, in a stable order.
 
-    A root may also be a single file. Missing roots raise SourceError.
+    A root may also be a single file. Missing roots raise SourceError. A folder that
+    cannot be listed is an error appended to ``problems`` (raised when None), so the
+    articles in it never vanish silently.
     """
     found: set[Path] = set()
     for root in roots:
         if root.is_file():
             found.add(root)
         elif root.is_dir():
-            found.update(_walk(root))
+            found.update(_walk(root, problems))
         else:
             raise SourceError("no such file or folder", root)
     return sorted(found)
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root):
+def _walk(root: Path, problems: list[Problem] | None) -> Iterator[Path]:
+    def unlistable(exc: OSError) -> None:
+        message = f"cannot list folder: {exc.strerror or exc}; its articles are skipped"
+        folder = Path(exc.filename) if exc.filename else root
+        if problems is None:
+            raise SourceError(message, folder) from exc
+        problems.append(Problem(folder, None, Level.ERROR, message))
+
+    for folder, dirs, files in os.walk(root, onerror=unlistable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             if name.lower().endswith(ARTICLE_SUFFIX) and not name.startswith("."):

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,7 @@ MARKER = ".kbsite-site"
 """A file in every output folder kbsite writes; its presence allows replacing the folder."""
 
 _SAFE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>building|old)-(?P<pid>\d+)-[^.]*")
 
 
 class SiteWriter:
@@ -28,11 +30,10 @@ class SiteWriter:
 
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
-        _check_replaceable(self.output)
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(
-            tempfile.mkdtemp(prefix=f".{self.output.name}.building-", dir=self.output.parent)
-        )
+        recover_leftovers(self.output)
+        _check_replaceable(self.output)
+        self.staging = staging_folder(self.output)
         self.written: set[str] = set()
         self._folders: set[Path] = set()
 
@@ -53,13 +54,21 @@ class SiteWriter:
         """Write without the duplicate check: for workers, whose paths the parent checked."""
         target = self.path_for(relative)
         folder = target.parent
-        if folder not in self._folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._folders.add(folder)
-        target.write_text(content, encoding="utf-8")
+        try:
+            if folder not in self._folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._folders.add(folder)
+            target.write_text(content, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write {relative}: {exc.strerror or exc}", self.output
+            ) from exc
 
     def copy_tree(self, source: Path, relative: str) -> None:
-        shutil.copytree(source, self.path_for(relative), dirs_exist_ok=True)
+        try:
+            shutil.copytree(source, self.path_for(relative), dirs_exist_ok=True)
+        except (OSError, shutil.Error) as exc:
+            raise OutputError(f"cannot copy {source} to {relative}: {exc}", self.output) from exc
 
     def publish(self, notes: dict[str, str] | None = None) -> None:
         """Swap the finished staging folder in place of the old site.
@@ -68,18 +77,78 @@ class SiteWriter:
         """
         marker = {"written_by": "kbsite", **(notes or {})}
         (self.staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
-        os.chmod(self.staging, 0o755)
-        old = None
         if self.output.exists():
             _check_replaceable(self.output)
-            old = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.old-", dir=self.output.parent))
-            os.rename(self.output, old / "site")
-        os.rename(self.staging, self.output)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in(self.staging, self.output)
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def staging_folder(target: Path) -> Path:
+    """A new empty folder beside ``target`` to build its replacement in.
+
+    Its name carries this process's id, so a later build can tell a folder left by a
+    killed build from one a running build is still writing.
+    """
+    return Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.building-{os.getpid()}-", dir=target.parent)
+    )
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Put the finished folder ``new`` in place of ``target``, removing the old one.
+
+    Ctrl-C is held back between the two renames, which would otherwise leave nothing
+    at ``target``; a kill there is undone by ``recover_leftovers``.
+    """
+    os.chmod(new, 0o755)
+    old = None
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        if target.exists():
+            old = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent)
+            )
+            os.rename(target, old / PREVIOUS)
+        os.rename(new, target)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+PREVIOUS = "previous"
+
+
+def recover_leftovers(target: Path) -> None:
+    """Clean up after builds that were killed: remove their staging folders and, if one
+    died between its two renames, put the previous folder back at ``target``.
+
+    Folders of builds still running (their process is alive) are left alone.
+    """
+    if not target.parent.is_dir():
+        return
+    for entry in sorted(target.parent.iterdir()):
+        match = _LEFTOVER.fullmatch(entry.name)
+        if match is None or match["name"] != target.name or _is_running(int(match["pid"])):
+            continue
+        previous = entry / PREVIOUS
+        if match["kind"] == "old" and previous.is_dir() and not target.exists():
+            os.rename(previous, target)
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _is_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def read_site_marker(site: Path) -> dict[str, str] | None:
