@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from kbsite.errors import OutputError
-from kbsite.write import MARKER, SiteWriter
+from kbsite.write import MARKER, SiteWriter, recover_leftovers
 
 
 @pytest.mark.parametrize(
@@ -59,3 +63,50 @@ def test_discard_leaves_the_old_site(tmp_path: Path) -> None:
     failed.discard()
     assert (output / "index.html").read_text() == "first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_leftovers_of_killed_builds_are_removed_and_running_ones_kept(tmp_path: Path) -> None:
+    dead, alive = _dead_pid(), os.getppid()
+    for name in (
+        f".site.building-{dead}-abc",
+        f".site.building-{alive}-def",
+        ".other.building-1-x",
+    ):
+        (tmp_path / name).mkdir()
+    SiteWriter(tmp_path / "site").discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.building-1-x",
+        f".site.building-{alive}-def",
+    ]
+
+
+def test_a_build_killed_between_its_renames_gets_the_previous_site_back(tmp_path: Path) -> None:
+    previous = tmp_path / f".site.old-{_dead_pid()}-abc" / "previous"
+    previous.mkdir(parents=True)
+    (previous / MARKER).write_text("{}")
+    (previous / "index.html").write_text("the previous site")
+    recover_leftovers(tmp_path / "site")
+    assert (tmp_path / "site" / "index.html").read_text() == "the previous site"
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_a_full_disk_is_an_output_error_naming_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = SiteWriter(tmp_path / "site")
+
+    def full(*args: object, **kwargs: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OutputError, match=r"cannot write kb/Q100001\.html: No space left"):
+        writer.write_text("kb/Q100001.html", "<p>page</p>")
+    monkeypatch.undo()
+    writer.discard()
+    assert list(tmp_path.iterdir()) == []

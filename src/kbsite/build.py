@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -274,9 +275,26 @@ def _parallel_map(func: Callable[[T], R], items: list[T], jobs: int, chunksize: 
     if jobs <= 1 or len(items) < 2 * chunksize:
         yield from map(func, items)
         return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(jobs) as pool:
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
+    try:
         yield from pool.imap(func, items, chunksize)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them, and die on SIGTERM.
+
+    The pool is closed, not terminated, when its work is done: a SIGTERM that reaches a
+    worker before Python set up its signal handling is lost, and terminate() would then
+    wait for that worker forever.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _progress(progress: Progress | None, label: str, total: int) -> AbstractContextManager[Advance]:

@@ -22,7 +22,7 @@ MARKER = ".kbsite-site"
 """A file in every output folder kbsite writes; its presence allows replacing the folder."""
 
 _SAFE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>building|old)-(?P<pid>\d+)-[^.]*")
+_LEFTOVER = re.compile(r"(?P<name>\..+)\.(?P<kind>building|old)-(?P<pid>\d+)-[^.]*")
 
 
 class SiteWriter:
@@ -92,8 +92,13 @@ def staging_folder(target: Path) -> Path:
     killed build from one a running build is still writing.
     """
     return Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.building-{os.getpid()}-", dir=target.parent)
+        tempfile.mkdtemp(prefix=f"{_hidden(target)}.building-{os.getpid()}-", dir=target.parent)
     )
+
+
+def _hidden(target: Path) -> str:
+    """``site`` gives ``.site``; ``.kbsite-index`` stays as it is."""
+    return target.name if target.name.startswith(".") else f".{target.name}"
 
 
 def swap_in(new: Path, target: Path) -> None:
@@ -108,7 +113,7 @@ def swap_in(new: Path, target: Path) -> None:
     try:
         if target.exists():
             old = Path(
-                tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent)
+                tempfile.mkdtemp(prefix=f"{_hidden(target)}.old-{os.getpid()}-", dir=target.parent)
             )
             os.rename(target, old / PREVIOUS)
         os.rename(new, target)
@@ -131,7 +136,7 @@ def recover_leftovers(target: Path) -> None:
         return
     for entry in sorted(target.parent.iterdir()):
         match = _LEFTOVER.fullmatch(entry.name)
-        if match is None or match["name"] != target.name or _is_running(int(match["pid"])):
+        if match is None or match["name"] != _hidden(target) or _is_running(int(match["pid"])):
             continue
         previous = entry / PREVIOUS
         if match["kind"] == "old" and previous.is_dir() and not target.exists():
