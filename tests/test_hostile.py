@@ -8,17 +8,24 @@ by the ``hostile_source`` fixture next to a copy of the folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
 
 from kbsite.build import BuildOptions, BuildReport, build_site
 from kbsite.cli import main
+
+from .test_search_js import serve
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 
@@ -267,3 +274,31 @@ def test_unreadable_file_and_folder_are_errors(tmp_path: Path) -> None:
         "its articles are skipped",
     ]
     assert report.articles == 1
+
+
+@pytest.mark.parametrize("scheme", ["file", "http"])
+def test_pages_obey_their_content_security_policy(
+    browser: Browser, hostile_build: tuple[Path, BuildReport], scheme: str
+) -> None:
+    site, _ = hostile_build
+    with contextlib.ExitStack() as stack:
+        base = site.as_uri() + "/" if scheme == "file" else stack.enter_context(serve(site))
+        context = browser.new_context()
+        stack.callback(context.close)
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        refused: list[str] = []
+        tab.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
+        tab.on("dialog", lambda d: refused.append(f"dialog {d.message}"))
+        for path in ("index.html", "kb/Q310001.html?q=script", "search.html?q=alert+script"):
+            tab.goto(base + path)
+            tab.wait_for_load_state("load")
+        tab.wait_for_function("() => document.querySelectorAll('#kb-results li').length > 0")
+        assert refused == [], "the site's own pages broke their policy"
+        injected = tab.evaluate(
+            """() => { const s = document.createElement("script");
+                       s.textContent = "window.kbPwned = 1"; document.head.append(s);
+                       return window.kbPwned; }"""
+        )
+        assert injected is None
+        assert any("Security Policy" in message for message in refused)
