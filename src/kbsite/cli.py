@@ -221,11 +221,12 @@ def search_command(
 
     if index_dir is None:
         index_dir = index_dir_for_site(site or Path("_site"))
-    try:
-        results = search(index_dir, " ".join(words), limit)
-    except KbsiteError as exc:
-        click.echo(f"ERROR {exc}", err=True)
-        sys.exit(2 if isinstance(exc, QueryError) else 1)
+    with _interruptible("nothing was changed"):
+        try:
+            results = search(index_dir, " ".join(words), limit)
+        except QueryError as exc:
+            click.echo(f"ERROR {exc}", err=True)
+            sys.exit(2)
     if as_json:
         click.echo(
             json.dumps([hit.as_json() for hit in results.hits], ensure_ascii=False, indent=1)
