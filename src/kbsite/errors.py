@@ -58,6 +58,10 @@ class ArticleError(KbsiteError):
     """A file was read but holds no recoverable article (no id anywhere)."""
 
 
+class ConfigError(KbsiteError):
+    """The settings file (kbsite.toml) is unreadable or holds a wrong setting."""
+
+
 class OutputError(KbsiteError):
     """The output folder cannot be written safely (bad path, two pages to one file)."""
 
