@@ -29,8 +29,12 @@ PROFILE = settings(
 )
 
 
+DERIVED = frozenset({"source", "references", "anchor", "style"})
+"""Model fields made by kbsite rather than taken from the text."""
+
+
 def model_words(article: Article) -> collections.Counter[str]:
-    """Every word in every string the model holds."""
+    """Every word of the article's text that the model holds."""
     counts: collections.Counter[str] = collections.Counter()
 
     def visit(value: Any) -> None:
@@ -41,7 +45,7 @@ def model_words(article: Article) -> collections.Counter[str]:
                 visit(item)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             for field in dataclasses.fields(value):
-                if field.name not in ("source", "references"):
+                if field.name not in DERIVED:
                     visit(getattr(value, field.name))
         elif not isinstance(value, int | datetime.date | type(None)):
             raise TypeError(type(value))
