@@ -127,6 +127,45 @@ def check(sources: tuple[Path, ...], jobs: int | None, strict: bool, quiet: bool
         sys.exit(1)
 
 
+@main.command()
+@click.argument("article_id", metavar="ID")
+@click.option(
+    "--content",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("content"),
+    show_default=True,
+    help="The source folder; the article goes in its NNN/ sub-folder.",
+)
+@click.option("--title", default="Title of the article", help="The TITLE line.")
+@click.option("--product", default="Product name", help="The PRODUCT line.")
+@click.option("--category", default="category", help="The [category] tag.")
+def new(article_id: str, content: Path, title: str, product: str, category: str) -> None:
+    """Write a new article skeleton with id ID (Q315817 or 315817) into the content folder."""
+    import datetime
+
+    from kbsite.skeleton import write_skeleton
+    from kbsite.syntax import ARTICLE_ID
+
+    normalised = "Q" + article_id.upper().removeprefix("Q")
+    if not ARTICLE_ID.fullmatch(normalised):
+        raise click.BadParameter(
+            "an article id is Q and 5 to 7 digits, such as Q315817", param_hint="ID"
+        )
+    try:
+        path = write_skeleton(
+            content,
+            normalised,
+            datetime.date.today(),
+            title=title,
+            product=product,
+            category=category,
+        )
+    except KbsiteError as exc:
+        click.echo(f"ERROR {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {path}; edit it, then run kbsite build.")
+
+
 @contextmanager
 def _interruptible(unchanged: str) -> Iterator[None]:
     """Ctrl-C or SIGTERM end the command with one line and 128 + the signal's number.

@@ -334,6 +334,9 @@ def _split_tail(body: list[Line]) -> tuple[list[Line], list[Line], list[Line]]:
     after = body[last + 1 :]
     if _is_fields_block(after):
         return body[:last], after, []
+    closing = not any(text.strip() for _, text in after)
+    if closing and len(rules) >= 2 and _is_fields_block(body[rules[-2] + 1 : last]):
+        return body[: rules[-2]], body[rules[-2] + 1 : last], []
     if not _is_legal(after):
         return body, [], []
     if len(rules) >= 2 and _is_fields_block(body[rules[-2] + 1 : last]):
