@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from kbsite import feeds
+from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.config import Config
 from kbsite.feeds import FeedEntry, atom_feed, opensearch_description, robots_txt, sitemaps
 
+CONTENT = Path(__file__).parents[1] / "content"
 A = "{http://www.w3.org/2005/Atom}"
 S = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -73,3 +77,31 @@ def test_robots_and_opensearch() -> None:
     )
     url = root.find("{http://a9.com/-/spec/opensearch/1.1/}Url")
     assert url.get("template") == "https://kb.example.org/search.html?q={searchTerms}"
+
+
+def test_a_build_with_an_address_writes_every_machine_file(tmp_path: Path) -> None:
+    settings = Config(
+        title="Northwind Archive", base_url="https://kb.example.org/nw/", feed_size=10
+    )
+    site = tmp_path / "site"
+    report = build_site(BuildOptions([CONTENT], site, settings=settings))
+    assert report.errors == 0
+    pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
+    listed = {
+        loc.text.removeprefix("https://kb.example.org/nw/")
+        for loc in ET.parse(site / "sitemap.xml").getroot().iter(f"{S}loc")
+        if loc.text
+    }
+    assert listed == pages
+    feed = ET.parse(site / "feed.xml").getroot()
+    dates = [e.findtext(f"{A}updated") for e in feed.findall(f"{A}entry")]
+    assert len(dates) == 10 and dates == sorted(dates, reverse=True)
+    assert (site / "opensearch.xml").is_file()
+    assert "Sitemap: https://kb.example.org/nw/sitemap.xml" in (site / "robots.txt").read_text()
+    assert 'href="feed.xml"' in (site / "index.html").read_text()
+
+
+def test_a_build_without_an_address_has_no_sitemap(sample_site: tuple[Path, BuildReport]) -> None:
+    site, _ = sample_site
+    assert (site / "feed.xml").is_file() and (site / "robots.txt").is_file()
+    assert not (site / "sitemap.xml").exists() and not (site / "opensearch.xml").exists()

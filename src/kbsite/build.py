@@ -21,8 +21,10 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kbsite.config import Config
 from kbsite.errors import KbsiteError, Level, OutputError, Problem
-from kbsite.index import IndexReport, default_index_dir, open_index, update_index
+from kbsite.feeds import FeedEntry, atom_feed, opensearch_description, robots_txt, sitemaps
+from kbsite.index import IndexReport, default_index_dir, excerpt, open_index, update_index
 from kbsite.link import Site, link_site
 from kbsite.model import Article
 from kbsite.pages import (
@@ -54,9 +56,10 @@ class BuildOptions:
     sources: list[Path]
     output: Path
     jobs: int = 1
-    site_title: str = "Knowledge Base Archive"
     index: Path | None = None
     """The whoosh index folder; None for ``default_index_dir(output)``."""
+    settings: Config = dataclasses.field(default_factory=Config)
+    """The site's title, description, address and the like (kbsite.toml and flags)."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -224,7 +227,7 @@ def write_pages(
         site=site,
         articles={a.id: a for a in articles},
         writer=writer,
-        title=options.site_title,
+        title=options.settings.title,
         renderer=None,
     )
     try:
@@ -239,19 +242,44 @@ def write_pages(
                     report.problems.append(error.as_problem())
     finally:
         _WORKER.clear()
-    renderer = PageRenderer(site, options.site_title)
+    renderer = PageRenderer(site, options.settings.title)
     for listing in listing_pages(site):
         writer.write_text(listing.path, renderer.listing_page(listing))
     for index in facet_index_pages(site):
         writer.write_text(index.path, renderer.facet_index_page(index))
-    home = home_page(site, options.site_title)
+    home = home_page(site, options.settings.title)
     writer.write_text(home.path, renderer.home_page(home))
     missing = missing_page(site)
     writer.write_text(missing.path, renderer.missing_page(missing))
     search = search_page(site)
     writer.write_text(search.path, renderer.search_page(search))
     writer.copy_tree(templates_dir() / "static", "static")
+    write_feeds(site, articles, writer, options.settings)
     return len(writer.written)
+
+
+def write_feeds(site: Site, articles: list[Article], writer: SiteWriter, settings: Config) -> None:
+    """The feed, robots.txt and, when the site's address is known, the sitemap and the
+    OpenSearch description; written last, as the sitemap lists every page."""
+    by_id = {a.id: a for a in articles}
+    entries = [
+        FeedEntry(s.id, s.title, article_href(s.id), s.date, excerpt(by_id[s.id]), s.category)
+        for s in site.newest(settings.feed_size)
+        if s.date is not None
+    ]
+    base = settings.base_url
+    description = settings.description
+    writer.write_text(
+        "feed.xml", atom_feed(settings.title, description, base, entries, settings.language)
+    )
+    writer.write_text("robots.txt", robots_txt(base))
+    if not base:
+        return
+    writer.write_text("opensearch.xml", opensearch_description(settings.title, description, base))
+    dates = {article_href(a.id): a.date for a in articles}
+    pages = sorted(p for p in writer.written if p.endswith(".html") and p != "404.html")
+    for name, xml in sitemaps(base, [(p, dates.get(p)) for p in pages]):
+        writer.write_text(name, xml)
 
 
 def _write_article(article_id: str) -> KbsiteError | None:

@@ -78,9 +78,14 @@ def build(
 ) -> None:
     """Build the site and its search index from SOURCES (folders or files; default: content)."""
     from kbsite.build import BuildOptions, build_site, default_jobs
+    from kbsite.config import Config
 
     options = BuildOptions(
-        list(sources) or [Path("content")], output, jobs or default_jobs(), title, index_dir
+        list(sources) or [Path("content")],
+        output,
+        jobs or default_jobs(),
+        index_dir,
+        Config(title=title),
     )
     with _interruptible("the previous site, if any, is unchanged"):
         report = build_site(options, None if quiet else _progress_bar)

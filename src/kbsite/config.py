@@ -53,7 +53,7 @@ class Config:
     """A folder whose templates replace the packaged ones of the same name."""
     output: Path = Path("_site")
     sources: tuple[Path, ...] = (Path("content"),)
-    zim: ZimSettings = ZimSettings()
+    zim: ZimSettings = dataclasses.field(default_factory=ZimSettings)
     path: Path | None = None
     """The file these settings came from, if any."""
 
