@@ -110,6 +110,93 @@ def _print_report(report: BuildReport, output: Path) -> None:
         )
 
 
+EXPORT_FORMATS = ("zim",)
+"""What ``kbsite export`` writes: one file for an offline reader instead of a site folder."""
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(EXPORT_FORMATS),
+    required=True,
+    help="zim: one openZIM file for Kiwix, searchable offline.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="File to write [default: kbsite.zim].",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: all cores].",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
+@click.option(
+    "--title",
+    default="Knowledge Base Archive",
+    show_default=True,
+    help="The title of the archive and of its pages (at most 30 characters).",
+)
+@click.option(
+    "--name", default="", help="A stable id across versions [default: TITLE_en_all, slugified]."
+)
+@click.option(
+    "--description",
+    default="",
+    help="One line, at most 80 characters [default: the article count].",
+)
+@click.option("--creator", default="Unknown", show_default=True, help="Who wrote the articles.")
+@click.option("--publisher", default="kbsite", show_default=True, help="Who made the file.")
+def export(
+    sources: tuple[Path, ...],
+    export_format: str,
+    output: Path | None,
+    jobs: int | None,
+    strict: bool,
+    quiet: bool,
+    title: str,
+    name: str,
+    description: str,
+    creator: str,
+    publisher: str,
+) -> None:
+    """Export the archive in SOURCES (folders or files; default: content) as one file."""
+    from kbsite.build import default_jobs
+
+    try:
+        from kbsite.zim import ZimMetadata, ZimOptions, export_zim
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "libzim":
+            raise
+        click.echo("ERROR writing ZIM files needs libzim: pip install 'kbsite[zim]'", err=True)
+        sys.exit(1)
+    metadata = ZimMetadata(title, name, description, creator, publisher)
+    for problem in metadata.problems():
+        raise click.UsageError(problem)
+    output = output or Path(f"kbsite.{export_format}")
+    sources_or_default = list(sources) or [Path("content")]
+    options = ZimOptions(sources_or_default, output, jobs or default_jobs(), metadata)
+    try:
+        report = export_zim(options, None if quiet else _progress_bar)
+    except KbsiteError as exc:
+        click.echo(f"ERROR {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; the previous file, if any, is unchanged.", err=True)
+        sys.exit(130)
+    _print_report(report, output)
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
+
+
 @main.command("search")
 @click.argument("words", nargs=-1, required=True)
 @click.option(
