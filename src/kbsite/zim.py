@@ -171,6 +171,7 @@ def export_zim(options: ZimOptions, progress: Progress | None = None) -> BuildRe
     articles are in the report, as with ``build_site``.
     """
     started = time.perf_counter()
+    _check_replaceable(options.output)
     report = BuildReport()
     files = find_sources(options.sources)
     if not files:
@@ -383,16 +384,21 @@ class ArticleIndexData(IndexData):  # type: ignore[misc]  # libzim ships no type
         return None
 
 
-def _staging_file(output: Path) -> Path:
-    """A new file beside ``output`` to write into, after checking ``output`` may be replaced."""
+def _check_replaceable(output: Path) -> None:
+    """Refuse, before any work, an output that is a folder or a file other than a ZIM."""
     if output.is_dir():
         raise OutputError("output is a folder; give a file name ending in .zim", output)
     if output.exists():
         with output.open("rb") as existing:
-            if existing.read(4) != ZIM_MAGIC:
+            if existing.read(len(ZIM_MAGIC)) != ZIM_MAGIC:
                 raise OutputError(
                     "output exists and is not a ZIM file; refusing to replace it", output
                 )
+
+
+def _staging_file(output: Path) -> Path:
+    """A free name beside ``output`` to write into; libzim wants to create the file itself."""
+    _check_replaceable(output)
     folder = output.absolute().parent
     folder.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{output.name}.building-", dir=folder)
