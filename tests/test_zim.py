@@ -236,6 +236,29 @@ def test_the_site_keeps_its_search_box(sample_site: tuple[Path, BuildReport]) ->
     assert 'class="site-search"' in home and "static/search.js" in home
 
 
+def test_an_article_that_fails_to_render_is_reported_and_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kbsite.render import PageRenderer
+
+    real = PageRenderer.article_page
+
+    def failing(self: PageRenderer, article: Article) -> str:
+        if article.id == "Q300002":
+            raise ValueError("boom")
+        return real(self, article)
+
+    monkeypatch.setattr(PageRenderer, "article_page", failing)
+    output = tmp_path / "cycle.zim"
+    report = export_zim(ZimOptions([CYCLE], output, jobs=1))
+    assert [(p.path.name if p.path else None, p.message) for p in report.problems] == [
+        ("Q300002.TXT", "internal error while rendering: ValueError('boom')")
+    ]
+    archive = Archive(output)
+    assert archive.article_count == 2
+    assert not archive.has_entry_by_path("kb/Q300002.html")
+
+
 # -- the command line ---------------------------------------------------------------
 
 

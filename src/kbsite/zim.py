@@ -24,6 +24,7 @@ import mimetypes
 import multiprocessing
 import os
 import re
+import signal
 import struct
 import sys
 import tempfile
@@ -32,6 +33,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -183,7 +185,7 @@ def export_zim(options: ZimOptions, progress: Progress | None = None) -> BuildRe
     report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
     staging = _staging_file(options.output)
     try:
-        report.pages = write_zim(site, articles, staging, options, progress)
+        report.pages = write_zim(site, articles, staging, options, progress, report.problems)
         os.chmod(staging, 0o644)
         os.replace(staging, options.output)
     finally:
@@ -199,14 +201,20 @@ def write_zim(
     path: Path,
     options: ZimOptions,
     progress: Progress | None = None,
+    problems: list[Problem] | None = None,
 ) -> int:
-    """Write every page of the site into a ZIM file at ``path``; returns the entries added."""
+    """Write every page of the site into a ZIM file at ``path``; returns the entries added.
+
+    Articles that fail to render are left out, each with a problem added to ``problems``.
+    """
     creator = (
         Creator(str(path)).config_indexing(True, LANGUAGE).config_nbworkers(max(1, options.jobs))
     )
     creator.__enter__()
     try:
-        added = _add_entries(creator, site, articles, options, progress)
+        added = _add_entries(
+            creator, site, articles, options, progress, [] if problems is None else problems
+        )
     except BaseException:
         with _stdout_silenced():
             creator.__exit__(*sys.exc_info())
@@ -223,16 +231,18 @@ def _add_entries(
     articles: list[Article],
     options: ZimOptions,
     progress: Progress | None,
+    problems: list[Problem],
 ) -> int:
     metadata = options.metadata
     creator.set_mainpath(home_page(site, metadata.title).path)
     for name, value in metadata.values(len(articles)).items():
         creator.add_metadata(name, value)
     creator.add_illustration(48, illustration_png(48))
-    others = other_pages(site, metadata.title)
+    others = other_pages(site, PageRenderer(site, metadata.title, site_search=False))
     added = 0
     with _progress(progress, "Writing", len(articles) + len(others)) as advance:
-        for entry in site_entries(site, articles, others, metadata.title, options.jobs):
+        entries = site_entries(site, articles, others, metadata.title, options.jobs, problems)
+        for entry in entries:
             creator.add_item(PageItem(entry))
             added += 1
             advance(1)
@@ -257,34 +267,50 @@ def _stdout_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-def other_pages(site: Site, title: str) -> list[tuple[str, Any]]:
-    """Every page but the articles, as (template method, page): listings, indexes, home."""
-    pages: list[tuple[str, Any]] = [("listing_page", p) for p in listing_pages(site)]
-    pages += [("facet_index_page", p) for p in facet_index_pages(site)]
-    pages.append(("home_page", home_page(site, title)))
-    pages.append(("missing_page", missing_page(site)))
+OtherPage = tuple[str, str, Callable[[], str]]
+"""A page that is not an article: its path, its title, and how to render it."""
+
+
+def other_pages(site: Site, renderer: PageRenderer) -> list[OtherPage]:
+    """Every page but the articles: listings, facet indexes, home, missing articles."""
+    pages: list[OtherPage] = [
+        (p.path, p.title, partial(renderer.listing_page, p)) for p in listing_pages(site)
+    ]
+    pages += [
+        (p.path, p.title, partial(renderer.facet_index_page, p)) for p in facet_index_pages(site)
+    ]
+    home = home_page(site, renderer.site_title)
+    pages.append((home.path, home.title, partial(renderer.home_page, home)))
+    missing = missing_page(site)
+    pages.append((missing.path, missing.title, partial(renderer.missing_page, missing)))
     return pages
 
 
 def site_entries(
     site: Site,
     articles: list[Article],
-    others: list[tuple[str, Any]],
+    others: list[OtherPage],
     title: str,
     jobs: int,
+    problems: list[Problem],
 ) -> Iterator[Entry]:
-    """Every entry of the ZIM, made one at a time: articles, other pages, static files."""
+    """Every entry of the ZIM, made one at a time: articles, other pages, static files.
+
+    An article that fails to render is left out and added to ``problems``.
+    """
     _WORKER.update(site=site, articles={a.id: a for a in articles}, title=title, renderer=None)
     try:
-        yield from _bounded_parallel_map(
+        for made in _bounded_parallel_map(
             _article_entry, [a.id for a in articles], jobs, chunksize=16, window=RENDER_WINDOW
-        )
+        ):
+            if isinstance(made, Problem):
+                problems.append(made)
+            else:
+                yield made
     finally:
         _WORKER.clear()
-    renderer = PageRenderer(site, title, site_search=False)
-    for method, page in others:
-        html = getattr(renderer, method)(page)
-        yield Entry(page.path, page.title, html.encode())
+    for path, page_title, render in others:
+        yield Entry(path, page_title, render().encode())
     for file in sorted((templates_dir() / "static").iterdir()):
         if file.is_file() and file.name not in SEARCH_FILES:
             mimetype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
@@ -295,17 +321,21 @@ _WORKER: dict[str, Any] = {}
 """State a forked render worker inherits from the parent: site, articles, title."""
 
 
-def _article_entry(article_id: str) -> Entry:
+def _article_entry(article_id: str) -> Entry | Problem:
     renderer = _WORKER.get("renderer")
     if renderer is None:
         renderer = _WORKER["renderer"] = PageRenderer(
             _WORKER["site"], _WORKER["title"], site_search=False
         )
     article = _WORKER["articles"][article_id]
+    try:
+        html = renderer.article_page(article)
+    except Exception as exc:  # an isolation boundary: one bad article must not stop the export
+        message = f"internal error while rendering: {exc!r}"
+        return Problem(article.source, None, Level.ERROR, message)
     title = f"{article.id}: {article.title}"
     keywords = " ".join(index_document(article)["keywords"].split())
     text = IndexText(title, body_text(article), keywords)
-    html = renderer.article_page(article)
     return Entry(article_href(article.id), title, html.encode(), front=True, index=text)
 
 
@@ -316,13 +346,15 @@ def _bounded_parallel_map(
 
     ``Pool.imap`` alone renders as fast as the workers go however slowly the results
     are taken; the creator takes them at the speed it compresses, so a 57,000-article
-    archive's pages would pile up in memory.
+    archive's pages would pile up in memory. Workers are handled as in ``build.py``:
+    Ctrl-C is the main process's to act on, and the pool is closed, not terminated,
+    when done.
     """
     if jobs <= 1 or len(items) < 2 * chunksize:
         yield from map(func, items)
         return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(jobs) as pool:
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
+    try:
         pending: deque[Iterator[R]] = deque()
         for start in range(0, len(items), window):
             pending.append(pool.imap(func, items[start : start + window], chunksize))
@@ -330,6 +362,17 @@ def _bounded_parallel_map(
                 yield from pending.popleft()
         while pending:
             yield from pending.popleft()
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _worker_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class PageItem(Item):  # type: ignore[misc]  # libzim ships no type information
