@@ -8,8 +8,10 @@ import json
 import re
 from pathlib import Path
 
+from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
+from kbsite.cli import main
 from kbsite.export import article_markdown, write_json_lines, write_markdown
 from kbsite.model import Article, Block, ListBlock
 from kbsite.parse import parse_article
@@ -17,6 +19,7 @@ from kbsite.source import read_source
 
 from .test_properties import model_words
 
+CONTENT = Path(__file__).parents[1] / "content"
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile" / "Q310001.TXT"
 WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -100,3 +103,36 @@ def _unescape(html: str) -> str:
     return (
         html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     )
+
+
+def test_kbsite_export_json_and_markdown(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "archive.jsonl"
+    result = runner.invoke(main, ["export", "--format", "json", "-q", str(CONTENT), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Exported 35 articles to ")
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 35
+
+    piped = runner.invoke(main, ["export", "--format", "json", "-q", str(CONTENT), "-o", "-"])
+    assert piped.exit_code == 0
+    assert [json.loads(line)["id"] for line in piped.stdout.splitlines()][:2] == [
+        "Q90210",
+        "Q91234",
+    ]
+    assert "Exported 35 articles" in piped.stderr
+
+    folder = tmp_path / "md"
+    result = runner.invoke(
+        main, ["export", "--format", "markdown", "-q", str(CONTENT), "-o", str(folder)]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list(folder.glob("Q*.md"))) == 35
+
+
+def test_kbsite_export_reports_problems_like_build(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["export", "--format", "json", "-q", str(HOSTILE.parent), "-o", str(tmp_path / "x.jsonl")],
+    )
+    assert result.exit_code == 1
+    assert "binary.TXT:1: error: binary file, not text" in result.stderr

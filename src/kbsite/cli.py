@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kbsite import __version__
-from kbsite.errors import KbsiteError
+from kbsite.errors import KbsiteError, OutputError
 
 if TYPE_CHECKING:
     from kbsite.build import Advance, BuildReport
@@ -235,6 +235,126 @@ def _print_summary(report: BuildReport, output: Path) -> None:
             f"Search index: {index.added:,} added, {index.changed:,} changed, "
             f"{index.removed:,} removed, {index.unchanged:,} unchanged in {index.seconds:.1f} s."
         )
+
+
+EXPORT_FORMATS = ("zim", "json", "markdown")
+"""What ``kbsite export`` writes instead of a site: one ZIM file for offline readers, the
+model as JSON lines for other tools, or Markdown files for other site generators."""
+DEFAULT_EXPORT = {"zim": "kbsite.zim", "json": "kbsite.jsonl", "markdown": "kbsite-markdown"}
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(EXPORT_FORMATS),
+    required=True,
+    help="zim: one openZIM file for Kiwix, searchable offline; json: one article per line "
+    "(the parsed model); markdown: a folder of Q123456.md files with front matter.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File (zim, json; '-' for standard output) or folder (markdown) to write "
+    "[default: kbsite.zim, kbsite.jsonl, kbsite-markdown].",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: all cores].",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
+@click.option(
+    "--title",
+    default="Knowledge Base Archive",
+    show_default=True,
+    help="The title of the archive and of its pages (at most 30 characters).",
+)
+@click.option(
+    "--name", default="", help="A stable id across versions [default: TITLE_en_all, slugified]."
+)
+@click.option(
+    "--description",
+    default="",
+    help="One line, at most 80 characters [default: the article count].",
+)
+@click.option("--creator", default="Unknown", show_default=True, help="Who wrote the articles.")
+@click.option("--publisher", default="kbsite", show_default=True, help="Who made the file.")
+def export(
+    sources: tuple[Path, ...],
+    export_format: str,
+    output: Path | None,
+    jobs: int | None,
+    strict: bool,
+    quiet: bool,
+    title: str,
+    name: str,
+    description: str,
+    creator: str,
+    publisher: str,
+) -> None:
+    """Export the archive in SOURCES (folders or files; default: content) for other tools."""
+    from kbsite.build import default_jobs
+
+    output = output or Path(DEFAULT_EXPORT[export_format])
+    sources_or_default = list(sources) or [Path("content")]
+    if export_format != "zim":
+        _export_model(
+            export_format, sources_or_default, output, jobs or default_jobs(), quiet, strict
+        )
+        return
+    try:
+        from kbsite.zim import ZimMetadata, ZimOptions, export_zim
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "libzim":
+            raise
+        click.echo("ERROR writing ZIM files needs libzim: pip install 'kbsite[zim]'", err=True)
+        sys.exit(1)
+    metadata = ZimMetadata(title, name, description, creator, publisher)
+    for problem in metadata.problems():
+        raise click.UsageError(problem)
+    options = ZimOptions(sources_or_default, output, jobs or default_jobs(), metadata)
+    with _interruptible("the previous file, if any, is unchanged"):
+        report = export_zim(options, None if quiet else _progress_bar)
+    _print_problems(report, MAX_PROBLEMS_SHOWN)
+    _print_summary(report, output)
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
+
+
+def _export_model(
+    export_format: str, sources: list[Path], output: Path, jobs: int, quiet: bool, strict: bool
+) -> None:
+    from kbsite.build import BuildReport, check_sources
+    from kbsite.export import write_json_lines, write_markdown
+
+    report = BuildReport()
+    with _interruptible("the export may be incomplete"):
+        articles, _ = check_sources(sources, jobs, report, None if quiet else _progress_bar)
+        if export_format == "markdown":
+            write_markdown(articles, output)
+        elif output == Path("-"):
+            write_json_lines(articles, click.get_text_stream("stdout"))
+        else:
+            try:
+                with output.open("w", encoding="utf-8") as out:
+                    write_json_lines(articles, out)
+            except OSError as exc:
+                raise OutputError(f"cannot write: {exc.strerror or exc}", output) from exc
+    _print_problems(report, MAX_PROBLEMS_SHOWN)
+    click.echo(
+        f"Exported {report.articles:,} articles to {output}: {report.errors:,} errors, "
+        f"{report.warnings:,} warnings.",
+        err=output == Path("-"),
+    )
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
 
 
 @main.command("search")

@@ -111,7 +111,12 @@ class ArticlePage:
 class PageRenderer:
     """Renders every kind of page of one site; one instance per process."""
 
-    def __init__(self, site: Site, site_title: str = "Knowledge Base Archive") -> None:
+    def __init__(
+        self, site: Site, site_title: str = "Knowledge Base Archive", site_search: bool = True
+    ) -> None:
+        """``site_search=False`` leaves out the header's search box and the search scripts,
+        for readers such as Kiwix that bring their own search, and the feed link: such a
+        reader holds the pages only."""
         self.site = site
         self.site_title = site_title
         self.md = new_markdown()
@@ -123,7 +128,12 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self.env.filters["longdate"] = _long_date
-        self.env.globals.update(site_title=site_title, version=__version__, facet_kinds=FACET_KINDS)
+        self.env.globals.update(
+            site_title=site_title,
+            version=__version__,
+            facet_kinds=FACET_KINDS,
+            site_search=site_search,
+        )
 
     # -- pages ------------------------------------------------------------------------
 
