@@ -11,6 +11,7 @@ reported with its path and skipped; the build goes on and fails at the end.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import multiprocessing
 import os
@@ -143,7 +144,7 @@ def load_articles(
     """Read and parse every file; duplicates keep the newer article, with a warning."""
     by_id: dict[str, Article] = {}
     with _progress(progress, "Reading", len(files)) as advance:
-        for result in _parallel_map(load_article, files, jobs, chunksize=64):
+        for result in parallel_map(load_article, files, jobs, chunksize=64):
             advance(1)
             report.problems.extend(result.problems)
             article = result.article
@@ -232,7 +233,7 @@ def write_pages(
     )
     try:
         with _progress(progress, "Writing", len(articles)) as advance:
-            for error in _parallel_map(
+            for error in parallel_map(
                 _write_article, [a.id for a in articles], options.jobs, chunksize=32
             ):
                 advance(1)
@@ -298,14 +299,28 @@ def _write_article(article_id: str) -> KbsiteError | None:
     return None
 
 
-def _parallel_map(func: Callable[[T], R], items: list[T], jobs: int, chunksize: int) -> Iterator[R]:
-    """``map`` in order, over forked worker processes when jobs > 1."""
+def parallel_map(
+    func: Callable[[T], R], items: list[T], jobs: int, chunksize: int, window: int | None = None
+) -> Iterator[R]:
+    """``map`` in order, over forked worker processes when jobs > 1.
+
+    With a ``window``, at most two windows of results are held at once: ``Pool.imap``
+    alone works as fast as the workers go however slowly its results are taken, so a
+    slow consumer (the ZIM writer compressing) would let all the results pile up.
+    """
     if jobs <= 1 or len(items) < 2 * chunksize:
         yield from map(func, items)
         return
+    window = window or len(items)
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
     try:
-        yield from pool.imap(func, items, chunksize)
+        pending: collections.deque[Iterator[R]] = collections.deque()
+        for start in range(0, len(items), window):
+            pending.append(pool.imap(func, items[start : start + window], chunksize))
+            if len(pending) > 1:
+                yield from pending.popleft()
+        while pending:
+            yield from pending.popleft()
         pool.close()
     except BaseException:
         pool.terminate()

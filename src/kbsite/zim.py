@@ -21,16 +21,13 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import mimetypes
-import multiprocessing
 import os
 import re
-import signal
 import struct
 import sys
 import tempfile
 import time
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -46,10 +43,10 @@ from libzim.writer import (
 )
 
 from kbsite import __version__
-from kbsite.build import BuildReport, Progress, _progress, load_articles
+from kbsite.build import BuildReport, Progress, _progress, check_sources, parallel_map
 from kbsite.errors import Level, OutputError, Problem
 from kbsite.index import body_text, index_document
-from kbsite.link import Site, link_site
+from kbsite.link import Site
 from kbsite.model import Article
 from kbsite.pages import (
     article_href,
@@ -59,7 +56,6 @@ from kbsite.pages import (
     missing_page,
 )
 from kbsite.render import PageRenderer, templates_dir
-from kbsite.source import find_sources
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -175,14 +171,7 @@ def export_zim(options: ZimOptions, progress: Progress | None = None) -> BuildRe
     started = time.perf_counter()
     _check_replaceable(options.output)
     report = BuildReport()
-    files = find_sources(options.sources)
-    if not files:
-        where = ", ".join(str(s) for s in options.sources)
-        report.problems.append(Problem(None, None, Level.WARNING, f"no *.txt files in {where}"))
-    articles = load_articles(files, options.jobs, report, progress)
-    site = link_site(articles)
-    report.unresolved = len(site.unresolved)
-    report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
+    articles, site = check_sources(options.sources, options.jobs, report, progress)
     staging = _staging_file(options.output)
     try:
         report.pages = write_zim(site, articles, staging, options, progress, report.problems)
@@ -300,7 +289,7 @@ def site_entries(
     """
     _WORKER.update(site=site, articles={a.id: a for a in articles}, title=title, renderer=None)
     try:
-        for made in _bounded_parallel_map(
+        for made in parallel_map(
             _article_entry, [a.id for a in articles], jobs, chunksize=16, window=RENDER_WINDOW
         ):
             if isinstance(made, Problem):
@@ -337,42 +326,6 @@ def _article_entry(article_id: str) -> Entry | Problem:
     keywords = " ".join(index_document(article)["keywords"].split())
     text = IndexText(title, body_text(article), keywords)
     return Entry(article_href(article.id), title, html.encode(), front=True, index=text)
-
-
-def _bounded_parallel_map(
-    func: Callable[[T], R], items: list[T], jobs: int, chunksize: int, window: int
-) -> Iterator[R]:
-    """``map`` in order over forked workers, at most two windows of results held at once.
-
-    ``Pool.imap`` alone renders as fast as the workers go however slowly the results
-    are taken; the creator takes them at the speed it compresses, so a 57,000-article
-    archive's pages would pile up in memory. Workers are handled as in ``build.py``:
-    Ctrl-C is the main process's to act on, and the pool is closed, not terminated,
-    when done.
-    """
-    if jobs <= 1 or len(items) < 2 * chunksize:
-        yield from map(func, items)
-        return
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
-    try:
-        pending: deque[Iterator[R]] = deque()
-        for start in range(0, len(items), window):
-            pending.append(pool.imap(func, items[start : start + window], chunksize))
-            if len(pending) > 1:
-                yield from pending.popleft()
-        while pending:
-            yield from pending.popleft()
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
-
-
-def _worker_signals() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class PageItem(Item):  # type: ignore[misc]  # libzim ships no type information
