@@ -92,7 +92,7 @@ def test_markup_in_an_article_stays_text(site: Path) -> None:
 
 
 def test_every_link_is_relative_and_resolves(site: Path) -> None:
-    pages = sorted(site.rglob("*.html"))
+    pages = sorted(p for p in site.rglob("*.html") if p.name != "404.html")
     assert len(pages) > 100
     for path in pages:
         page = Page(path)
@@ -103,6 +103,16 @@ def test_every_link_is_relative_and_resolves(site: Path) -> None:
             target = ref.split("#")[0]
             if target:
                 assert (path.parent / target).resolve().is_file(), f"{path}: broken link {ref}"
+
+
+def test_the_404_page_links_from_the_server_top(site: Path) -> None:
+    """A server shows 404.html at any depth, so its links cannot be relative."""
+    page = Page(site / "404.html")
+    refs = page.attrs("a", "href") + page.attrs("link", "href") + page.attrs("script", "src")
+    refs = [ref for ref in refs if not ref.startswith("#")]
+    assert refs and all(ref.startswith("/") for ref in refs), refs
+    for ref in refs:
+        assert (site / ref.removeprefix("/")).is_file(), ref
 
 
 def test_no_external_requests(site: Path) -> None:

@@ -45,6 +45,8 @@ from kbsite.zim import (  # noqa: E402
 
 CYCLE = Path(__file__).parent / "sites" / "cycle"
 SEARCH_ONLY = {"search.html", "static/search.js", "static/porter.js"}
+SERVER_ONLY = {"404.html"}
+"""A web server's page for paths it lacks; a ZIM reader has its own."""
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +126,7 @@ def site_files(site: Path) -> set[str]:
         f
         for f in files
         if (f.endswith(".html") or f.startswith("static/"))
-        and f not in SEARCH_ONLY
+        and f not in SEARCH_ONLY | SERVER_ONLY
         and not f.startswith("search/")
     }
 

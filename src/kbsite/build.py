@@ -34,6 +34,7 @@ from kbsite.pages import (
     home_page,
     listing_pages,
     missing_page,
+    not_found_page,
     search_page,
 )
 from kbsite.parse import parse_article
@@ -228,7 +229,7 @@ def write_pages(
         site=site,
         articles={a.id: a for a in articles},
         writer=writer,
-        title=options.settings.title,
+        settings=options.settings,
         renderer=None,
     )
     try:
@@ -243,8 +244,8 @@ def write_pages(
                     report.problems.append(error.as_problem())
     finally:
         _WORKER.clear()
-    renderer = PageRenderer(site, options.settings.title)
-    for listing in listing_pages(site):
+    renderer = PageRenderer(site, options.settings)
+    for listing in listing_pages(site, options.settings.per_page):
         writer.write_text(listing.path, renderer.listing_page(listing))
     for index in facet_index_pages(site):
         writer.write_text(index.path, renderer.facet_index_page(index))
@@ -254,7 +255,12 @@ def write_pages(
     writer.write_text(missing.path, renderer.missing_page(missing))
     search = search_page(site)
     writer.write_text(search.path, renderer.search_page(search))
+    not_found = not_found_page(options.settings.base_url)
+    writer.write_text(not_found.path, renderer.not_found_page(not_found))
     writer.copy_tree(templates_dir() / "static", "static")
+    theme = options.settings.templates
+    if theme is not None and (theme / "static").is_dir():
+        writer.copy_tree(theme / "static", "static")
     write_feeds(site, articles, writer, options.settings)
     return len(writer.written)
 
@@ -286,7 +292,7 @@ def write_feeds(site: Site, articles: list[Article], writer: SiteWriter, setting
 def _write_article(article_id: str) -> KbsiteError | None:
     renderer = _WORKER.get("renderer")
     if renderer is None:
-        renderer = _WORKER["renderer"] = PageRenderer(_WORKER["site"], _WORKER["title"])
+        renderer = _WORKER["renderer"] = PageRenderer(_WORKER["site"], _WORKER["settings"])
     article = _WORKER["articles"][article_id]
     try:
         html = renderer.article_page(article)

@@ -125,6 +125,23 @@ def missing_page(site: Site) -> MissingPage:
     return MissingPage("missing.html", "", "Cited but not in this archive", missing)
 
 
+@dataclasses.dataclass(slots=True)
+class NotFoundPage:
+    """What a web server shows for a missing path (``404.html``, by convention).
+
+    It is served at any depth, so its links start from the site's address when known,
+    else from the server's top (``/``).
+    """
+
+    path: str
+    root: str
+    title: str
+
+
+def not_found_page(base_url: str) -> NotFoundPage:
+    return NotFoundPage("404.html", base_url or "/", "Page not found")
+
+
 def facet_href(facet: Facet, page: int = 1) -> str:
     """Path of a facet listing page, relative to the site root."""
     suffix = "" if page == 1 else f".page{page}"
@@ -135,20 +152,21 @@ def article_href(article_id: str) -> str:
     return f"kb/{article_id}.html"
 
 
-def listing_pages(site: Site) -> Iterator[ListingPage]:
+def listing_pages(site: Site, per_page: int = PAGE_SIZE) -> Iterator[ListingPage]:
     """Every facet value's listing, paginated, then the A-Z title index."""
     for kind, facets in site.facets.items():
         label = FACET_KINDS[kind][0]
         for facet in facets.values():
             entries = [site.summaries[i] for i in facet.ids]
-            hrefs = [facet_href(facet, n) for n in range(1, _page_count(len(entries)) + 1)]
+            pages = _page_count(len(entries), per_page)
+            hrefs = [facet_href(facet, n) for n in range(1, pages + 1)]
             yield from _paginate(
-                entries, hrefs, f"{label}: {facet.name}", label, f"{kind}/index.html"
+                entries, hrefs, f"{label}: {facet.name}", label, f"{kind}/index.html", per_page
             )
-    yield from title_index_pages(site)
+    yield from title_index_pages(site, per_page)
 
 
-def title_index_pages(site: Site) -> Iterator[ListingPage]:
+def title_index_pages(site: Site, per_page: int = PAGE_SIZE) -> Iterator[ListingPage]:
     """The A-Z index: one listing per initial letter, by title without its type prefix."""
     by_letter: dict[str, list[ArticleSummary]] = {}
     for summary in site.summaries.values():
@@ -159,7 +177,7 @@ def title_index_pages(site: Site) -> Iterator[ListingPage]:
         slug = "0-9" if letter == "#" else letter.lower()
         hrefs = [
             f"titles/{slug}{'' if n == 1 else f'.page{n}'}.html"
-            for n in range(1, _page_count(len(entries)) + 1)
+            for n in range(1, _page_count(len(entries), per_page) + 1)
         ]
         nav = [
             Link(
@@ -170,7 +188,8 @@ def title_index_pages(site: Site) -> Iterator[ListingPage]:
             )
             for k in letters
         ]
-        for page in _paginate(entries, hrefs, f"Titles: {letter}", "Titles", "titles/index.html"):
+        title = f"Titles: {letter}"
+        for page in _paginate(entries, hrefs, title, "Titles", "titles/index.html", per_page):
             page.letters = nav
             yield page
 
@@ -183,12 +202,17 @@ def _initial(title: str) -> str:
     return first if first in string.ascii_uppercase else "#"
 
 
-def _page_count(entries: int) -> int:
-    return max(1, -(-entries // PAGE_SIZE))
+def _page_count(entries: int, per_page: int) -> int:
+    return max(1, -(-entries // per_page))
 
 
 def _paginate(
-    entries: list[ArticleSummary], hrefs: list[str], title: str, kind_label: str, index_href: str
+    entries: list[ArticleSummary],
+    hrefs: list[str],
+    title: str,
+    kind_label: str,
+    index_href: str,
+    per_page: int,
 ) -> Iterator[ListingPage]:
     links = [Link("../" + h, str(n)) for n, h in enumerate(hrefs, 1)]
     for number, path in enumerate(hrefs, 1):
@@ -200,7 +224,7 @@ def _paginate(
                 links[number - 2].href if number > 1 else None,
                 links[number].href if number < len(hrefs) else None,
             )
-        chunk = entries[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+        chunk = entries[(number - 1) * per_page : number * per_page]
         page_title = title if number == 1 else f"{title} (page {number})"
         yield ListingPage(
             path, "../", page_title, kind_label, "../" + index_href, chunk, len(entries), pager

@@ -20,6 +20,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from kbsite import __version__
+from kbsite.config import Config
 from kbsite.link import FACET_KINDS, Site, article_facets
 from kbsite.markup import new_markdown
 from kbsite.model import (
@@ -39,11 +40,24 @@ from kbsite.pages import (
     Link,
     ListingPage,
     MissingPage,
+    NotFoundPage,
     SearchPage,
     article_href,
     facet_href,
 )
 from kbsite.syntax import id_number
+
+
+def template_loader(theme: Path | None) -> jinja2.BaseLoader:
+    """The packaged templates, each replaced by the theme folder's file of the same name.
+
+    A theme holds only what it changes: a ``base.html`` of its own, say, or a
+    ``static/kbsite.css`` (static files are copied the same way, theme last).
+    """
+    packaged = jinja2.FileSystemLoader(templates_dir())
+    if theme is None:
+        return packaged
+    return jinja2.ChoiceLoader([jinja2.FileSystemLoader(theme), packaged])
 
 
 def templates_dir() -> Path:
@@ -112,16 +126,17 @@ class PageRenderer:
     """Renders every kind of page of one site; one instance per process."""
 
     def __init__(
-        self, site: Site, site_title: str = "Knowledge Base Archive", site_search: bool = True
+        self, site: Site, settings: Config | None = None, site_search: bool = True
     ) -> None:
         """``site_search=False`` leaves out the header's search box and the search scripts,
-        for readers such as Kiwix that bring their own search, and the feed link: such a
-        reader holds the pages only."""
+        for readers such as Kiwix that bring their own search, and the feed and OpenSearch
+        links: such a reader holds the pages only."""
+        settings = settings or Config()
         self.site = site
-        self.site_title = site_title
+        self.site_title = settings.title
         self.md = new_markdown()
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(templates_dir()),
+            loader=template_loader(settings.templates),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -129,10 +144,13 @@ class PageRenderer:
         )
         self.env.filters["longdate"] = _long_date
         self.env.globals.update(
-            site_title=site_title,
+            site_title=settings.title,
+            site_description=settings.description,
+            language=settings.language,
             version=__version__,
             facet_kinds=FACET_KINDS,
             site_search=site_search,
+            opensearch=site_search and bool(settings.base_url),
         )
 
     # -- pages ------------------------------------------------------------------------
@@ -154,6 +172,9 @@ class PageRenderer:
 
     def search_page(self, page: SearchPage) -> str:
         return self._render("search.html", page)
+
+    def not_found_page(self, page: NotFoundPage) -> str:
+        return self._render("404.html", page)
 
     def _render(self, name: str, page: Any) -> str:
         return self.env.get_template(name).render(page=page, root=page.root)

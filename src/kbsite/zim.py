@@ -44,6 +44,7 @@ from libzim.writer import (
 
 from kbsite import __version__
 from kbsite.build import BuildReport, Progress, _progress, check_sources, parallel_map
+from kbsite.config import Config
 from kbsite.errors import Level, OutputError, Problem
 from kbsite.index import body_text, index_document
 from kbsite.link import Site
@@ -227,7 +228,7 @@ def _add_entries(
     for name, value in metadata.values(len(articles)).items():
         creator.add_metadata(name, value)
     creator.add_illustration(48, illustration_png(48))
-    others = other_pages(site, PageRenderer(site, metadata.title, site_search=False))
+    others = other_pages(site, PageRenderer(site, Config(title=metadata.title), site_search=False))
     added = 0
     with _progress(progress, "Writing", len(articles) + len(others)) as advance:
         entries = site_entries(site, articles, others, metadata.title, options.jobs, problems)
@@ -314,7 +315,7 @@ def _article_entry(article_id: str) -> Entry | Problem:
     renderer = _WORKER.get("renderer")
     if renderer is None:
         renderer = _WORKER["renderer"] = PageRenderer(
-            _WORKER["site"], _WORKER["title"], site_search=False
+            _WORKER["site"], Config(title=_WORKER["title"]), site_search=False
         )
     article = _WORKER["articles"][article_id]
     try:
