@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from kbsite.cli import main
 from kbsite.config import Config, ZimSettings, find_config, load_config
 from kbsite.errors import ConfigError
 
@@ -92,3 +95,78 @@ def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     path.write_bytes(b'title = "caf\xe9"\n')
     with pytest.raises(ConfigError, match="cannot read settings"):
         load_config(path)
+
+
+CONTENT = Path(__file__).parents[1] / "content"
+
+
+def test_build_takes_its_settings_from_kbsite_toml_and_flags_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(CONTENT, tmp_path / "articles")
+    write(
+        tmp_path,
+        'title = "Northwind Archive"\nsources = "articles"\noutput = "public"\n'
+        'base_url = "https://kb.example.org"\n',
+    )
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["build", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 35 articles" in result.stdout
+    home = (tmp_path / "public" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Northwind Archive</h1>" in home
+    assert "https://kb.example.org/kb/" in (tmp_path / "public" / "sitemap.xml").read_text()
+
+    result = runner.invoke(main, ["build", "-q", "--title", "Flag Title", "-o", "other"])
+    assert result.exit_code == 0, result.output
+    assert "<h1>Flag Title</h1>" in (tmp_path / "other" / "index.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("toml", "args", "message"),
+    [
+        ('titel = "x"\n', ["build"], "kbsite.toml:1: unknown setting 'titel'"),
+        ('per_page = "x"\n', ["check"], "kbsite.toml:1: 'per_page' must be a whole number"),
+        ("", ["build", "--base-url", "kb.example.org"], "'base_url' must be an http"),
+    ],
+)
+def test_a_wrong_setting_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str, args: list[str], message: str
+) -> None:
+    write(tmp_path, toml)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("ERROR ") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "_site").exists()
+
+
+def test_zim_metadata_comes_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("libzim")
+    from libzim.reader import Archive  # type: ignore[import-untyped]
+
+    write(
+        tmp_path,
+        f'title = "Northwind KB"\nsources = "{CONTENT}"\n'
+        'description = "Northwind support, 1995-2003"\n'
+        '[zim]\nname = "northwind_kb_en"\ncreator = "Northwind Software"\ntags = ["ledger"]\n',
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["export", "--format", "zim", "-q", "-o", "kb.zim"])
+    assert result.exit_code == 0, result.output
+    archive = Archive(tmp_path / "kb.zim")
+    meta = {
+        key: bytes(archive.get_metadata(key)).decode()
+        for key in archive.metadata_keys
+        if not key.startswith("Illustration")
+    }
+    assert meta["Title"] == "Northwind KB" and meta["Name"] == "northwind_kb_en"
+    assert (
+        meta["Creator"] == "Northwind Software"
+        and meta["Description"] == "Northwind support, 1995-2003"
+    )
+    assert "ledger" in meta["Tags"].split(";")

@@ -9,6 +9,7 @@ without loading the site builder (templates, Markdown, parser) it does not use.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +27,7 @@ from kbsite.errors import KbsiteError, OutputError
 
 if TYPE_CHECKING:
     from kbsite.build import Advance, BuildReport
+    from kbsite.config import Config
     from kbsite.search import SearchResults
 
 MAX_PROBLEMS_SHOWN = 50
@@ -38,15 +40,23 @@ def main() -> None:
     """Turn a plaintext knowledge-base archive into a cross-linked static site."""
 
 
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Settings file [default: kbsite.toml in the current folder, if there is one].",
+)
+
+
 @main.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    default=Path("_site"),
-    show_default=True,
-    help="Folder to write the site into.",
+    default=None,
+    help="Folder to write the site into [default: _site].",
 )
 @click.option(
     "-j",
@@ -57,8 +67,11 @@ def main() -> None:
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
+@click.option("--title", default=None, help="The site's title [default: Knowledge Base Archive].")
 @click.option(
-    "--title", default="Knowledge Base Archive", show_default=True, help="The site's title."
+    "--base-url",
+    default=None,
+    help="The address the site is published at, for the sitemap and the feed.",
 )
 @click.option(
     "--index",
@@ -67,30 +80,36 @@ def main() -> None:
     default=None,
     help="Folder for the search index [default: OUTPUT/../.kbsite-index].",
 )
+@CONFIG_OPTION
 def build(
     sources: tuple[Path, ...],
-    output: Path,
+    output: Path | None,
     jobs: int | None,
     strict: bool,
     quiet: bool,
-    title: str,
+    title: str | None,
+    base_url: str | None,
     index_dir: Path | None,
+    config_file: Path | None,
 ) -> None:
-    """Build the site and its search index from SOURCES (folders or files; default: content)."""
-    from kbsite.build import BuildOptions, build_site, default_jobs
-    from kbsite.config import Config
+    """Build the site and its search index from SOURCES (folders or files; default: content).
 
+    Settings come from kbsite.toml (see --config); options given here override them.
+    """
+    from kbsite.build import BuildOptions, build_site, default_jobs
+
+    settings = _settings(config_file, title=title, base_url=base_url, output=output)
     options = BuildOptions(
-        list(sources) or [Path("content")],
-        output,
+        list(sources) or list(settings.sources),
+        settings.output,
         jobs or default_jobs(),
         index_dir,
-        Config(title=title),
+        settings,
     )
     with _interruptible("the previous site, if any, is unchanged"):
         report = build_site(options, None if quiet else _progress_bar)
     _print_problems(report, MAX_PROBLEMS_SHOWN)
-    _print_summary(report, output)
+    _print_summary(report, settings.output)
     if report.errors or (strict and report.warnings):
         sys.exit(1)
 
@@ -106,7 +125,10 @@ def build(
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
-def check(sources: tuple[Path, ...], jobs: int | None, strict: bool, quiet: bool) -> None:
+@CONFIG_OPTION
+def check(
+    sources: tuple[Path, ...], jobs: int | None, strict: bool, quiet: bool, config_file: Path | None
+) -> None:
     """Check SOURCES (folders or files; default: content) without writing anything.
 
     Prints every problem as ``path:line: level: message`` and a summary; exit 1 on
@@ -115,9 +137,10 @@ def check(sources: tuple[Path, ...], jobs: int | None, strict: bool, quiet: bool
     from kbsite.build import BuildReport, check_sources, default_jobs
 
     report = BuildReport()
+    settings = _settings(config_file)
     with _interruptible("nothing was written"):
         check_sources(
-            list(sources) or [Path("content")],
+            list(sources) or list(settings.sources),
             jobs or default_jobs(),
             report,
             None if quiet else _progress_bar,
@@ -169,6 +192,26 @@ def new(article_id: str, content: Path, title: str, product: str, category: str)
         click.echo(f"ERROR {exc}", err=True)
         sys.exit(1)
     click.echo(f"Wrote {path}; edit it, then run kbsite build.")
+
+
+def _settings(config_file: Path | None, **overrides: Any) -> Config:
+    """kbsite.toml (or ``--config``) with the options given on the command line on top.
+
+    A mistake in the file ends the command with one line, exit status 2 (bad usage).
+    """
+    from kbsite.config import find_config, load_config, parse_config
+
+    try:
+        settings = load_config(config_file or find_config(Path.cwd()))
+        given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+        if "base_url" in given:  # checked like the file's value
+            given["base_url"] = parse_config(
+                {"base_url": given["base_url"]}, Path("--base-url")
+            ).base_url
+    except KbsiteError as exc:
+        click.echo(f"ERROR {exc}", err=True)
+        sys.exit(2)
+    return dataclasses.replace(settings, **given)
 
 
 @contextmanager
@@ -272,20 +315,21 @@ DEFAULT_EXPORT = {"zim": "kbsite.zim", "json": "kbsite.jsonl", "markdown": "kbsi
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
 @click.option(
     "--title",
-    default="Knowledge Base Archive",
-    show_default=True,
-    help="The title of the archive and of its pages (at most 30 characters).",
+    default=None,
+    help="The title of the archive and of its pages (at most 30 characters) "
+    "[default: the settings' title].",
 )
 @click.option(
-    "--name", default="", help="A stable id across versions [default: TITLE_en_all, slugified]."
+    "--name", default=None, help="A stable id across versions [default: TITLE_en_all, slugified]."
 )
 @click.option(
     "--description",
-    default="",
-    help="One line, at most 80 characters [default: the article count].",
+    default=None,
+    help="One line, at most 80 characters [default: the settings' or the article count].",
 )
-@click.option("--creator", default="Unknown", show_default=True, help="Who wrote the articles.")
-@click.option("--publisher", default="kbsite", show_default=True, help="Who made the file.")
+@click.option("--creator", default=None, help="Who wrote the articles [default: Unknown].")
+@click.option("--publisher", default=None, help="Who made the file [default: kbsite].")
+@CONFIG_OPTION
 def export(
     sources: tuple[Path, ...],
     export_format: str,
@@ -293,17 +337,20 @@ def export(
     jobs: int | None,
     strict: bool,
     quiet: bool,
-    title: str,
-    name: str,
-    description: str,
-    creator: str,
-    publisher: str,
+    title: str | None,
+    name: str | None,
+    description: str | None,
+    creator: str | None,
+    publisher: str | None,
+    config_file: Path | None,
 ) -> None:
     """Export the archive in SOURCES (folders or files; default: content) for other tools."""
     from kbsite.build import default_jobs
+    from kbsite.config import Config
 
     output = output or Path(DEFAULT_EXPORT[export_format])
-    sources_or_default = list(sources) or [Path("content")]
+    settings = _settings(config_file)
+    sources_or_default = list(sources) or list(settings.sources)
     if export_format != "zim":
         _export_model(
             export_format, sources_or_default, output, jobs or default_jobs(), quiet, strict
@@ -316,7 +363,15 @@ def export(
             raise
         click.echo("ERROR writing ZIM files needs libzim: pip install 'kbsite[zim]'", err=True)
         sys.exit(1)
-    metadata = ZimMetadata(title, name, description, creator, publisher)
+    own_description = settings.description if settings.description != Config().description else ""
+    metadata = ZimMetadata(
+        title or settings.title,
+        name if name is not None else settings.zim.name,
+        description if description is not None else own_description,
+        creator or settings.zim.creator,
+        publisher or settings.zim.publisher,
+        tags=(*settings.zim.tags, "_pictures:no", "_videos:no"),
+    )
     for problem in metadata.problems():
         raise click.UsageError(problem)
     options = ZimOptions(sources_or_default, output, jobs or default_jobs(), metadata)

@@ -30,9 +30,11 @@ class ZimSettings:
 
     name: str = ""
     """The ZIM's short identifier (``kb_archive_en``); empty: made from the title."""
-    creator: str = "Microsoft"
+    creator: str = "Unknown"
+    """Who wrote the articles."""
     publisher: str = "kbsite"
-    tags: tuple[str, ...] = ("kb", "knowledge-base", "support")
+    """Who made the file."""
+    tags: tuple[str, ...] = ("kbsite", "knowledge-base")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
