@@ -196,7 +196,7 @@ class MarkupAudit(HTMLParser):
     """Collects anything in a page that could run or load something kbsite did not put
     there: inline or foreign scripts, event handlers, script URLs, embedded content."""
 
-    ALLOWED_SCRIPTS = re.compile(r"(/|(\.\./)*)static/(porter|search)\.js")
+    ALLOWED_SCRIPTS = re.compile(r"(/|(\.\./)*)static/(porter|search|theme)\.js")
     FORBIDDEN_TAGS = frozenset(
         {"iframe", "object", "embed", "style", "base", "img", "svg", "frame", "applet"}
     )

@@ -83,7 +83,11 @@ def test_unresolved_reference_is_shown_not_linked(site: Path) -> None:
 def test_markup_in_an_article_stays_text(site: Path) -> None:
     source = (site / "kb" / "Q200122.html").read_text(encoding="utf-8")
     page = Page(site / "kb" / "Q200122.html")
-    assert page.attrs("script", "src") == ["../static/porter.js", "../static/search.js"]
+    assert page.attrs("script", "src") == [
+        "../static/theme.js",
+        "../static/porter.js",
+        "../static/search.js",
+    ]
     assert not any(h.lower().startswith("javascript:") for h in page.attrs("a", "href"))
     assert "&lt;script&gt;" in source
     assert "{{ x }}" in page.visible
