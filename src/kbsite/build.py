@@ -36,6 +36,7 @@ from kbsite.pages import (
     missing_page,
     not_found_page,
     search_page,
+    stats_page,
 )
 from kbsite.parse import parse_article
 from kbsite.render import PageRenderer, templates_dir
@@ -255,6 +256,8 @@ def write_pages(
     writer.write_text(missing.path, renderer.missing_page(missing))
     search = search_page(site)
     writer.write_text(search.path, renderer.search_page(search))
+    stats = stats_page(site)
+    writer.write_text(stats.path, renderer.stats_page(stats))
     not_found = not_found_page(options.settings.base_url)
     writer.write_text(not_found.path, renderer.not_found_page(not_found))
     writer.copy_tree(templates_dir() / "static", "static")

@@ -126,6 +126,43 @@ def missing_page(site: Site) -> MissingPage:
 
 
 @dataclasses.dataclass(slots=True)
+class StatsPage:
+    """The archive in numbers: articles per year and per category, the most cited."""
+
+    path: str
+    root: str
+    title: str
+    article_count: int
+    years: list[Link]
+    """Every year, oldest first, with its article count."""
+    categories: list[Link]
+    """The largest categories, largest first."""
+    most_cited: list[Link]
+    """The articles other articles refer to most, with how many refer to them."""
+
+
+def stats_page(site: Site, top: int = 20) -> StatsPage:
+    years = sorted(site.facets.get("year", {}).values(), key=lambda f: f.name)
+    categories = sorted(
+        site.facets.get("category", {}).values(), key=lambda f: (-len(f.ids), f.name)
+    )
+    cited = sorted(site.backlinks.items(), key=lambda item: (-len(item[1]), id_number(item[0])))
+    return StatsPage(
+        path="stats.html",
+        root="",
+        title="The archive in numbers",
+        article_count=len(site.summaries),
+        years=[Link(facet_href(f), f.name, len(f.ids)) for f in years],
+        categories=[Link(facet_href(f), f.name, len(f.ids)) for f in categories[:top]],
+        most_cited=[
+            Link(article_href(i), f"{i}: {site.summaries[i].title}", len(sources))
+            for i, sources in cited[:top]
+            if sources
+        ],
+    )
+
+
+@dataclasses.dataclass(slots=True)
 class NotFoundPage:
     """What a web server shows for a missing path (``404.html``, by convention).
 

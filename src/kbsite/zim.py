@@ -55,6 +55,7 @@ from kbsite.pages import (
     home_page,
     listing_pages,
     missing_page,
+    stats_page,
 )
 from kbsite.render import PageRenderer, templates_dir
 
@@ -262,7 +263,7 @@ OtherPage = tuple[str, str, Callable[[], str]]
 
 
 def other_pages(site: Site, renderer: PageRenderer) -> list[OtherPage]:
-    """Every page but the articles: listings, facet indexes, home, missing articles."""
+    """Every page but the articles: listings, facet indexes, home, missing articles, numbers."""
     pages: list[OtherPage] = [
         (p.path, p.title, partial(renderer.listing_page, p)) for p in listing_pages(site)
     ]
@@ -273,6 +274,8 @@ def other_pages(site: Site, renderer: PageRenderer) -> list[OtherPage]:
     pages.append((home.path, home.title, partial(renderer.home_page, home)))
     missing = missing_page(site)
     pages.append((missing.path, missing.title, partial(renderer.missing_page, missing)))
+    stats = stats_page(site)
+    pages.append((stats.path, stats.title, partial(renderer.stats_page, stats)))
     return pages
 
 
