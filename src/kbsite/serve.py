@@ -57,6 +57,8 @@ DEBOUNCE_MS = 1600
 """At most this long is spent gathering one burst of changes into one rebuild."""
 QUIET_MS = 200
 """A burst ends after this long without a change (an editor saving several files)."""
+IDLE_MS = 500
+"""The watch yields nothing after this long without changes: it is running."""
 
 
 def is_site(folder: Path) -> bool:
@@ -259,32 +261,36 @@ def serve_site(
     live = Broadcaster() if rebuild is not None else None
     server = PreviewServer(site, port, live)
     stop = threading.Event()
-    threads = [threading.Thread(target=server.serve_forever, name="kbsite-serve", daemon=True)]
-    watched: list[Path] = []
-    if rebuild is not None and live is not None:
-        watched = watched_paths(rebuild)
-        threads.append(
-            threading.Thread(
+    server_thread = threading.Thread(target=server.serve_forever, name="kbsite-serve", daemon=True)
+    watcher: threading.Thread | None = None
+    try:
+        server_thread.start()
+        watched: list[Path] = []
+        if rebuild is not None and live is not None:
+            watched = watched_paths(rebuild)
+            ready = threading.Event()
+            watcher = threading.Thread(
                 target=_watch,
-                args=(rebuild, watched, stop, live, rebuilt),
+                args=(rebuild, watched, stop, ready, live, rebuilt),
                 name="kbsite-watch",
                 daemon=True,
             )
-        )
-    try:
-        for thread in threads:
-            thread.start()
+            watcher.start()
+            while not ready.wait(0.25):
+                if not watcher.is_alive():
+                    raise ServeError("the watcher stopped before it started", watched[0])
         started(server.url, watched)
         while not stop.wait(0.25):  # a timeout, so a signal reaching another thread is seen
-            pass
+            if watcher is not None and not watcher.is_alive():
+                raise ServeError("the watcher stopped", watched[0])
     finally:
         stop.set()
         server.shutdown()
         if live is not None:
             live.close()
         server.server_close()
-        for thread in threads[1:]:
-            thread.join()
+        if watcher is not None:
+            watcher.join()
 
 
 def watched_paths(options: BuildOptions) -> list[Path]:
@@ -302,9 +308,13 @@ def _watch(
     options: BuildOptions,
     paths: list[Path],
     stop: threading.Event,
+    ready: threading.Event,
     live: Broadcaster,
     rebuilt: Callable[[Rebuild], None],
 ) -> None:
+    """Rebuild after each burst of changes. The watch yields nothing now and then, which
+    says it is running: changes made before that could be missed, so ``ready`` waits for it.
+    """
     import watchfiles
 
     output = options.output.resolve()
@@ -320,8 +330,13 @@ def _watch(
         debounce=DEBOUNCE_MS,
         step=QUIET_MS,
         stop_event=stop,
+        rust_timeout=IDLE_MS,
+        yield_on_timeout=True,
         raise_interrupt=False,
     ):
+        ready.set()
+        if not changes:
+            continue
         result = _rebuild(options, len(changes))
         rebuilt(result)
         if result.report is not None:
