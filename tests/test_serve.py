@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
-from kbsite.errors import OutputError
+from kbsite.errors import OutputError, ServeError
 from kbsite.serve import RELOAD_TAG, Broadcaster, PreviewServer, _rebuild, inject_reload
 
 from .conftest import CONTENT
@@ -85,6 +86,13 @@ def test_serves_the_built_files(tmp_path: Path) -> None:
         assert status == 200 and b"EventSource(" in script and b"location.reload()" in script
         assert RELOAD_TAG in fetch(url + "missing-page")[1]
     assert not list(site.rglob("reload.js")), "the script is never written into the site"
+
+
+def test_a_port_in_use_is_one_error(tmp_path: Path) -> None:
+    with serving(tmp_path) as url:
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        with pytest.raises(ServeError, match=f"cannot listen on 127.0.0.1:{port}"):
+            PreviewServer(tmp_path, port, None)
 
 
 def test_a_folder_that_is_not_a_site_is_one_line(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import functools
 import io
 import os
 import re
-import socket
+import socketserver
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -127,9 +127,7 @@ class PreviewServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         """Bind without ``HTTPServer``'s reverse DNS look-up of the address, which can
         take seconds on a machine without a resolver and tells nothing about 127.0.0.1."""
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(self.server_address)
-        self.server_address = self.socket.getsockname()
+        socketserver.TCPServer.server_bind(self)
         self.server_name = HOST
         self.server_port = self.server_address[1]
 
@@ -285,7 +283,8 @@ def serve_site(
                 raise ServeError("the watcher stopped", watched[0])
     finally:
         stop.set()
-        server.shutdown()
+        if server_thread.is_alive():
+            server.shutdown()
         if live is not None:
             live.close()
         server.server_close()
