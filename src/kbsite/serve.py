@@ -237,7 +237,7 @@ class Rebuild:
     """What one rebuild did, for the line printed about it."""
 
     changes: int
-    """Changed files that caused it."""
+    """File changes (added, modified, deleted) gathered into it."""
     report: BuildReport | None
     """The build's report; None when it failed and the previous site is still served."""
     error: KbsiteError | None = None
