@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from kbsite.build import Advance, BuildReport
     from kbsite.config import Config
     from kbsite.search import SearchResults
+    from kbsite.serve import Rebuild
 
 MAX_PROBLEMS_SHOWN = 50
 """Past this many, problems are counted but not each printed, so a 57k build stays readable."""
@@ -278,6 +279,113 @@ def _print_summary(report: BuildReport, output: Path) -> None:
             f"Search index: {index.added:,} added, {index.changed:,} changed, "
             f"{index.removed:,} removed, {index.unchanged:,} unchanged in {index.seconds:.1f} s."
         )
+
+
+@main.command()
+@click.argument("output", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1; 0 picks a free one.",
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Build first if needed, rebuild when the sources or the theme change, "
+    "and reload open pages.",
+)
+@click.option(
+    "-s",
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A folder or file to build from and watch (repeatable) [default: content].",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for builds [default: all cores].",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for the search index [default: OUTPUT/../.kbsite-index].",
+)
+@CONFIG_OPTION
+def serve(
+    output: Path | None,
+    port: int,
+    watch: bool,
+    sources: tuple[Path, ...],
+    jobs: int | None,
+    index_dir: Path | None,
+    config_file: Path | None,
+) -> None:
+    """Preview the site in OUTPUT (default: _site) at http://127.0.0.1:8000/.
+
+    Ctrl-C stops it: one line, exit status 0.
+    """
+    from kbsite.build import BuildOptions, build_site, default_jobs
+    from kbsite.errors import ServeError
+    from kbsite.serve import is_site, serve_site
+
+    settings = _settings(config_file, output=output)
+    site = settings.output
+    options = BuildOptions(
+        list(sources) or list(settings.sources),
+        site,
+        jobs or default_jobs(),
+        index_dir,
+        settings,
+    )
+    with _interruptible("the site is as the last build left it"):
+        if not is_site(site):
+            if not watch:
+                raise ServeError(
+                    "not a site built by kbsite; run kbsite build first, or add --watch", site
+                )
+            report = build_site(options, _progress_bar)
+            _print_problems(report, MAX_PROBLEMS_SHOWN)
+            _print_summary(report, site)
+        try:
+            serve_site(site, port, options if watch else None, _serving, _print_rebuild)
+        except KeyboardInterrupt:
+            click.echo("Stopped serving.", err=True)
+
+
+def _serving(url: str, watched: list[Path]) -> None:
+    click.echo(f"Serving at {url} (Ctrl-C to stop)")
+    if watched:
+        click.echo(f"Watching {', '.join(str(p) for p in watched)} for changes.")
+
+
+def _print_rebuild(rebuild: Rebuild) -> None:
+    noun = "change" if rebuild.changes == 1 else "changes"
+    report = rebuild.report
+    if report is None:
+        click.echo(f"ERROR {rebuild.error}", err=True)
+        click.echo(f"Rebuild failed after {rebuild.changes} {noun}; serving the previous site.")
+        return
+    _print_problems(report, MAX_PROBLEMS_SHOWN)
+    index = report.index
+    indexed = (
+        f"; search index {index.added} added, {index.changed} changed, {index.removed} removed"
+        if index is not None
+        else ""
+    )
+    click.echo(
+        f"Rebuilt {report.articles:,} articles ({report.pages:,} pages) after "
+        f"{rebuild.changes} {noun} in {report.seconds:.1f} s: {report.errors:,} errors, "
+        f"{report.warnings:,} warnings{indexed}."
+    )
 
 
 EXPORT_FORMATS = ("zim", "json", "markdown")

@@ -66,6 +66,10 @@ class OutputError(KbsiteError):
     """The output folder cannot be written safely (bad path, two pages to one file)."""
 
 
+class ServeError(KbsiteError):
+    """``kbsite serve`` cannot start: no site to serve, the port is taken, nothing to watch."""
+
+
 def _where(path: Path | None, line: int | None) -> str:
     if path is None:
         return ""
