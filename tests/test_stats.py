@@ -28,7 +28,9 @@ def test_the_charts_show_the_archive(
             1 for a in content_articles.values() if a.date and a.date.year == int(year)
         )
         assert (site / href).is_file()
-    cited = re.findall(r'<a href="kb/(Q\d+)\.html"[^>]*><rect [^>]*><title>[^<]*: (\d+)</title>', html)
+    cited = re.findall(
+        r'<a href="kb/(Q\d+)\.html"[^>]*><rect [^>]*><title>[^<]*: (\d+)</title>', html
+    )
     counts = [int(n) for _, n in cited]
     assert counts and counts == sorted(counts, reverse=True)
     backlinks = {
