@@ -27,8 +27,9 @@ from kbsite.errors import KbsiteError, Level, OutputError, Problem
 from kbsite.feeds import FeedEntry, atom_feed, opensearch_description, robots_txt, sitemaps
 from kbsite.index import IndexReport, default_index_dir, excerpt, open_index, update_index
 from kbsite.link import Site, link_site
-from kbsite.model import Article
+from kbsite.model import Article, TextPage
 from kbsite.pages import (
+    Link,
     article_href,
     facet_index_pages,
     home_page,
@@ -37,10 +38,11 @@ from kbsite.pages import (
     not_found_page,
     search_page,
     stats_page,
+    written_pages,
 )
-from kbsite.parse import parse_article
+from kbsite.parse import parse_article, parse_text_page
 from kbsite.render import PageRenderer, templates_dir
-from kbsite.source import find_sources, read_source
+from kbsite.source import PAGE_SUFFIX, find_sources, read_source
 from kbsite.spelling import write_words
 from kbsite.syntax import id_number
 from kbsite.webindex import WebIndexReport, write_web_index
@@ -119,6 +121,17 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+def load_text_pages(sources: list[Path], report: BuildReport) -> list[TextPage]:
+    """The Markdown pages (``*.md``) among the sources; one that cannot be read is reported."""
+    pages = []
+    for path in find_sources(sources, [], PAGE_SUFFIX):  # folder problems: see check_sources
+        try:
+            pages.append(parse_text_page(read_source(path)))
+        except KbsiteError as exc:
+            report.problems.append(exc.as_problem())
+    return pages
 
 
 def check_sources(
@@ -226,11 +239,14 @@ def write_pages(
     """
     for article in articles:
         writer.written.add(article_href(article.id))
+    texts = written_pages(load_text_pages(options.sources, report))
+    nav = [Link(page.path, page.title) for page in texts]
     _WORKER.update(
         site=site,
         articles={a.id: a for a in articles},
         writer=writer,
         settings=options.settings,
+        nav=nav,
         renderer=None,
     )
     try:
@@ -245,7 +261,9 @@ def write_pages(
                     report.problems.append(error.as_problem())
     finally:
         _WORKER.clear()
-    renderer = PageRenderer(site, options.settings)
+    renderer = PageRenderer(site, options.settings, nav_pages=nav)
+    for text in texts:
+        writer.write_text(text.path, renderer.written_page(text))
     for listing in listing_pages(site, options.settings.per_page):
         writer.write_text(listing.path, renderer.listing_page(listing))
     for index in facet_index_pages(site):
@@ -295,7 +313,9 @@ def write_feeds(site: Site, articles: list[Article], writer: SiteWriter, setting
 def _write_article(article_id: str) -> KbsiteError | None:
     renderer = _WORKER.get("renderer")
     if renderer is None:
-        renderer = _WORKER["renderer"] = PageRenderer(_WORKER["site"], _WORKER["settings"])
+        renderer = _WORKER["renderer"] = PageRenderer(
+            _WORKER["site"], _WORKER["settings"], nav_pages=_WORKER["nav"]
+        )
     article = _WORKER["articles"][article_id]
     try:
         html = renderer.article_page(article)

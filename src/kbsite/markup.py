@@ -36,9 +36,13 @@ ArticleHref = Callable[[str], "str | None"]
 _CANDIDATE = re.compile(r"(?<![A-Za-z0-9_])(?:Q\d|(?:https?|ftp)://|mailto:)", re.IGNORECASE)
 
 
-def kb_plugin(md: MarkdownIt) -> None:
-    """Add the KB inline rules and renderers to a MarkdownIt instance."""
-    md.inline.ruler.at("text", _kb_text)
+def kb_plugin(md: MarkdownIt, markdown: bool = False) -> None:
+    """Add the KB inline rules and renderers to a MarkdownIt instance.
+
+    ``markdown=True`` keeps Markdown's own inline syntax (emphasis, links) working: plain
+    text then also stops where Markdown could start, not only where a reference could.
+    """
+    md.inline.ruler.at("text", _kb_markdown_text if markdown else _kb_text)
     md.inline.ruler.before("text", "kb_reference", _kb_reference)
     md.inline.ruler.before("text", "kb_url", _kb_url)
     md.add_render_rule("kb_reference", _render_reference)
@@ -52,6 +56,12 @@ def new_markdown() -> MarkdownIt:
     return MarkdownIt("zero").use(kb_plugin)
 
 
+def new_page_markdown() -> MarkdownIt:
+    """Markdown pages are Markdown (CommonMark), with the same references and URLs as
+    articles; raw HTML stays text there too, and only safe link schemes become links."""
+    return MarkdownIt("commonmark", {"html": False}).use(kb_plugin, markdown=True)
+
+
 def _kb_text(state: StateInline, silent: bool) -> bool:
     start = state.pos
     found = _CANDIDATE.search(state.src, start, state.posMax)
@@ -60,6 +70,21 @@ def _kb_text(state: StateInline, silent: bool) -> bool:
     end = found.start() if found is not None else state.posMax
     if end == start:
         return False
+    if not silent:
+        state.pending += state.src[start:end]
+    state.pos = end
+    return True
+
+
+def _kb_markdown_text(state: StateInline, silent: bool) -> bool:
+    start = state.pos
+    terminator = state.md.inline.terminator_re.search(state.src, start, state.posMax)
+    end = terminator.start() if terminator is not None else state.posMax
+    if end == start:
+        return False
+    candidate = _CANDIDATE.search(state.src, start + 1, end)
+    if candidate is not None:
+        end = candidate.start()
     if not silent:
         state.pending += state.src[start:end]
     state.pos = end

@@ -187,3 +187,16 @@ class ArticleSummary:
             article.product,
             article.bare_title,
         )
+
+
+@dataclasses.dataclass(slots=True)
+class TextPage:
+    """A page written in Markdown beside the articles (an About page, a collection's
+    history), shown with the site's layout and linked from its navigation."""
+
+    source: Path
+    slug: str
+    """Safe for a path: lower-case letters, digits and ``-``."""
+    title: str
+    """The first ``#`` heading, else the file name."""
+    text: str

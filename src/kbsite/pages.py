@@ -12,7 +12,7 @@ import string
 from collections.abc import Iterator
 
 from kbsite.link import FACET_KINDS, Facet, Site
-from kbsite.model import ArticleSummary
+from kbsite.model import ArticleSummary, TextPage
 from kbsite.syntax import id_number
 
 PAGE_SIZE = 200
@@ -123,6 +123,30 @@ def missing_page(site: Site) -> MissingPage:
     ]
     missing.sort(key=lambda m: (-len(m.cited_by), id_number(m.id)))
     return MissingPage("missing.html", "", "Cited but not in this archive", missing)
+
+
+@dataclasses.dataclass(slots=True)
+class WrittenPage:
+    """A Markdown page of the archive's own, at ``pages/<slug>.html``."""
+
+    path: str
+    root: str
+    title: str
+    text: str
+
+
+def written_pages(pages: list[TextPage]) -> list[WrittenPage]:
+    """One page each, in title order; two files with one name get ``-2``, ``-3``."""
+    used: set[str] = set()
+    result = []
+    for page in sorted(pages, key=lambda p: (p.title.casefold(), str(p.source))):
+        slug, n = page.slug, 1
+        while slug in used:
+            n += 1
+            slug = f"{page.slug}-{n}"
+        used.add(slug)
+        result.append(WrittenPage(f"pages/{slug}.html", "../", page.title, page.text))
+    return result
 
 
 @dataclasses.dataclass(slots=True)

@@ -38,6 +38,7 @@ from kbsite.model import (
     Field,
     Reference,
     Section,
+    TextPage,
 )
 from kbsite.source import SourceText
 from kbsite.syntax import ARTICLE_ID, REFERENCE
@@ -518,3 +519,17 @@ def _assign_anchors(sections: list[Section]) -> None:
             anchor = f"{base}-{n}"
         used.add(anchor)
         section.anchor = anchor
+
+
+# -- Markdown pages -------------------------------------------------------------------
+
+PAGE_TITLE = re.compile(r"^#[ \t]+(?P<title>.+?)[ \t#]*$", re.MULTILINE)
+
+
+def parse_text_page(source: SourceText) -> TextPage:
+    """A Markdown page: its title is its first ``#`` heading, else its file name."""
+    found = PAGE_TITLE.search(source.text)
+    stem = source.path.stem
+    title = found.group("title").strip() if found else stem.replace("-", " ").replace("_", " ")
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "page"
+    return TextPage(source.path, slug, title, source.text)

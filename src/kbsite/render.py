@@ -22,7 +22,7 @@ from markupsafe import Markup
 from kbsite import __version__
 from kbsite.config import Config
 from kbsite.link import FACET_KINDS, Site, article_facets
-from kbsite.markup import new_markdown
+from kbsite.markup import new_markdown, new_page_markdown
 from kbsite.model import (
     AppliesTo,
     Article,
@@ -43,6 +43,7 @@ from kbsite.pages import (
     NotFoundPage,
     SearchPage,
     StatsPage,
+    WrittenPage,
     article_href,
     facet_href,
 )
@@ -194,15 +195,21 @@ class PageRenderer:
     """Renders every kind of page of one site; one instance per process."""
 
     def __init__(
-        self, site: Site, settings: Config | None = None, site_search: bool = True
+        self,
+        site: Site,
+        settings: Config | None = None,
+        site_search: bool = True,
+        nav_pages: Sequence[Link] = (),
     ) -> None:
         """``site_search=False`` leaves out the header's search box and the search scripts,
         for readers such as Kiwix that bring their own search, and the feed and OpenSearch
-        links: such a reader holds the pages only."""
+        links: such a reader holds the pages only. ``nav_pages`` are the Markdown pages
+        the navigation links to, hrefs from the site's top."""
         settings = settings or Config()
         self.site = site
         self.site_title = settings.title
         self.md = new_markdown()
+        self.page_md = new_page_markdown()
         self.env = jinja2.Environment(
             loader=template_loader(settings.templates),
             autoescape=True,
@@ -219,6 +226,7 @@ class PageRenderer:
             facet_kinds=FACET_KINDS,
             site_search=site_search,
             opensearch=site_search and bool(settings.base_url),
+            nav_pages=list(nav_pages),
         )
 
     # -- pages ------------------------------------------------------------------------
@@ -243,6 +251,11 @@ class PageRenderer:
 
     def not_found_page(self, page: NotFoundPage) -> str:
         return self._render("404.html", page)
+
+    def written_page(self, page: WrittenPage) -> str:
+        env = self._env(prefix="../kb/")
+        body = Markup(self.page_md.render(page.text, env))
+        return self.env.get_template("page.html").render(page=page, root=page.root, body=body)
 
     def stats_page(self, page: StatsPage) -> str:
         charts = {
@@ -300,10 +313,10 @@ class PageRenderer:
 
     # -- article text -----------------------------------------------------------------
 
-    def _env(self) -> dict[str, Any]:
+    def _env(self, prefix: str = "") -> dict[str, Any]:
         summaries = self.site.summaries
         return {
-            "article_href": lambda i: f"{i}.html" if i in summaries else None,
+            "article_href": lambda i: f"{prefix}{i}.html" if i in summaries else None,
             "links": [],
         }
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from kbsite.errors import Level, Problem, SourceError
 
 ARTICLE_SUFFIX = ".txt"
+PAGE_SUFFIX = ".md"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 BINARY_SHARE = 0.05
@@ -35,25 +36,30 @@ class SourceText:
     """``utf-8``, ``utf-8-sig`` or ``cp1252``: how the bytes were read."""
 
 
-def find_sources(roots: Iterable[Path], problems: list[Problem] | None = None) -> list[Path]:
-    """Every ``*.txt`` file (any letter case) below the roots, in a stable order.
+def find_sources(
+    roots: Iterable[Path], problems: list[Problem] | None = None, suffix: str = ARTICLE_SUFFIX
+) -> list[Path]:
+    """Every ``*.txt`` file (any letter case; or ``suffix``) below the roots, in a stable
+    order.
 
-    A root may also be a single file. Missing roots raise SourceError. A folder that
-    cannot be listed is an error appended to ``problems`` (raised when None), so the
-    articles in it never vanish silently.
+    A root may also be a single file: any file but a Markdown page is read as an
+    article. Missing roots raise SourceError. A folder that cannot be listed is an error
+    appended to ``problems`` (raised when None), so the articles in it never vanish
+    silently.
     """
     found: set[Path] = set()
     for root in roots:
         if root.is_file():
-            found.add(root)
+            if root.name.lower().endswith(PAGE_SUFFIX) == (suffix == PAGE_SUFFIX):
+                found.add(root)
         elif root.is_dir():
-            found.update(_walk(root, problems))
+            found.update(_walk(root, problems, suffix))
         else:
             raise SourceError("no such file or folder", root)
     return sorted(found)
 
 
-def _walk(root: Path, problems: list[Problem] | None) -> Iterator[Path]:
+def _walk(root: Path, problems: list[Problem] | None, suffix: str) -> Iterator[Path]:
     def unlistable(exc: OSError) -> None:
         message = f"cannot list folder: {exc.strerror or exc}; its articles are skipped"
         folder = Path(exc.filename) if exc.filename else root
@@ -64,7 +70,7 @@ def _walk(root: Path, problems: list[Problem] | None) -> Iterator[Path]:
     for folder, dirs, files in os.walk(root, onerror=unlistable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            if name.lower().endswith(ARTICLE_SUFFIX) and not name.startswith("."):
+            if name.lower().endswith(suffix) and not name.startswith("."):
                 yield Path(folder, name)
 
 
