@@ -18,8 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kbsite.build import BuildOptions, build_site  # noqa: E402
 from tests.browser import browser_unavailable, launch_browser  # noqa: E402
+
+from kbsite.build import BuildOptions, build_site  # noqa: E402
 
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
