@@ -123,14 +123,14 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     return report
 
 
-def load_text_pages(sources: list[Path], report: BuildReport) -> list[TextPage]:
+def load_text_pages(sources: list[Path], problems: list[Problem]) -> list[TextPage]:
     """The Markdown pages (``*.md``) among the sources; one that cannot be read is reported."""
     pages = []
     for path in find_sources(sources, [], PAGE_SUFFIX):  # folder problems: see check_sources
         try:
             pages.append(parse_text_page(read_source(path)))
         except KbsiteError as exc:
-            report.problems.append(exc.as_problem())
+            problems.append(exc.as_problem())
     return pages
 
 
@@ -239,7 +239,7 @@ def write_pages(
     """
     for article in articles:
         writer.written.add(article_href(article.id))
-    texts = written_pages(load_text_pages(options.sources, report))
+    texts = written_pages(load_text_pages(options.sources, report.problems))
     nav = [Link(page.path, page.title) for page in texts]
     _WORKER.update(
         site=site,

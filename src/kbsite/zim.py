@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -43,19 +43,29 @@ from libzim.writer import (
 )
 
 from kbsite import __version__
-from kbsite.build import BuildReport, Progress, _progress, check_sources, parallel_map
+from kbsite.build import (
+    BuildReport,
+    Progress,
+    _progress,
+    check_sources,
+    load_text_pages,
+    parallel_map,
+)
 from kbsite.config import Config
 from kbsite.errors import Level, OutputError, Problem
 from kbsite.index import body_text, index_document
 from kbsite.link import Site
 from kbsite.model import Article
 from kbsite.pages import (
+    Link,
+    WrittenPage,
     article_href,
     facet_index_pages,
     home_page,
     listing_pages,
     missing_page,
     stats_page,
+    written_pages,
 )
 from kbsite.render import PageRenderer, templates_dir
 
@@ -229,10 +239,13 @@ def _add_entries(
     for name, value in metadata.values(len(articles)).items():
         creator.add_metadata(name, value)
     creator.add_illustration(48, illustration_png(48))
-    others = other_pages(site, PageRenderer(site, Config(title=metadata.title), site_search=False))
+    texts = written_pages(load_text_pages(options.sources, problems))
+    nav = [Link(page.path, page.title) for page in texts]
+    renderer = PageRenderer(site, Config(title=metadata.title), site_search=False, nav_pages=nav)
+    others = other_pages(site, renderer, texts)
     added = 0
     with _progress(progress, "Writing", len(articles) + len(others)) as advance:
-        entries = site_entries(site, articles, others, metadata.title, options.jobs, problems)
+        entries = site_entries(site, articles, others, metadata.title, nav, options.jobs, problems)
         for entry in entries:
             creator.add_item(PageItem(entry))
             added += 1
@@ -262,11 +275,15 @@ OtherPage = tuple[str, str, Callable[[], str]]
 """A page that is not an article: its path, its title, and how to render it."""
 
 
-def other_pages(site: Site, renderer: PageRenderer) -> list[OtherPage]:
-    """Every page but the articles: listings, facet indexes, home, missing articles, numbers."""
+def other_pages(
+    site: Site, renderer: PageRenderer, texts: Sequence[WrittenPage] = ()
+) -> list[OtherPage]:
+    """Every page but the articles: listings, facet indexes, home, missing articles,
+    numbers, the archive's Markdown pages."""
     pages: list[OtherPage] = [
         (p.path, p.title, partial(renderer.listing_page, p)) for p in listing_pages(site)
     ]
+    pages += [(p.path, p.title, partial(renderer.written_page, p)) for p in texts]
     pages += [
         (p.path, p.title, partial(renderer.facet_index_page, p)) for p in facet_index_pages(site)
     ]
@@ -284,6 +301,7 @@ def site_entries(
     articles: list[Article],
     others: list[OtherPage],
     title: str,
+    nav: list[Link],
     jobs: int,
     problems: list[Problem],
 ) -> Iterator[Entry]:
@@ -291,7 +309,9 @@ def site_entries(
 
     An article that fails to render is left out and added to ``problems``.
     """
-    _WORKER.update(site=site, articles={a.id: a for a in articles}, title=title, renderer=None)
+    _WORKER.update(
+        site=site, articles={a.id: a for a in articles}, title=title, nav=nav, renderer=None
+    )
     try:
         for made in parallel_map(
             _article_entry, [a.id for a in articles], jobs, chunksize=16, window=RENDER_WINDOW
@@ -318,7 +338,10 @@ def _article_entry(article_id: str) -> Entry | Problem:
     renderer = _WORKER.get("renderer")
     if renderer is None:
         renderer = _WORKER["renderer"] = PageRenderer(
-            _WORKER["site"], Config(title=_WORKER["title"]), site_search=False
+            _WORKER["site"],
+            Config(title=_WORKER["title"]),
+            site_search=False,
+            nav_pages=_WORKER["nav"],
         )
     article = _WORKER["articles"][article_id]
     try:
