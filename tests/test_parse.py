@@ -6,7 +6,6 @@ read it and check it by eye), run ``KBSITE_REGEN=1 pytest tests/test_parse.py``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import os
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from kbsite.errors import ArticleError
+from kbsite.export import model_as_data
 from kbsite.parse import parse_article
 from kbsite.source import SourceText, read_source
 
@@ -26,25 +26,12 @@ CASES = sorted(p for p in FIXTURES.iterdir() if p.suffix.upper() == ".TXT")
 def model_as_json(source: Path) -> dict[str, Any]:
     """The parsed article and its problems as plain JSON data, paths relative to FIXTURES."""
     article, problems = parse_article(read_source(source))
-    data = _as_data(article)
+    data = model_as_data(article)
     data["source"] = source.name
     return {
         "article": data,
         "problems": [f"{p.line}: {p.level.value}: {p.message}" for p in problems],
     }
-
-
-def _as_data(value: Any) -> Any:
-    """Like dataclasses.asdict, but every block says its type: Heading and Preformatted
-    both have only ``text`` and ``line``."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        data = {f.name: _as_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"type": type(value).__name__, **data} if "line" in data else data
-    if isinstance(value, list):
-        return [_as_data(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def _default(value: object) -> str:

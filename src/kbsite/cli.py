@@ -41,6 +41,17 @@ def main() -> None:
     """Turn a plaintext knowledge-base archive into a cross-linked static site."""
 
 
+JOBS_OPTION = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: all cores].",
+)
+STRICT_OPTION = click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
+QUIET_OPTION = click.option(
+    "-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary."
+)
 CONFIG_OPTION = click.option(
     "--config",
     "config_file",
@@ -59,15 +70,9 @@ CONFIG_OPTION = click.option(
     default=None,
     help="Folder to write the site into [default: _site].",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes [default: all cores].",
-)
-@click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
+@JOBS_OPTION
+@STRICT_OPTION
+@QUIET_OPTION
 @click.option("--title", default=None, help="The site's title [default: Knowledge Base Archive].")
 @click.option(
     "--base-url",
@@ -117,15 +122,9 @@ def build(
 
 @main.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes [default: all cores].",
-)
-@click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
+@JOBS_OPTION
+@STRICT_OPTION
+@QUIET_OPTION
 @CONFIG_OPTION
 def check(
     sources: tuple[Path, ...], jobs: int | None, strict: bool, quiet: bool, config_file: Path | None
@@ -412,15 +411,9 @@ DEFAULT_EXPORT = {"zim": "kbsite.zim", "json": "kbsite.jsonl", "markdown": "kbsi
     help="File (zim, json; '-' for standard output) or folder (markdown) to write "
     "[default: kbsite.zim, kbsite.jsonl, kbsite-markdown].",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes [default: all cores].",
-)
-@click.option("--strict", is_flag=True, help="Fail (exit 1) on any warning.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary.")
+@JOBS_OPTION
+@STRICT_OPTION
+@QUIET_OPTION
 @click.option(
     "--title",
     default=None,
