@@ -52,6 +52,13 @@ STRICT_OPTION = click.option("--strict", is_flag=True, help="Fail (exit 1) on an
 QUIET_OPTION = click.option(
     "-q", "--quiet", is_flag=True, help="No progress bar; only problems and the summary."
 )
+INDEX_OPTION = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for the search index [default: OUTPUT/../.kbsite-index].",
+)
 CONFIG_OPTION = click.option(
     "--config",
     "config_file",
@@ -79,13 +86,7 @@ CONFIG_OPTION = click.option(
     default=None,
     help="The address the site is published at, for the sitemap and the feed.",
 )
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Folder for the search index [default: OUTPUT/../.kbsite-index].",
-)
+@INDEX_OPTION
 @CONFIG_OPTION
 def build(
     sources: tuple[Path, ...],
@@ -311,13 +312,7 @@ def _print_summary(report: BuildReport, output: Path) -> None:
     default=None,
     help="Worker processes for builds [default: all cores].",
 )
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Folder for the search index [default: OUTPUT/../.kbsite-index].",
-)
+@INDEX_OPTION
 @CONFIG_OPTION
 def serve(
     output: Path | None,

@@ -191,7 +191,6 @@ def export_zim(options: ZimOptions, progress: Progress | None = None) -> BuildRe
         os.replace(staging, options.output)
     finally:
         staging.unlink(missing_ok=True)
-    report.articles = len(articles)
     report.seconds = time.perf_counter() - started
     return report
 
