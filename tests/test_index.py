@@ -12,18 +12,16 @@ import pytest
 
 from kbsite.build import BuildReport, load_articles
 from kbsite.index import (
-    EXCERPT_LENGTH,
     INDEX_FORMAT,
     LEDGER,
     IndexError_,
     IndexReport,
-    excerpt,
     index_document,
     open_index,
     order_key,
     update_index,
 )
-from kbsite.model import Article
+from kbsite.model import EXCERPT_LENGTH, Article, excerpt
 from kbsite.search import search
 from kbsite.source import find_sources
 

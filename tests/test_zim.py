@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kbsite.build import BuildReport, default_jobs, load_articles
+from kbsite.build import BuildReport, load_articles
 from kbsite.cli import main
-from kbsite.index import body_text
 from kbsite.link import link_site
-from kbsite.model import Article
+from kbsite.model import Article, body_text
+from kbsite.parallel import default_jobs
 from kbsite.source import find_sources
 
 from .conftest import CONTENT

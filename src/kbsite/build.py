@@ -1,36 +1,83 @@
 """The build: the stages chained, in the one order they run.
 
-    find_sources -> read_source -> parse_article   (per file, in parallel)
-    link_site                                      (whole archive)
-    PageRenderer -> SiteWriter                     (per page, in parallel)
-    update_index -> write_web_index                (search: whoosh, then the browser's copy)
+    find_sources -> read_source -> parse_article -> article_record
+                          (per file, in parallel; files the build cache knows are skipped)
+    link_site             (the whole archive, from records: no bodies)
+    page_keys             (a digest of what every page shows)
+    parse_article -> render, analyze -> SiteWriter, whoosh, browser index
+                          (per article whose page or index entry changes, in parallel,
+                           in archive order; results streamed, never held together)
+    other pages, feeds, build cache
 
-Everything is read and linked before anything is written. A file that fails is
-reported with its path and skipped; the build goes on and fails at the end.
+The whole archive is held only as records (``ArticleRecord``: header, references,
+features); an article's body lives in one worker while it is parsed, rendered and
+analyzed, so memory grows with the archive only through the records. A file that fails
+is reported with its path and skipped; the build goes on and fails at the end.
+
+With a build cache from the last build of the same site (``cache.py``), unchanged files
+are not read, and only the pages whose key changed are written, in place. Without one,
+or when the templates or settings changed, everything is written into a staging folder
+swapped in at the end.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
-import multiprocessing
+import hashlib
+import json
 import os
-import signal
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kbsite import __version__
+from kbsite.cache import (
+    RACY_SECONDS,
+    BuildCache,
+    SourceState,
+    file_digest,
+    load_cache,
+    remove_cache,
+    save_cache,
+)
 from kbsite.config import Config
 from kbsite.errors import KbsiteError, Level, OutputError, Problem
 from kbsite.feeds import FeedEntry, atom_feed, opensearch_description, robots_txt, sitemaps
-from kbsite.index import IndexReport, default_index_dir, excerpt, open_index, update_index
-from kbsite.link import Site, link_site
-from kbsite.model import Article, TextPage
+from kbsite.index import (
+    IndexReport,
+    IndexUpdate,
+    analyzed_fields,
+    default_index_dir,
+    index_document,
+    order_key,
+    whoosh_document,
+)
+from kbsite.link import (
+    RelatedIndex,
+    Site,
+    article_facets,
+    article_record,
+    link_site,
+    related_index,
+    related_to,
+)
+from kbsite.model import Article, ArticleRecord, ArticleSummary, TextPage
 from kbsite.pages import (
+    FacetIndexPage,
+    HomePage,
     Link,
+    ListingPage,
+    MissingPage,
+    NotFoundPage,
+    SearchPage,
+    StatsPage,
+    WrittenPage,
     article_href,
+    facet_href,
     facet_index_pages,
     home_page,
     listing_pages,
@@ -40,20 +87,31 @@ from kbsite.pages import (
     stats_page,
     written_pages,
 )
+from kbsite.parallel import parallel_map
 from kbsite.parse import parse_article, parse_text_page
 from kbsite.render import PageRenderer, templates_dir
-from kbsite.source import PAGE_SUFFIX, find_sources, read_source
-from kbsite.spelling import write_words
+from kbsite.source import PAGE_SUFFIX, decode_source, find_sources, read_source
+from kbsite.spelling import WORDS_FILE, article_words, write_words
 from kbsite.syntax import id_number
-from kbsite.webindex import WebIndexReport, write_web_index
-from kbsite.write import SiteWriter
+from kbsite.webindex import (
+    ArticleEdit,
+    ArticlePostings,
+    WebIndexBuilder,
+    WebIndexReport,
+    article_postings,
+    patch_web_index,
+)
+from kbsite.write import MARKER, SiteWriter
 
 T = TypeVar("T")
-R = TypeVar("R")
 
 Advance = Callable[[int], None]
 Progress = Callable[[str, int], AbstractContextManager[Advance]]
 """Makes a progress display for a stage: given a label and a total, yields an advance function."""
+
+POSTINGS_FILE = "postings.bin"
+"""Beside the whoosh index: each article's browser-index postings and words, so an edit
+can take its old ones out of the shards it touched (``webindex.patch_web_index``)."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -65,6 +123,8 @@ class BuildOptions:
     """The whoosh index folder; None for ``default_index_dir(output)``."""
     settings: Config = dataclasses.field(default_factory=Config)
     """The site's title, description, address and the like (kbsite.toml and flags)."""
+    full: bool = False
+    """Ignore the build cache: read every file and write every page."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -73,7 +133,16 @@ class BuildReport:
 
     articles: int = 0
     pages: int = 0
+    """Files the site holds."""
+    written: int = 0
+    """Files this build wrote (all of them unless it was incremental)."""
+    removed: int = 0
+    parsed: int = 0
+    """Source files read and parsed (the rest were unchanged since the last build)."""
+    incremental: bool = False
     problems: list[Problem] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    """Things worth saying that are not problems of the archive (an ignored cache)."""
     unresolved: int = 0
     """Distinct referenced ids that are not in the archive."""
     unresolved_mentions: int = 0
@@ -98,19 +167,58 @@ class LoadResult:
     problems: list[Problem]
 
 
+# -- the whole build ----------------------------------------------------------------
+
+
 def build_site(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Build the whole site; raises KbsiteError only when no site can be written at all."""
     started = time.perf_counter()
+    started_at = time.time()
     report = BuildReport()
-    articles, site = check_sources(options.sources, options.jobs, report, progress)
-    writer = SiteWriter(options.output)
+    cache = None if options.full else _usable_cache(options.output, report)
+    texts = written_pages(load_text_pages(options.sources, report.problems))
+    nav = [Link(page.path, page.title) for page in texts]
+    renderer_key = renderer_fingerprint(options.settings, nav)
+    states = scan_sources(options.sources, cache, options.jobs, report, progress)
+    records = unique_records(states, report)
+    site = link_site(records, related=lambda rs: _related_lists(rs, cache, options.jobs))
+    report.articles = len(records)
+    report.unresolved = len(site.unresolved)
+    report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
+    index_dir = options.index or default_index_dir(options.output)
+    ordered = sorted(records, key=order_key)
+    others = other_pages(site, texts, options.settings)
+    keys = page_keys(site, records, states, others, renderer_key)
+    in_place = (
+        cache is not None and cache.renderer == renderer_key and (options.output / MARKER).exists()
+    )
+    old_keys = cache.pages if cache is not None and in_place else {}
+    if cache is not None and not in_place:
+        report.notes.append("the templates or settings changed: writing every page")
+    writer = SiteWriter(options.output, in_place=in_place)
+    report.incremental = writer.in_place
+    search: SearchWork | None = None
     try:
-        report.pages = write_pages(site, articles, writer, options, report, progress)
-        index_dir = options.index or default_index_dir(options.output)
-        report.index, report.web_index = write_search(
-            articles, index_dir, writer, options, progress
-        )
-        report.pages = len(writer.written)
+        if writer.in_place:
+            remove_cache(options.output)
+        search = SearchWork(index_dir, ordered, states, cache if writer.in_place else None)
+        renderer = PageRenderer(site, options.settings, nav_pages=nav)
+        render = {
+            r.id for r in records if old_keys.get(article_href(r.id)) != keys[article_href(r.id)]
+        }
+        process_articles(site, ordered, render, search, writer, nav, options, report, progress)
+        report.index, report.web_index = search.finish(writer)
+        write_other_pages(others, renderer, keys, old_keys, writer)
+        files = dict(keys)
+        files.update(search.files)
+        files.update(write_feeds(site, records, writer, options.settings, files))
+        if not writer.in_place:
+            files.update(copy_static(writer, options.settings))
+        else:
+            files.update({p: k for p, k in old_keys.items() if k == STATIC_KEY})
+            for stale in sorted(old_keys.keys() - files.keys()):
+                writer.remove(stale)
+                report.removed += 1
         writer.publish({"index": os.path.relpath(index_dir.absolute(), writer.output)})
     except OSError as exc:
         writer.discard()
@@ -118,15 +226,130 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         raise OutputError(f"cannot write: {exc.strerror or exc}", where) from exc
     except BaseException:
         writer.discard()
+        if search is not None:
+            search.cancel()
         raise
+    report.pages = sum(key != STATIC_KEY for key in files.values())
+    report.written = len(writer.written)
+    save_cache(
+        options.output,
+        BuildCache(renderer_key, started_at, states, site.related, files, search.state()),
+    )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _usable_cache(output: Path, report: BuildReport) -> BuildCache | None:
+    cache, why = load_cache(output)
+    if why is not None:
+        report.notes.append(why)
+    return cache
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+def scan_sources(
+    sources: list[Path],
+    cache: BuildCache | None,
+    jobs: int,
+    report: BuildReport,
+    progress: Progress | None = None,
+) -> dict[str, SourceState]:
+    """Every source file's state: from the cache when its size and time are unchanged,
+    else read and parsed (in parallel). Problems go to ``report`` in file order."""
+    files = find_sources(sources, report.problems)
+    if not files:
+        where = ", ".join(str(s) for s in sources)
+        report.problems.append(Problem(None, None, Level.WARNING, f"no *.txt files in {where}"))
+    known = cache.sources if cache is not None else {}
+    trusted_before = (cache.started - RACY_SECONDS) * 1e9 if cache is not None else 0
+    states: dict[str, SourceState] = {}
+    todo: list[tuple[Path, str | None]] = []
+    for path in files:
+        old = known.get(str(path))
+        try:
+            stat = path.stat()
+        except OSError:
+            old = None
+        else:
+            same = old is not None and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+            if same and old is not None and stat.st_mtime_ns < trusted_before:
+                states[str(path)] = old
+                continue
+        todo.append((path, old.digest if old else None))
+    with _progress(progress, "Reading", len(files)) as advance:
+        advance(len(files) - len(todo))
+        read = parallel_map(_source_state, todo, jobs, chunksize=64)
+        for (path, _), (state, size, mtime_ns) in zip(todo, read, strict=True):
+            advance(1)
+            if state is None:
+                state = dataclasses.replace(known[str(path)], size=size, mtime_ns=mtime_ns)
+            else:
+                report.parsed += 1
+            states[str(path)] = state
+    ordered = {str(path): states[str(path)] for path in files}
+    for state in ordered.values():
+        report.problems.extend(state.problems)
+    return ordered
+
+
+def _source_state(item: tuple[Path, str | None]) -> tuple[SourceState | None, int, int]:
+    """Read and parse one file, with its size and time; no state when its content is
+    the cached one (``digest``)."""
+    path, digest = item
+    try:
+        stat = path.stat()
+        data: bytes | None = path.read_bytes()
+    except OSError:
+        return SourceState(-1, -1, "", None, load_article(path).problems), -1, -1
+    assert data is not None
+    new_digest = file_digest(data)
+    if new_digest == digest:
+        return None, stat.st_size, stat.st_mtime_ns
+    result = load_article(path, data)
+    record = article_record(result.article) if result.article is not None else None
+    state = SourceState(stat.st_size, stat.st_mtime_ns, new_digest, record, result.problems)
+    return state, stat.st_size, stat.st_mtime_ns
+
+
+def unique_records(states: dict[str, SourceState], report: BuildReport) -> list[ArticleRecord]:
+    """One record per id, in id order; duplicates keep the newer article, with a warning."""
+    by_id: dict[str, ArticleRecord] = {}
+    for state in states.values():
+        if state.record is not None:
+            _keep_newer(by_id, state.record, report)
+    return sorted(by_id.values(), key=lambda r: id_number(r.id))
+
+
+A = TypeVar("A", Article, ArticleRecord)
+
+
+def _keep_newer(by_id: dict[str, A], item: A, report: BuildReport) -> None:
+    kept = by_id.get(item.id)
+    if kept is not None:
+        newer, older = sorted((kept, item), key=_recency, reverse=True)
+        report.problems.append(
+            Problem(
+                older.source,
+                None,
+                Level.WARNING,
+                f"duplicate article id {item.id}: also in {newer.source}; "
+                f"keeping {newer.source} (newer)",
+            )
+        )
+        item = newer
+    by_id[item.id] = item
+
+
+def _recency(article: Article | ArticleRecord) -> tuple[int, str]:
+    return (article.date.toordinal() if article.date else 0, str(article.source))
 
 
 def load_text_pages(sources: list[Path], problems: list[Problem]) -> list[TextPage]:
     """The Markdown pages (``*.md``) among the sources; one that cannot be read is reported."""
     pages = []
-    for path in find_sources(sources, [], PAGE_SUFFIX):  # folder problems: see check_sources
+    for path in find_sources(sources, [], PAGE_SUFFIX):  # folder problems: see scan_sources
         try:
             pages.append(parse_text_page(read_source(path)))
         except KbsiteError as exc:
@@ -139,7 +362,8 @@ def check_sources(
 ) -> tuple[list[Article], Site]:
     """Read, parse and link the archive, collecting every problem in ``report``.
 
-    This is all of ``kbsite check`` and the first half of a build.
+    This is all of ``kbsite check``, and what the exports start from: they need every
+    article whole, where a build needs only records.
     """
     files = find_sources(sources, report.problems)
     if not files:
@@ -162,34 +386,17 @@ def load_articles(
         for result in parallel_map(load_article, files, jobs, chunksize=64):
             advance(1)
             report.problems.extend(result.problems)
-            article = result.article
-            if article is None:
-                continue
-            kept = by_id.get(article.id)
-            if kept is not None:
-                newer, older = sorted((kept, article), key=_recency, reverse=True)
-                report.problems.append(
-                    Problem(
-                        older.source,
-                        None,
-                        Level.WARNING,
-                        f"duplicate article id {article.id}: also in {newer.source}; "
-                        f"keeping {newer.source} (newer)",
-                    )
-                )
-                article = newer
-            by_id[article.id] = article
+            if result.article is not None:
+                _keep_newer(by_id, result.article, report)
     return sorted(by_id.values(), key=lambda a: id_number(a.id))
 
 
-def _recency(article: Article) -> tuple[int, str]:
-    return (article.date.toordinal() if article.date else 0, str(article.source))
-
-
-def load_article(path: Path) -> LoadResult:
-    """Read and parse one file, turning every failure into a reported problem."""
+def load_article(path: Path, data: bytes | None = None) -> LoadResult:
+    """Read (unless ``data`` is given) and parse one file, turning every failure into a
+    reported problem."""
     try:
-        article, problems = parse_article(read_source(path))
+        source = read_source(path) if data is None else decode_source(path, data)
+        article, problems = parse_article(source)
     except KbsiteError as exc:
         return LoadResult(None, [exc.as_problem()])
     except Exception as exc:  # an isolation boundary: one bad file must not stop the build
@@ -199,184 +406,511 @@ def load_article(path: Path) -> LoadResult:
     return LoadResult(article, problems)
 
 
-def write_search(
-    articles: list[Article],
-    index_dir: Path,
+# -- related articles ---------------------------------------------------------------
+
+_RELATED: dict[str, RelatedIndex] = {}
+"""The index a forked worker scores related articles with."""
+
+
+def _related_lists(
+    records: list[ArticleRecord], cache: BuildCache | None, jobs: int
+) -> dict[str, list[str]]:
+    """Every article's related articles: from the cache, recomputed only for the articles
+    whose lists an edit can change, or all of them (in parallel) when articles came or went.
+
+    An article's list depends on the holders of its features and their products; when
+    one article's features or product change, the lists that can change are its own and
+    those of every article sharing a feature it had or has.
+    """
+    index = related_index(records)
+    old = _cached_records(cache)
+    if cache is None or old.keys() != index.features.keys() or cache.related.keys() < old.keys():
+        ids = list(index.features)
+        return dict(zip(ids, _related_all(index, ids, jobs), strict=True))
+    changed = [
+        r.id for r in records if (old[r.id].features, old[r.id].product) != (r.features, r.product)
+    ]
+    related = {i: cache.related[i] for i in index.features}
+    if changed:
+        before = related_index(list(old.values()))
+        affected: set[str] = set(changed)
+        for article_id in changed:
+            affected |= before.holders(before.features[article_id])
+            affected |= index.holders(index.features[article_id])
+        ids = sorted(affected, key=id_number)
+        related.update(zip(ids, _related_all(index, ids, jobs), strict=True))
+    return related
+
+
+def _cached_records(cache: BuildCache | None) -> dict[str, ArticleRecord]:
+    """The records the cached related lists were computed from, by id (duplicates as
+    ``unique_records`` resolved them)."""
+    if cache is None:
+        return {}
+    return {r.id: r for r in unique_records(cache.sources, BuildReport())}
+
+
+def _related_all(index: RelatedIndex, ids: list[str], jobs: int) -> list[list[str]]:
+    _RELATED["index"] = index
+    try:
+        return list(parallel_map(_related_of, ids, jobs, chunksize=256))
+    finally:
+        _RELATED.clear()
+
+
+def _related_of(article_id: str) -> list[str]:
+    return related_to(_RELATED["index"], article_id)
+
+
+# -- page keys ----------------------------------------------------------------------
+
+STATIC_KEY = "static"
+
+
+def renderer_fingerprint(settings: Config, nav: list[Link]) -> str:
+    """Everything every page depends on: kbsite's version, the templates and static
+    files (packaged and theme), the settings and the navigation. When it changes,
+    every page is written again."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{__version__}\0{settings!r}\0{nav!r}\0".encode())
+    folders = [templates_dir()] + ([settings.templates] if settings.templates else [])
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(f"{path.relative_to(folder)}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def page_keys(
+    site: Site,
+    records: list[ArticleRecord],
+    states: dict[str, SourceState],
+    others: list[Any],
+    renderer_key: str,
+) -> dict[str, str]:
+    """Every page's path and key: a digest of all that the page shows.
+
+    An article page shows its source, the facets it is listed under (their names and
+    slugs), the articles citing it and related to it, and which of its references are
+    in the archive. Other pages show their page object entire.
+    """
+    digests = {state.record.id: state.digest for state in states.values() if state.record}
+    keys: dict[str, str] = {}
+    summary_text: dict[str, str] = {}
+
+    def summaries(ids: Iterable[str]) -> str:
+        parts = []
+        for i in ids:
+            text = summary_text.get(i)
+            if text is None:
+                text = summary_text[i] = _summary_text(site.summaries[i])
+            parts.append(text)
+        return "\x1e".join(parts)
+
+    for record in records:
+        facets = [
+            f"{f.kind}\x1f{f.name}\x1f{facet_href(f)}"
+            for kind, values in article_facets(record).items()
+            for name in values
+            if (f := site.facet(kind, name)) is not None
+        ]
+        resolved = [r for r in record.references if r in site.summaries]
+        shown = "\x1d".join(
+            (
+                renderer_key,
+                digests[record.id],
+                "\x1e".join(facets),
+                summaries(site.backlinks.get(record.id, [])),
+                summaries(site.related.get(record.id, [])),
+                "\x1e".join(resolved),
+            )
+        )
+        keys[article_href(record.id)] = _digest(shown)
+    for page in others:
+        path = page.path
+        if path in keys:
+            raise OutputError(f"two pages would be written to {path}", Path(path))
+        keys[path] = _digest(f"{renderer_key}\x1d{page!r}")
+    return keys
+
+
+def _summary_text(summary: ArticleSummary) -> str:
+    date = summary.date.isoformat() if summary.date else ""
+    return f"{summary.id}\x1f{summary.title}\x1f{date}\x1f{summary.category}\x1f{summary.product}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def other_pages(site: Site, texts: list[WrittenPage], settings: Config) -> list[Any]:
+    """Every page but the articles', as page objects (``pages.py``)."""
+    return [
+        *texts,
+        *listing_pages(site, settings.per_page),
+        *facet_index_pages(site),
+        home_page(site, settings.title),
+        missing_page(site),
+        search_page(site),
+        stats_page(site),
+        not_found_page(settings.base_url),
+    ]
+
+
+def write_other_pages(
+    others: list[Any],
+    renderer: PageRenderer,
+    keys: dict[str, str],
+    old_keys: dict[str, str],
     writer: SiteWriter,
-    options: BuildOptions,
-    progress: Progress | None = None,
-) -> tuple[IndexReport, WebIndexReport]:
-    """Update the whoosh index, then write the browser's index and the spelling list."""
-    with _progress(progress, "Indexing", len(articles)) as advance:
-        index_report = update_index(articles, index_dir, options.jobs, advance)
-    with (
-        _progress(progress, "Search pages", len(articles)) as advance,
-        open_index(index_dir).searcher() as searcher,
-    ):
-        web_report = write_web_index(articles, searcher, writer, advance)
-    write_words(index_dir, web_report.words)
-    return index_report, web_report
+) -> None:
+    """Listings, facet indexes, home, missing, search, statistics, 404 and the Markdown
+    pages: those whose key changed."""
+    render: dict[str, Callable[[Any], str]] = {
+        "listing": renderer.listing_page,
+        "facets": renderer.facet_index_page,
+        "home": renderer.home_page,
+        "missing": renderer.missing_page,
+        "search": renderer.search_page,
+        "stats": renderer.stats_page,
+        "404": renderer.not_found_page,
+        "text": renderer.written_page,
+    }
+    for page in others:
+        if old_keys.get(page.path) == keys[page.path]:
+            continue
+        writer.write_text(page.path, render[_page_kind(page)](page))
 
 
-# -- writing ------------------------------------------------------------------------
+_PAGE_KINDS: dict[type, str] = {
+    ListingPage: "listing",
+    FacetIndexPage: "facets",
+    HomePage: "home",
+    MissingPage: "missing",
+    SearchPage: "search",
+    StatsPage: "stats",
+    NotFoundPage: "404",
+    WrittenPage: "text",
+}
+
+
+def _page_kind(page: Any) -> str:
+    return _PAGE_KINDS[type(page)]
+
+
+def copy_static(writer: SiteWriter, settings: Config) -> dict[str, str]:
+    """The packaged static files, then the theme's over them; their paths."""
+    folders = [templates_dir() / "static"]
+    if settings.templates is not None and (settings.templates / "static").is_dir():
+        folders.append(settings.templates / "static")
+    files: dict[str, str] = {}
+    for folder in folders:
+        writer.copy_tree(folder, "static")
+        for path in folder.rglob("*"):
+            if path.is_file():
+                files["static/" + path.relative_to(folder).as_posix()] = STATIC_KEY
+    return files
+
+
+# -- articles: render and analyze ---------------------------------------------------
+
+
+class SearchWork:
+    """The search stage's side of a build: which articles the whoosh index and the
+    browser's index need analyzed, and what to do with the results.
+
+    The whoosh index is updated by its ledger (``IndexUpdate``). The browser's index
+    is patched (``patch_web_index``) when articles only changed text and kept their
+    place in archive order, and written whole otherwise.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path,
+        ordered: list[ArticleRecord],
+        states: dict[str, SourceState],
+        cache: BuildCache | None,
+    ) -> None:
+        self.ordered = ordered
+        self.digests = {s.record.id: s.digest for s in states.values() if s.record is not None}
+        self.update = IndexUpdate(
+            index_dir, {i: f"{__version__}:{d}" for i, d in self.digests.items()}
+        )
+        self.index_dir = self.update.index_dir
+        """Where the index is written: a staging folder when whoosh rebuilds it whole."""
+        old = cache.search if cache is not None else {}
+        order = [order_key(r) for r in ordered]
+        self.old_digests: dict[str, str] = old.get("digests", {})
+        self.old_offsets: dict[str, list[int]] = old.get("offsets", {})
+        self.old_files: dict[str, str] = old.get("files", {})
+        self.changed = {i for i, d in self.digests.items() if self.old_digests.get(i) != d}
+        self.patch = (
+            old.get("order") == order
+            and bool(self.old_files)
+            and not self.update.report.rebuilt
+            and (self.index_dir / POSTINGS_FILE).exists()
+            and (self.index_dir / WORDS_FILE).exists()
+        )
+        self.whole = not self.patch
+        self.numbers = {r.id: n for n, r in enumerate(ordered)}
+        self.builder = WebIndexBuilder() if self.whole else None
+        self.words: Counter[str] = Counter()
+        self.edits: list[ArticleEdit] = []
+        self.new_words: dict[str, list[str]] = {}
+        self.offsets: dict[str, list[int]] = dict(self.old_offsets) if self.patch else {}
+        self.postings_out: Any = None
+        self.files: dict[str, str] = {}
+        self.order = order
+
+    def wanted(self, article_id: str) -> bool:
+        """Whether the article must be analyzed."""
+        return self.whole or article_id in self.changed or article_id in self.update.stale
+
+    def add(self, record: ArticleRecord, result: ArticleResult) -> None:
+        if result.whoosh is not None and record.id in self.update.stale:
+            self.update.add(result.whoosh)
+        if result.postings is None:
+            if self.builder is not None:
+                self.builder.add({})
+            return
+        if self.builder is not None:
+            self.builder.add(result.postings)
+            self.words.update(result.words)
+        elif record.id in self.changed:
+            self.edits.append(
+                ArticleEdit(self.numbers[record.id], record, self._old(record.id), result.postings)
+            )
+            self.new_words[record.id] = result.words
+        if record.id in self.changed or self.builder is not None:
+            self._remember(record.id, result)
+
+    def _remember(self, article_id: str, result: ArticleResult) -> None:
+        if self.postings_out is None:
+            path = self.index_dir / POSTINGS_FILE
+            self.postings_out = path.open("ab" if self.patch else "wb")
+            if not self.patch:
+                self.postings_out.truncate(0)
+        data = zlib.compress(json.dumps([result.postings, result.words]).encode(), 1)
+        self.offsets[article_id] = [self.postings_out.tell(), len(data)]
+        self.postings_out.write(data)
+
+    def _old(self, article_id: str) -> ArticlePostings:
+        postings, _ = self._old_entry(article_id)
+        return postings
+
+    def _old_entry(self, article_id: str) -> tuple[ArticlePostings, list[str]]:
+        where = self.old_offsets.get(article_id)
+        if where is None:
+            return {}, []
+        with (self.index_dir / POSTINGS_FILE).open("rb") as data:
+            data.seek(where[0])
+            postings, words = json.loads(zlib.decompress(data.read(where[1])))
+        return {code: [tuple(p) for p in pairs] for code, pairs in postings.items()}, words
+
+    def finish(self, writer: SiteWriter) -> tuple[IndexReport, WebIndexReport]:
+        if self.postings_out is not None:
+            self.postings_out.close()
+        web: WebIndexReport | None = None
+        if self.builder is None:
+            web = self._patch(writer)
+        if web is None:
+            if self.builder is None or self.builder.documents != len(self.ordered):
+                raise KbsiteError("internal error: the browser's index lacks articles")
+            web = self.builder.write(self.ordered, writer)
+            self.files = {p: "search" for p in writer.written if p.startswith("search/")}
+            write_words(self.index_dir, self.words)
+        index_report = self.update.finish()
+        return index_report, web
+
+    def cancel(self) -> None:
+        if self.postings_out is not None:
+            self.postings_out.close()
+        self.update.cancel()
+
+    def _patch(self, writer: SiteWriter) -> WebIndexReport | None:
+        self.files = dict(self.old_files)
+        if not self.edits:
+            return WebIndexReport(documents=len(self.ordered), patched=True)
+        report = patch_web_index(writer.output, self.ordered, self.edits, writer)
+        if report is None:
+            raise KbsiteError(
+                "the site's search index cannot be patched; run the build again with --full",
+                writer.output / "search",
+            )
+        counts = _read_words(self.index_dir)
+        for edit in self.edits:
+            _, old_words = self._old_entry(edit.record.id)
+            counts.subtract(old_words)
+            counts.update(self.new_words[edit.record.id])
+        write_words(self.index_dir, +counts)
+        return report
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "order": self.order,
+            "digests": self.digests,
+            "offsets": self.offsets,
+            "files": self.files,
+        }
+
+
+def _read_words(index_dir: Path) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for line in (index_dir / WORDS_FILE).read_text(encoding="utf-8").splitlines():
+        word, _, count = line.partition("\t")
+        if count.isdigit():
+            counts[word] = int(count)
+    return counts
+
+
+@dataclasses.dataclass(slots=True)
+class ArticleResult:
+    """What a worker sends back for one article: never the article itself."""
+
+    error: KbsiteError | None = None
+    whoosh: dict[str, Any] | None = None
+    postings: ArticlePostings | None = None
+    words: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class ArticleTask:
+    id: str
+    source: Path
+    render: bool
+    analyze: bool
+
 
 _WORKER: dict[str, Any] = {}
-"""State a forked render worker inherits from the parent: site, articles, writer."""
+"""State a forked worker inherits from the parent: site, settings, writer, renderer."""
 
 
-def write_pages(
+def process_articles(
     site: Site,
-    articles: list[Article],
+    ordered: list[ArticleRecord],
+    render: set[str],
+    search: SearchWork,
     writer: SiteWriter,
+    nav: list[Link],
     options: BuildOptions,
     report: BuildReport,
     progress: Progress | None = None,
-) -> int:
-    """Render and write every page; returns how many pages were written.
+) -> None:
+    """Parse, render and analyze the articles that need it, in archive order.
 
-    An article that fails to render is reported and left out; a page that cannot be
-    written (disk full) stops the build.
+    Workers write the pages themselves and send back only the search data, which is
+    fed to the indexes as it comes: nothing piles up.
     """
-    for article in articles:
-        writer.written.add(article_href(article.id))
-    texts = written_pages(load_text_pages(options.sources, report.problems))
-    nav = [Link(page.path, page.title) for page in texts]
-    _WORKER.update(
-        site=site,
-        articles={a.id: a for a in articles},
-        writer=writer,
-        settings=options.settings,
-        nav=nav,
-        renderer=None,
-    )
+    tasks = []
+    for record in ordered:
+        analyze = search.wanted(record.id)
+        if record.id in render or analyze:
+            tasks.append(ArticleTask(record.id, record.source, record.id in render, analyze))
+        if record.id in render:
+            writer.written.add(article_href(record.id))
+    by_id = {r.id: r for r in ordered}
+    _WORKER.update(site=site, writer=writer, settings=options.settings, nav=nav, renderer=None)
+    done = set()
     try:
-        with _progress(progress, "Writing", len(articles)) as advance:
-            for error in parallel_map(
-                _write_article, [a.id for a in articles], options.jobs, chunksize=32
-            ):
+        with _progress(progress, "Writing", len(tasks)) as advance:
+            results = parallel_map(_process_article, tasks, options.jobs, 16, window=2048)
+            for task, result in zip(tasks, results, strict=True):
                 advance(1)
-                if isinstance(error, OutputError):
-                    raise error
-                if error is not None:
-                    report.problems.append(error.as_problem())
+                done.add(task.id)
+                if isinstance(result.error, OutputError):
+                    raise result.error
+                if result.error is not None:
+                    report.problems.append(result.error.as_problem())
+                if task.analyze:
+                    search.add(by_id[task.id], result)
     finally:
         _WORKER.clear()
-    renderer = PageRenderer(site, options.settings, nav_pages=nav)
-    for text in texts:
-        writer.write_text(text.path, renderer.written_page(text))
-    for listing in listing_pages(site, options.settings.per_page):
-        writer.write_text(listing.path, renderer.listing_page(listing))
-    for index in facet_index_pages(site):
-        writer.write_text(index.path, renderer.facet_index_page(index))
-    home = home_page(site, options.settings.title)
-    writer.write_text(home.path, renderer.home_page(home))
-    missing = missing_page(site)
-    writer.write_text(missing.path, renderer.missing_page(missing))
-    search = search_page(site)
-    writer.write_text(search.path, renderer.search_page(search))
-    stats = stats_page(site)
-    writer.write_text(stats.path, renderer.stats_page(stats))
-    not_found = not_found_page(options.settings.base_url)
-    writer.write_text(not_found.path, renderer.not_found_page(not_found))
-    writer.copy_tree(templates_dir() / "static", "static")
-    theme = options.settings.templates
-    if theme is not None and (theme / "static").is_dir():
-        writer.copy_tree(theme / "static", "static")
-    write_feeds(site, articles, writer, options.settings)
-    return len(writer.written)
+    if search.builder is not None:
+        for record in ordered:
+            if record.id not in done:
+                raise KbsiteError(f"internal error: {record.id} was not analyzed")
 
 
-def write_feeds(site: Site, articles: list[Article], writer: SiteWriter, settings: Config) -> None:
+def _process_article(task: ArticleTask) -> ArticleResult:
+    result = ArticleResult()
+    loaded = load_article(task.source)
+    article = loaded.article
+    if article is None or article.id != task.id:
+        result.error = KbsiteError(f"{task.source} changed during the build", task.source)
+        return result
+    if task.render:
+        renderer = _WORKER.get("renderer")
+        if renderer is None:
+            renderer = _WORKER["renderer"] = PageRenderer(
+                _WORKER["site"], _WORKER["settings"], nav_pages=_WORKER["nav"]
+            )
+        try:
+            html = renderer.article_page(article)
+        except Exception as exc:  # an isolation boundary: one bad article must not stop the build
+            result.error = KbsiteError(f"internal error while rendering: {exc!r}", article.source)
+        else:
+            try:
+                _WORKER["writer"].write_unchecked(article_href(article.id), html)
+            except KbsiteError as exc:
+                result.error = exc
+    if task.analyze:
+        document = index_document(article)
+        terms = analyzed_fields(document)
+        result.whoosh = whoosh_document(document, terms)
+        result.postings = article_postings(terms)
+        text = " ".join((document["title"], document["headings"], document["body"]))
+        result.words = sorted(article_words(text))
+    return result
+
+
+# -- feeds --------------------------------------------------------------------------
+
+
+def write_feeds(
+    site: Site,
+    records: list[ArticleRecord],
+    writer: SiteWriter,
+    settings: Config,
+    files: dict[str, str],
+) -> dict[str, str]:
     """The feed, robots.txt and, when the site's address is known, the sitemap and the
-    OpenSearch description; written last, as the sitemap lists every page."""
-    by_id = {a.id: a for a in articles}
+    OpenSearch description; made after every other page, as the sitemap lists them all.
+    Each is written only when its content changed; returns their paths and keys."""
+    by_id = {r.id: r for r in records}
     entries = [
-        FeedEntry(s.id, s.title, article_href(s.id), s.date, excerpt(by_id[s.id]), s.category)
+        FeedEntry(s.id, s.title, article_href(s.id), s.date, by_id[s.id].excerpt, s.category)
         for s in site.newest(settings.feed_size)
         if s.date is not None
     ]
     base = settings.base_url
     description = settings.description
-    writer.write_text(
-        "feed.xml", atom_feed(settings.title, description, base, entries, settings.language)
-    )
-    writer.write_text("robots.txt", robots_txt(base))
-    if not base:
-        return
-    writer.write_text("opensearch.xml", opensearch_description(settings.title, description, base))
-    dates = {article_href(a.id): a.date for a in articles}
-    pages = sorted(p for p in writer.written if p.endswith(".html") and p != "404.html")
-    for name, xml in sitemaps(base, [(p, dates.get(p)) for p in pages]):
-        writer.write_text(name, xml)
+    made = {
+        "feed.xml": atom_feed(settings.title, description, base, entries, settings.language),
+        "robots.txt": robots_txt(base),
+    }
+    if base:
+        made["opensearch.xml"] = opensearch_description(settings.title, description, base)
+        dates = {article_href(r.id): r.date for r in records}
+        pages = sorted(p for p in files if p.endswith(".html") and p != "404.html")
+        for name, xml in sitemaps(base, [(p, dates.get(p)) for p in pages]):
+            made[name] = xml
+    keys = {}
+    for name, text in made.items():
+        keys[name] = _digest(text)
+        if not writer.in_place or not _same_text(writer.path_for(name), text):
+            writer.write_text(name, text)
+    return keys
 
 
-def _write_article(article_id: str) -> KbsiteError | None:
-    renderer = _WORKER.get("renderer")
-    if renderer is None:
-        renderer = _WORKER["renderer"] = PageRenderer(
-            _WORKER["site"], _WORKER["settings"], nav_pages=_WORKER["nav"]
-        )
-    article = _WORKER["articles"][article_id]
+def _same_text(path: Path, text: str) -> bool:
     try:
-        html = renderer.article_page(article)
-    except Exception as exc:  # an isolation boundary: one bad article must not stop the build
-        return KbsiteError(f"internal error while rendering: {exc!r}", article.source)
-    try:
-        _WORKER["writer"].write_unchecked(article_href(article_id), html)
-    except KbsiteError as exc:
-        return exc
-    return None
-
-
-def parallel_map(
-    func: Callable[[T], R], items: list[T], jobs: int, chunksize: int, window: int | None = None
-) -> Iterator[R]:
-    """``map`` in order, over forked worker processes when jobs > 1.
-
-    With a ``window``, at most two windows of results are held at once: ``Pool.imap``
-    alone works as fast as the workers go however slowly its results are taken, so a
-    slow consumer (the ZIM writer compressing) would let all the results pile up.
-    """
-    if jobs <= 1 or len(items) < 2 * chunksize:
-        yield from map(func, items)
-        return
-    window = window or len(items)
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
-    try:
-        pending: collections.deque[Iterator[R]] = collections.deque()
-        for start in range(0, len(items), window):
-            pending.append(pool.imap(func, items[start : start + window], chunksize))
-            if len(pending) > 1:
-                yield from pending.popleft()
-        while pending:
-            yield from pending.popleft()
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
-
-
-def _worker_signals() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them, and die on SIGTERM.
-
-    The pool is closed, not terminated, when its work is done: a SIGTERM that reaches a
-    worker before Python set up its signal handling is lost, and terminate() would then
-    wait for that worker forever.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _progress(progress: Progress | None, label: str, total: int) -> AbstractContextManager[Advance]:
     if progress is None:
         return nullcontext(lambda _n: None)
     return progress(label, total)
-
-
-def default_jobs() -> int:
-    """All the cores this process may use."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1

@@ -88,6 +88,11 @@ CONFIG_OPTION = click.option(
 )
 @INDEX_OPTION
 @CONFIG_OPTION
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Read every file and write every page, ignoring what the last build recorded.",
+)
 def build(
     sources: tuple[Path, ...],
     output: Path | None,
@@ -98,12 +103,16 @@ def build(
     base_url: str | None,
     index_dir: Path | None,
     config_file: Path | None,
+    full: bool,
 ) -> None:
     """Build the site and its search index from SOURCES (folders or files; default: content).
 
     Settings come from kbsite.toml (see --config); options given here override them.
+    A rebuild reads only the files changed since the last build and writes only the
+    pages whose content changes (see --full).
     """
-    from kbsite.build import BuildOptions, build_site, default_jobs
+    from kbsite.build import BuildOptions, build_site
+    from kbsite.parallel import default_jobs
 
     settings = _settings(config_file, title=title, base_url=base_url, output=output)
     options = BuildOptions(
@@ -112,6 +121,7 @@ def build(
         jobs or default_jobs(),
         index_dir,
         settings,
+        full=full,
     )
     with _interruptible("the previous site, if any, is unchanged"):
         report = build_site(options, None if quiet else _progress_bar)
@@ -135,7 +145,8 @@ def check(
     Prints every problem as ``path:line: level: message`` and a summary; exit 1 on
     errors (or on warnings with --strict).
     """
-    from kbsite.build import BuildReport, check_sources, default_jobs
+    from kbsite.build import BuildReport, check_sources
+    from kbsite.parallel import default_jobs
 
     report = BuildReport()
     settings = _settings(config_file)
@@ -268,9 +279,21 @@ def _print_problems(report: BuildReport, limit: int | None) -> None:
 
 
 def _print_summary(report: BuildReport, output: Path) -> None:
+    for note in report.notes:
+        click.echo(f"Note: {note}", err=True)
+    if report.incremental:
+        done = (
+            f"Updated {output} in {report.seconds:.1f} s: {report.parsed:,} of "
+            f"{report.articles:,} articles read, {report.written:,} of {report.pages:,} pages "
+            f"rewritten, {report.removed:,} removed"
+        )
+    else:
+        done = (
+            f"Wrote {report.articles:,} articles ({report.pages:,} pages) to {output} "
+            f"in {report.seconds:.1f} s"
+        )
     click.echo(
-        f"Wrote {report.articles:,} articles ({report.pages:,} pages) to {output} "
-        f"in {report.seconds:.1f} s: {report.errors:,} errors, {report.warnings:,} warnings, "
+        f"{done}: {report.errors:,} errors, {report.warnings:,} warnings, "
         f"{report.unresolved:,} unresolved references ({report.unresolved_mentions:,} mentions)."
     )
     if report.index is not None:
@@ -327,8 +350,9 @@ def serve(
 
     Ctrl-C stops it: one line, exit status 0.
     """
-    from kbsite.build import BuildOptions, build_site, default_jobs
+    from kbsite.build import BuildOptions, build_site
     from kbsite.errors import ServeError
+    from kbsite.parallel import default_jobs
     from kbsite.serve import is_site, serve_site
 
     settings = _settings(config_file, output=output)
@@ -441,8 +465,8 @@ def export(
     config_file: Path | None,
 ) -> None:
     """Export the archive in SOURCES (folders or files; default: content) for other tools."""
-    from kbsite.build import default_jobs
     from kbsite.config import Config
+    from kbsite.parallel import default_jobs
 
     output = output or Path(DEFAULT_EXPORT[export_format])
     settings = _settings(config_file)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,13 @@ from whoosh.analysis import Analyzer, Token
 
 from kbsite import analysis
 from kbsite.errors import KbsiteError
-from kbsite.model import Article, Block, Heading, ListBlock, Paragraph, Preformatted
+from kbsite.model import Article, ArticleRecord, body_text, excerpt
 from kbsite.syntax import id_number
 from kbsite.write import recover_leftovers, staging_folder, swap_in
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
-EXCERPT_LENGTH = 200
 PARALLEL_THRESHOLD = 2000
 """With this many articles to (re)index, whoosh writes with one process per job."""
 
@@ -128,7 +127,7 @@ def index_document(article: Article) -> dict[str, Any]:
     return document
 
 
-def order_key(article: Article) -> str:
+def order_key(article: Article | ArticleRecord) -> str:
     """Archive order: category, product, title type, date, number.
 
     The browser index numbers articles in this order (so its facets are runs) and
@@ -146,64 +145,29 @@ def order_key(article: Article) -> str:
     )
 
 
-def whoosh_document(document: dict[str, Any]) -> dict[str, Any]:
-    """``document`` with its text fields analyzed here, once, by the fast ``analysis.terms``.
+def analyzed_fields(document: dict[str, Any]) -> dict[str, list[str]]:
+    """The terms of each text field: one analysis feeds whoosh and the browser's index."""
+    return {name: analysis.terms(document[name]) for name in TEXT_FIELDS}
+
+
+def whoosh_document(
+    document: dict[str, Any], terms: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """``document`` with its text fields as ``terms`` (default: analyzed here).
 
     whoosh indexes a list as tokens already analyzed, and ``_stored_NAME`` keeps the
     text itself for display and highlighting.
     """
+    terms = terms if terms is not None else analyzed_fields(document)
     prepared: dict[str, Any] = {}
     for name, value in document.items():
         if name in TEXT_FIELDS:
-            prepared[name] = analysis.terms(value)
+            prepared[name] = terms[name]
             if name in STORED_TEXT_FIELDS:
                 prepared[f"_stored_{name}"] = value
         else:
             prepared[name] = value
     return prepared
-
-
-def body_text(article: Article) -> str:
-    """The article's readable text in reading order, paragraphs reflowed."""
-    parts: list[str] = []
-    if article.applies_to_intro:
-        parts.append(article.applies_to_intro)
-    stack = list(reversed(article.applies_to))
-    while stack:
-        item = stack.pop()
-        parts.append(item.text)
-        stack.extend(reversed(item.items))
-    for section in article.sections:
-        parts.extend(_block_texts(section.blocks))
-    parts.extend(f"{field.name}: {field.value}" for field in article.footer)
-    return "\n\n".join(part for part in parts if part)
-
-
-def _block_texts(blocks: Iterable[Block]) -> Iterator[str]:
-    for block in blocks:
-        if isinstance(block, Paragraph):
-            yield " ".join(block.lines) if block.reflow else "\n".join(block.lines)
-        elif isinstance(block, Preformatted | Heading):
-            yield block.text
-        elif isinstance(block, ListBlock):
-            for item in block.items:
-                texts = list(_block_texts(item.blocks))
-                if texts:
-                    texts[0] = f"{item.marker} {texts[0]}"
-                yield from texts
-
-
-def excerpt(article: Article) -> str:
-    """The opening of the article's first section, for result lists."""
-    for section in article.sections:
-        text = " ".join(" ".join(_block_texts(section.blocks)).split())
-        if len(text) < 20:
-            continue
-        if len(text) <= EXCERPT_LENGTH:
-            return text
-        cut = text.rfind(" ", 0, EXCERPT_LENGTH)
-        return text[: cut if cut > EXCERPT_LENGTH // 2 else EXCERPT_LENGTH] + " …"
-    return ""
 
 
 def fingerprint(document: dict[str, Any]) -> str:
@@ -217,83 +181,105 @@ def update_index(
     jobs: int = 1,
     advance: Callable[[int], None] | None = None,
 ) -> IndexReport:
-    """Bring the index at ``index_dir`` in line with ``articles``: add, replace, delete.
-
-    An update is one whoosh commit, which an interruption leaves undone; a new index is
-    written beside the old one and swapped in at the end, so the previous site's search
-    keeps working until the new one is complete.
-    """
-    started = time.perf_counter()
-    report = IndexReport()
-    ledger = _read_ledger(index_dir)
-    marks = {article.id: fingerprint(index_document(article)) for article in articles}
-    if ledger is not None and _mostly_stale(ledger, marks):
-        ledger = None
-    target = index_dir
-    if ledger is None:
-        _check_ours(index_dir)
-        index_dir.parent.mkdir(parents=True, exist_ok=True)
-        recover_leftovers(index_dir)
-        index_dir = staging_folder(index_dir)
-        ix = index.create_in(str(index_dir), index_schema())
-        ledger = {}
-        report.rebuilt = True
-    else:
-        ix = index.open_dir(str(index_dir))
+    """Bring the index at ``index_dir`` in line with ``articles``: add, replace, delete."""
+    update = IndexUpdate(index_dir, {a.id: fingerprint(index_document(a)) for a in articles}, jobs)
     try:
-        _write_changes(ix, articles, ledger, marks, jobs, report, advance)
-        _write_ledger(index_dir, marks)
-        if report.rebuilt:
-            swap_in(index_dir, target)
+        for article in articles:
+            if article.id in update.stale:
+                update.add(whoosh_document(index_document(article)))
+            if advance is not None:
+                advance(1)
+        return update.finish()
     except BaseException:
-        if report.rebuilt:
-            shutil.rmtree(index_dir, ignore_errors=True)
+        update.cancel()
         raise
-    report.seconds = time.perf_counter() - started
-    return report
 
 
-def _write_changes(
-    ix: index.Index,
-    articles: list[Article],
-    ledger: dict[str, str],
-    marks: dict[str, str],
-    jobs: int,
-    report: IndexReport,
-    advance: Callable[[int], None] | None,
-) -> None:
-    stale = [a for a in articles if ledger.get(a.id) != marks[a.id]]
-    removed = sorted(set(ledger) - set(marks))
-    report.unchanged = len(articles) - len(stale)
-    if advance is not None:
-        advance(report.unchanged)
-    if stale or removed or report.rebuilt:
-        procs = jobs if len(stale) >= PARALLEL_THRESHOLD else 1
-        # compound=False: whoosh copies a compound segment's parts into memory on
-        # every open, which costs `kbsite search` a second at 57k articles
-        writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1, compound=False)
-        try:
-            for article in stale:
-                document = whoosh_document(index_document(article))
-                if article.id in ledger:
-                    writer.update_document(**document)
-                    report.changed += 1
-                else:
-                    writer.add_document(**document) if report.rebuilt else writer.update_document(
-                        **document
-                    )
-                    report.added += 1
-                if advance is not None:
-                    advance(1)
-            for gone in removed:
+class IndexUpdate:
+    """One update of the index, fed one prepared document at a time.
+
+    ``marks`` fingerprint every article the index should hold (anything that changes
+    when the article's indexed content does); the ledger beside the index records the
+    marks it holds, so only ``stale`` articles need be given to ``add``. An update is
+    one whoosh commit, which an interruption leaves undone; a new index is written
+    beside the old one and swapped in at the end, so the previous site's search keeps
+    working until the new one is complete.
+    """
+
+    def __init__(self, index_dir: Path, marks: dict[str, str], jobs: int = 1) -> None:
+        self.started = time.perf_counter()
+        self.report = IndexReport()
+        self.marks = marks
+        self.target = index_dir
+        self.index_dir = index_dir
+        ledger = _read_ledger(index_dir)
+        if ledger is not None and _mostly_stale(ledger, marks):
+            ledger = None
+        if ledger is None:
+            _check_ours(index_dir)
+            index_dir.parent.mkdir(parents=True, exist_ok=True)
+            recover_leftovers(index_dir)
+            self.index_dir = staging_folder(index_dir)
+            self.ix = index.create_in(str(self.index_dir), index_schema())
+            ledger = {}
+            self.report.rebuilt = True
+        else:
+            self.ix = index.open_dir(str(index_dir))
+        self.ledger = ledger
+        self.stale = {key for key, mark in marks.items() if ledger.get(key) != mark}
+        self.removed = sorted(set(ledger) - set(marks))
+        self.report.unchanged = len(marks) - len(self.stale)
+        self.jobs = jobs
+        self._writer: Any = None
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.stale or self.removed or self.report.rebuilt)
+
+    def writer(self) -> Any:
+        if self._writer is None:
+            procs = self.jobs if len(self.stale) >= PARALLEL_THRESHOLD else 1
+            # compound=False: whoosh copies a compound segment's parts into memory on
+            # every open, which costs `kbsite search` a second at 57k articles
+            self._writer = self.ix.writer(
+                limitmb=256, procs=procs, multisegment=procs > 1, compound=False
+            )
+        return self._writer
+
+    def add(self, document: dict[str, Any]) -> None:
+        """Index one stale article (a prepared ``whoosh_document``)."""
+        if document["id"] in self.ledger:
+            self.writer().update_document(**document)
+            self.report.changed += 1
+        elif self.report.rebuilt:
+            self.writer().add_document(**document)
+            self.report.added += 1
+        else:
+            self.writer().update_document(**document)
+            self.report.added += 1
+
+    def finish(self) -> IndexReport:
+        """Delete what is gone, commit, record the marks; swap a new index in."""
+        if self.changes:
+            writer = self.writer()
+            for gone in self.removed:
                 writer.delete_by_term("id", gone)
-                report.removed += 1
+                self.report.removed += 1
             writer.commit()
-        except BaseException:
-            writer.cancel()
-            for task in getattr(writer, "tasks", []):
+            self._writer = None
+            _write_ledger(self.index_dir, self.marks)
+        if self.report.rebuilt:
+            swap_in(self.index_dir, self.target)
+        self.report.seconds = time.perf_counter() - self.started
+        return self.report
+
+    def cancel(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            for task in getattr(self._writer, "tasks", []):
                 task.terminate()
-            raise
+        if self.report.rebuilt:
+            shutil.rmtree(self.index_dir, ignore_errors=True)
 
 
 def _mostly_stale(ledger: dict[str, str], marks: dict[str, str]) -> bool:

@@ -11,9 +11,10 @@ import dataclasses
 import heapq
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
-from kbsite.model import Article, ArticleSummary
+from kbsite.model import Article, ArticleRecord, ArticleSummary, excerpt
 from kbsite.syntax import id_number
 
 MAX_RELATED = 10
@@ -114,29 +115,63 @@ class Site:
         return heapq.nlargest(count, dated, key=lambda s: (s.date, s.id))
 
 
-def link_site(articles: Iterable[Article]) -> Site:
-    """Build the reference graph, the facets and the related-article lists."""
-    articles = list(articles)
-    summaries = {
-        a.id: ArticleSummary.of(a) for a in sorted(articles, key=lambda a: id_number(a.id))
-    }
+def article_record(article: Article) -> ArticleRecord:
+    """What linking and listing need of a parsed article."""
+    return ArticleRecord(
+        id=article.id,
+        source=article.source,
+        title=article.title,
+        title_prefix=article.title_prefix,
+        date=article.date,
+        category=article.category,
+        product=article.product,
+        bare_title=article.bare_title,
+        keywords=list(article.keywords),
+        references=list(dict.fromkeys(ref.target for ref in article.references)),
+        features=sorted(_features(article)),
+        excerpt=excerpt(article),
+    )
+
+
+def link_site(
+    articles: Iterable[Article | ArticleRecord],
+    related: Callable[[list[ArticleRecord]], dict[str, list[str]]] | None = None,
+) -> Site:
+    """Build the reference graph, the facets and the related-article lists.
+
+    ``related`` computes the related-article lists (default: ``related_articles``);
+    a build passes one that works in parallel or reuses what did not change.
+    """
+    records = sorted(
+        (a if isinstance(a, ArticleRecord) else article_record(a) for a in articles),
+        key=lambda r: id_number(r.id),
+    )
+    summaries = {r.id: ArticleSummary.of(r) for r in records}
     backlinks: dict[str, list[str]] = collections.defaultdict(list)
     unresolved: dict[str, list[str]] = collections.defaultdict(list)
-    for article in articles:
-        for target in dict.fromkeys(ref.target for ref in article.references):
-            (backlinks if target in summaries else unresolved)[target].append(article.id)
-    for sources in (*backlinks.values(), *unresolved.values()):
-        sources.sort(key=id_number)
+    for record in records:
+        for target in record.references:
+            (backlinks if target in summaries else unresolved)[target].append(record.id)
     return Site(
         summaries=summaries,
         backlinks=dict(backlinks),
-        related=related_articles(articles),
-        facets=_facets(articles, summaries),
+        related=(related or related_articles)(records),
+        facets=_facets(records, summaries),
         unresolved=dict(sorted(unresolved.items(), key=lambda item: id_number(item[0]))),
     )
 
 
-def article_facets(article: Article) -> dict[str, list[str]]:
+class Faceted(Protocol):
+    category: str
+    product: str
+    keywords: list[str]
+    title_prefix: str | None
+
+    @property
+    def year(self) -> int | None: ...
+
+
+def article_facets(article: Faceted) -> dict[str, list[str]]:
     """The facet values an article is listed under, by kind."""
     return {
         "category": [article.category] if article.category else [],
@@ -148,15 +183,15 @@ def article_facets(article: Article) -> dict[str, list[str]]:
 
 
 def _facets(
-    articles: list[Article], summaries: dict[str, ArticleSummary]
+    records: list[ArticleRecord], summaries: dict[str, ArticleSummary]
 ) -> dict[str, dict[str, Facet]]:
     members: dict[str, dict[str, list[str]]] = {
         kind: collections.defaultdict(list) for kind in FACET_KINDS
     }
-    for article in articles:
-        for kind, names in article_facets(article).items():
+    for record in records:
+        for kind, names in article_facets(record).items():
             for name in names:
-                members[kind][name].append(article.id)
+                members[kind][name].append(record.id)
     facets: dict[str, dict[str, Facet]] = {}
     for kind, by_name in members.items():
         used = {"index"}  # the kind's own index page, kind/index.html
@@ -190,8 +225,50 @@ def _unique_slug(name: str, used: set[str]) -> str:
 # -- related articles ---------------------------------------------------------------
 
 
-def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[str, list[str]]:
-    """For each article, the articles sharing the most rare keywords, technologies and title words.
+@dataclasses.dataclass(slots=True)
+class RelatedIndex:
+    """What scoring related articles needs of the whole archive: which articles hold
+    each feature and what the feature weighs."""
+
+    features: dict[str, list[str]]
+    postings: dict[str, list[str]]
+    idf: dict[str, float]
+    cap: int
+    """Features held by more articles than this are skipped."""
+    product: dict[str, str]
+
+    def holders(self, features: Iterable[str]) -> set[str]:
+        """The articles whose lists can change when these features gain or lose holders."""
+        found: set[str] = set()
+        for feature in features:
+            found.update(self.postings.get(feature, ()))
+        return found
+
+
+def related_index(records: Sequence[ArticleRecord]) -> RelatedIndex:
+    features = {r.id: r.features for r in records}
+    postings: dict[str, list[str]] = collections.defaultdict(list)
+    for article_id, feats in features.items():
+        for feature in feats:
+            postings[feature].append(article_id)
+    total = max(len(records), 1)
+    return RelatedIndex(
+        features=features,
+        postings=dict(postings),
+        idf={f: math.log(1 + total / len(ids)) for f, ids in postings.items()},
+        cap=max(50, min(400, total // 50)),
+        product={r.id: r.product for r in records},
+    )
+
+
+def related_articles(records: Sequence[ArticleRecord]) -> dict[str, list[str]]:
+    """For each article, the articles most related to it (``related_to``)."""
+    index = related_index(records)
+    return {r.id: related_to(index, r.id) for r in records}
+
+
+def related_to(index: RelatedIndex, article_id: str, limit: int = MAX_RELATED) -> list[str]:
+    """The articles most related to one article, best first.
 
     Each shared feature counts its inverse document frequency, and sharing the product
     adds PRODUCT_BONUS. A candidate must share two features, or one and the product: one
@@ -200,37 +277,25 @@ def related_articles(articles: list[Article], limit: int = MAX_RELATED) -> dict[
     are visited in sorted order so the float sums, and so the ties, come out the same in
     every process whatever the string hash seed.
     """
-    features = {a.id: sorted(_features(a)) for a in articles}
-    postings: dict[str, list[str]] = collections.defaultdict(list)
-    for article_id, feats in features.items():
-        for feature in feats:
-            postings[feature].append(article_id)
-    total = max(len(articles), 1)
-    cap = max(50, min(400, total // 50))
-    idf = {f: math.log(1 + total / len(ids)) for f, ids in postings.items()}
-    product = {a.id: a.product for a in articles}
-    related: dict[str, list[str]] = {}
-    for article_id, feats in features.items():
-        scores: dict[str, float] = collections.defaultdict(float)
-        shared: dict[str, int] = collections.defaultdict(int)
-        for feature in feats:
-            ids = postings[feature]
-            if len(ids) > cap or len(ids) < 2:
-                continue
-            weight = idf[feature]
-            for other in ids:
-                scores[other] += weight
-                shared[other] += 1
-        scores.pop(article_id, None)
-        mine = product[article_id]
-        candidates = []
-        for other, score in scores.items():
-            same_product = bool(mine) and product[other] == mine
-            if shared[other] + same_product >= 2:
-                candidates.append((score + (PRODUCT_BONUS if same_product else 0.0), other))
-        ranked = heapq.nlargest(limit, candidates, key=lambda pair: (pair[0], -id_number(pair[1])))
-        related[article_id] = [o for _, o in ranked]
-    return related
+    scores: dict[str, float] = collections.defaultdict(float)
+    shared: dict[str, int] = collections.defaultdict(int)
+    for feature in index.features[article_id]:
+        ids = index.postings[feature]
+        if len(ids) > index.cap or len(ids) < 2:
+            continue
+        weight = index.idf[feature]
+        for other in ids:
+            scores[other] += weight
+            shared[other] += 1
+    scores.pop(article_id, None)
+    mine = index.product[article_id]
+    candidates = []
+    for other, score in scores.items():
+        same_product = bool(mine) and index.product[other] == mine
+        if shared[other] + same_product >= 2:
+            candidates.append((score + (PRODUCT_BONUS if same_product else 0.0), other))
+    ranked = heapq.nlargest(limit, candidates, key=lambda pair: (pair[0], -id_number(pair[1])))
+    return [other for _, other in ranked]
 
 
 def _features(article: Article) -> set[str]:

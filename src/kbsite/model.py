@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+EXCERPT_LENGTH = 200
 
 
 @dataclasses.dataclass(slots=True)
@@ -167,6 +170,37 @@ class Article:
 
 
 @dataclasses.dataclass(slots=True)
+class ArticleRecord:
+    """What the whole-archive stages need of one article, and no more: its header,
+    whom it cites, what relates it to others, its excerpt; never its body.
+
+    Linking, listings, feeds and the build cache work from records, so a build holds
+    the whole archive's records at once but each article's body only while it is
+    rendered and indexed.
+    """
+
+    id: str
+    source: Path
+    title: str
+    title_prefix: str | None
+    date: datetime.date | None
+    category: str
+    product: str
+    bare_title: str
+    keywords: list[str]
+    references: list[str]
+    """The ids the article cites, each once, in the order first cited."""
+    features: list[str]
+    """What relates it to other articles (``link.related_articles``), sorted."""
+    excerpt: str
+    """The opening of its text, for feeds and search results."""
+
+    @property
+    def year(self) -> int | None:
+        return self.date.year if self.date else None
+
+
+@dataclasses.dataclass(slots=True)
 class ArticleSummary:
     """What listing pages and the link graph need of an article: no body."""
 
@@ -178,7 +212,7 @@ class ArticleSummary:
     bare_title: str
 
     @classmethod
-    def of(cls, article: Article) -> ArticleSummary:
+    def of(cls, article: Article | ArticleRecord) -> ArticleSummary:
         return cls(
             article.id,
             article.title,
@@ -200,3 +234,46 @@ class TextPage:
     title: str
     """The first ``#`` heading, else the file name."""
     text: str
+
+
+def body_text(article: Article) -> str:
+    """The article's readable text in reading order, paragraphs reflowed."""
+    parts: list[str] = []
+    if article.applies_to_intro:
+        parts.append(article.applies_to_intro)
+    stack = list(reversed(article.applies_to))
+    while stack:
+        item = stack.pop()
+        parts.append(item.text)
+        stack.extend(reversed(item.items))
+    for section in article.sections:
+        parts.extend(_block_texts(section.blocks))
+    parts.extend(f"{field.name}: {field.value}" for field in article.footer)
+    return "\n\n".join(part for part in parts if part)
+
+
+def _block_texts(blocks: Iterable[Block]) -> Iterator[str]:
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            yield " ".join(block.lines) if block.reflow else "\n".join(block.lines)
+        elif isinstance(block, Preformatted | Heading):
+            yield block.text
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                texts = list(_block_texts(item.blocks))
+                if texts:
+                    texts[0] = f"{item.marker} {texts[0]}"
+                yield from texts
+
+
+def excerpt(article: Article) -> str:
+    """The opening of the article's first section, for result lists."""
+    for section in article.sections:
+        text = " ".join(" ".join(_block_texts(section.blocks)).split())
+        if len(text) < 20:
+            continue
+        if len(text) <= EXCERPT_LENGTH:
+            return text
+        cut = text.rfind(" ", 0, EXCERPT_LENGTH)
+        return text[: cut if cut > EXCERPT_LENGTH // 2 else EXCERPT_LENGTH] + " …"
+    return ""

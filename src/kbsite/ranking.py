@@ -19,6 +19,11 @@ K1 = 1.2
 B = 0.75
 LEVELS = 31
 """Levels fit one character of the browser index's number encoding."""
+TYPICAL_LENGTH = {"title": 8.0, "headings": 6.7, "keywords": 28.0, "body": 316.0}
+"""BM25's pivot: a field's length, in terms, in a typical KB article (the means over
+the public archive). Fixed rather than averaged over each build, so an article's
+index entries depend on that article alone: an edit rewrites only the entries of its
+own terms, and the browser and whoosh score alike with no statistics shared."""
 
 
 def rounded(value: float) -> float:
@@ -53,8 +58,8 @@ class LevelWeighting(WeightingModel):  # type: ignore[misc]
 class _LevelScorer(WeightLengthScorer):  # type: ignore[misc]
     def __init__(self, searcher: Any, fieldname: str, text: bytes) -> None:
         parent = searcher.get_parent()
-        self.idf = idf(parent.doc_frequency(fieldname, text), parent.doc_count_all())
-        self.average_length = parent.avg_field_length(fieldname) or 1
+        self.idf = idf(live_doc_frequency(parent, fieldname, text), parent.doc_count())
+        self.average_length = TYPICAL_LENGTH.get(fieldname, 1.0)
         self.setup(searcher, fieldname, text)
 
     def _score(self, weight: float, length: float) -> float:
@@ -62,3 +67,15 @@ class _LevelScorer(WeightLengthScorer):  # type: ignore[misc]
 
     def supports_block_quality(self) -> bool:
         return False
+
+
+def live_doc_frequency(searcher: Any, fieldname: str, text: bytes) -> int:
+    """How many documents not deleted hold the term.
+
+    whoosh counts deleted documents too until it merges their segment, and the
+    browser's index counts only live ones; an updated article leaves one behind.
+    """
+    reader = searcher.reader()
+    if not reader.has_deletions():
+        return int(reader.doc_frequency(fieldname, text))
+    return sum(1 for _ in reader.postings(fieldname, text).all_ids())

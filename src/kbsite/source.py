@@ -80,6 +80,11 @@ def read_source(path: Path) -> SourceText:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror or exc}", path) from exc
+    return decode_source(path, data)
+
+
+def decode_source(path: Path, data: bytes) -> SourceText:
+    """Decode the bytes read from ``path``; see ``read_source``."""
     if not data.strip():
         raise SourceError("empty file: no article in it", path, 1)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

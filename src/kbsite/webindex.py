@@ -16,27 +16,27 @@ Articles are numbered in archive order (``index.order_key``), so a category,
 product, type and year is a run of consecutive numbers: the facets cost a few
 hundred runs, not a value per document. Postings are base-64 variable-length
 numbers: the gap to the previous document, then the ranking level (``ranking.py``).
-Term statistics (document frequency, document count, average field lengths) are
-whoosh's, so both engines score with the same numbers; document frequencies are
-counted here unless the index holds deleted documents, which whoosh still counts.
+Both engines score with the same numbers: document frequencies and the document
+count are exact, and the length pivot is ``ranking.TYPICAL_LENGTH``, so an article's
+postings depend on that article alone. That is what lets an edit be patched into the
+few term shards its old and new terms live in (``patch_web_index``) instead of the
+whole index being written again.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from kbsite import analysis, ranking
-from kbsite.index import index_document, order_key
-from kbsite.model import Article
+from kbsite import ranking
+from kbsite.model import ArticleRecord
 from kbsite.query import SCORED_FIELDS
-from kbsite.spelling import article_words
 from kbsite.write import SiteWriter
 
 FORMAT = 1
@@ -61,6 +61,43 @@ def encode_number(value: int, out: bytearray) -> None:
     out.append(DIGITS[value])
 
 
+ArticlePostings = dict[str, list[tuple[str, int]]]
+"""One article's part of the index: field code to (term, level), terms each once."""
+
+
+def article_postings(terms: dict[str, list[str]]) -> ArticlePostings:
+    """An article's postings from its analyzed fields (``index.analyzed_fields``)."""
+    postings: ArticlePostings = {}
+    for name, code in FIELD_CODES.items():
+        field_terms = terms.get(name)
+        if not field_terms:
+            continue
+        length = byte_to_length(length_to_byte(len(field_terms)))
+        pivot = ranking.TYPICAL_LENGTH[name]
+        frequencies = Counter(field_terms)
+        postings[code] = [
+            (term, _level(frequency, length, pivot)) for term, frequency in frequencies.items()
+        ]
+    return postings
+
+
+_LEVELS: dict[tuple[int, float, float], int] = {}
+
+
+def _level(frequency: int, length: float, pivot: float) -> int:
+    key = (frequency, length, pivot)
+    level = _LEVELS.get(key)
+    if level is None:
+        level = _LEVELS[key] = ranking.tf_level(frequency, length, pivot)
+    return level
+
+
+def document_row(record: ArticleRecord) -> list[str]:
+    """What a result shows: id, title, date, excerpt."""
+    date = record.date.isoformat() if record.date else ""
+    return [record.id, record.title, date, record.excerpt]
+
+
 @dataclasses.dataclass(slots=True)
 class WebIndexReport:
     documents: int = 0
@@ -68,47 +105,33 @@ class WebIndexReport:
     term_shards: int = 0
     doc_shards: int = 0
     characters: int = 0
-    words: Counter[str] = dataclasses.field(default_factory=Counter)
-    """Every word's article count, for "did you mean" (``spelling.py``)."""
+    patched: bool = False
+    """Written by ``patch_web_index``: only the shards an edit touched."""
+    files: int = 0
+    """Files written."""
 
 
-def write_web_index(
-    articles: list[Article],
-    searcher: Searcher,
-    writer: SiteWriter,
-    advance: Callable[[int], None] | None = None,
-) -> WebIndexReport:
-    """Write ``search/`` into the site from the articles and the whoosh index's statistics."""
-    report = WebIndexReport()
-    ordered = sorted(articles, key=order_key)
-    report.documents = len(ordered)
-    doc_count = searcher.doc_count_all()
-    averages = {name: searcher.avg_field_length(name) or 1.0 for name in FIELD_CODES}
-    postings: dict[str, dict[str, bytearray]] = {code: {} for code in FIELD_CODES.values()}
-    counts: dict[str, Counter[str]] = {code: Counter() for code in FIELD_CODES.values()}
-    last_doc: dict[str, dict[str, int]] = {code: {} for code in FIELD_CODES.values()}
-    levels_by_length: dict[tuple[str, int], dict[int, int]] = {}
-    rows: list[list[str]] = []
-    for number, article in enumerate(ordered):
-        document = index_document(article)
-        date = article.date.isoformat() if article.date else ""
-        rows.append([article.id, article.title, date, document["excerpt"]])
-        report.words.update(
-            article_words(" ".join((document["title"], document["headings"], document["body"])))
-        )
-        for name, code in FIELD_CODES.items():
-            terms = analysis.terms(document[name])
-            if not terms:
-                continue
-            length = byte_to_length(length_to_byte(len(terms)))
-            levels = levels_by_length.setdefault((code, length), {})
-            field_postings, field_last = postings[code], last_doc[code]
-            frequencies = Counter(terms)
-            counts[code].update(frequencies.keys())
-            for term, frequency in frequencies.items():
-                level = levels.get(frequency)
-                if level is None:
-                    level = levels[frequency] = ranking.tf_level(frequency, length, averages[name])
+class WebIndexBuilder:
+    """Collects the postings of every article in archive order, then writes ``search/``.
+
+    Postings arrive one article at a time (from the build's workers) and are encoded
+    at once, so the builder holds the encoded index, never the articles.
+    """
+
+    def __init__(self) -> None:
+        self.postings: dict[str, dict[str, bytearray]] = {c: {} for c in FIELD_CODES.values()}
+        self.counts: dict[str, Counter[str]] = {c: Counter() for c in FIELD_CODES.values()}
+        self.last_doc: dict[str, dict[str, int]] = {c: {} for c in FIELD_CODES.values()}
+        self.documents = 0
+
+    def add(self, article: ArticlePostings) -> None:
+        """The next article's postings: articles must come in archive order."""
+        number = self.documents
+        self.documents += 1
+        for code, pairs in article.items():
+            field_postings, field_last = self.postings[code], self.last_doc[code]
+            self.counts[code].update(term for term, _ in pairs)
+            for term, level in pairs:
                 encoded = field_postings.get(term)
                 if encoded is None:
                     encoded = field_postings[term] = bytearray()
@@ -119,66 +142,177 @@ def write_web_index(
                     encode_number(gap, encoded)
                 encoded.append(DIGITS[level])
                 field_last[term] = number
-        if advance is not None:
-            advance(1)
-    reader = searcher.reader()
-    exact_counts = not reader.has_deletions()
-    all_terms = sorted(set().union(*(postings[code] for code in postings)))
-    report.terms = len(all_terms)
-    total = sum(len(encoded) for field in postings.values() for encoded in field.values())
-    shard_chars = max(TERM_SHARD_CHARS, total // MAX_TERM_SHARDS)
-    boundaries: list[str] = []
-    shard: dict[str, dict[str, list[Any]]] = {}
-    size = 0
-    for term in all_terms:
-        entry: dict[str, list[Any]] = {}
-        for name, code in FIELD_CODES.items():
-            encoded = postings[code].pop(term, None)
-            if encoded is not None:
-                frequency = counts[code][term] if exact_counts else reader.doc_frequency(name, term)
-                entry[code] = [frequency, encoded.decode("ascii")]
-                size += len(entry[code][1]) + 12
-        if not shard:
-            boundaries.append(term)
-        shard[term] = entry
-        size += len(term) + 8
-        if size >= shard_chars:
-            report.characters += _write_script(
-                writer, f"search/t/{len(boundaries) - 1}.js", "terms", len(boundaries) - 1, shard
-            )
-            shard, size = {}, 0
-    if shard:
-        report.characters += _write_script(
-            writer, f"search/t/{len(boundaries) - 1}.js", "terms", len(boundaries) - 1, shard
-        )
-    report.term_shards = len(boundaries)
-    per_shard = max(DOCS_PER_SHARD, -(-len(ordered) // MAX_DOC_SHARDS))
-    for first in range(0, len(ordered), per_shard):
-        report.characters += _write_script(
-            writer,
-            f"search/d/{first // per_shard}.js",
-            "docs",
-            first // per_shard,
-            rows[first : first + per_shard],
-        )
-        report.doc_shards += 1
-    report.characters += _write_script(writer, "search/sort.js", "sort", 0, _sort_keys(ordered))
+
+    def write(self, ordered: list[ArticleRecord], writer: SiteWriter) -> WebIndexReport:
+        """Write every file of ``search/``; ``ordered`` are the records in archive order."""
+        report = WebIndexReport(documents=len(ordered))
+        postings, counts = self.postings, self.counts
+        all_terms = sorted(set().union(*(postings[code] for code in postings)))
+        report.terms = len(all_terms)
+        total = sum(len(encoded) for field in postings.values() for encoded in field.values())
+        shard_chars = max(TERM_SHARD_CHARS, total // MAX_TERM_SHARDS)
+        boundaries: list[str] = []
+        shard: dict[str, dict[str, list[Any]]] = {}
+        size = 0
+        for term in all_terms:
+            entry: dict[str, list[Any]] = {}
+            for code in FIELD_CODES.values():
+                encoded = postings[code].pop(term, None)
+                if encoded is not None:
+                    entry[code] = [counts[code][term], encoded.decode("ascii")]
+                    size += len(entry[code][1]) + 12
+            if not shard:
+                boundaries.append(term)
+            shard[term] = entry
+            size += len(term) + 8
+            if size >= shard_chars:
+                report.characters += _write_terms(writer, len(boundaries) - 1, shard)
+                shard, size = {}, 0
+        if shard:
+            report.characters += _write_terms(writer, len(boundaries) - 1, shard)
+        report.term_shards = len(boundaries)
+        per_shard = max(DOCS_PER_SHARD, -(-len(ordered) // MAX_DOC_SHARDS))
+        for first in range(0, len(ordered), per_shard):
+            rows = [document_row(r) for r in ordered[first : first + per_shard]]
+            report.characters += _write_docs(writer, first // per_shard, rows)
+            report.doc_shards += 1
+        report.characters += _write_script(writer, "search/sort.js", "sort", 0, _sort_keys(ordered))
+        report.characters += _write_meta(writer, ordered, boundaries, per_shard)
+        report.files = report.term_shards + report.doc_shards + 2
+        return report
+
+
+def _write_meta(
+    writer: SiteWriter, ordered: list[ArticleRecord], boundaries: list[str], per_shard: int
+) -> int:
     meta = {
         "format": FORMAT,
         "documents": len(ordered),
-        "docCount": doc_count,
+        "docCount": len(ordered),
         "levels": ranking.LEVELS,
         "boosts": {FIELD_CODES[name]: boost for name, boost in SCORED_FIELDS.items()},
-        "averages": {FIELD_CODES[name]: averages[name] for name in FIELD_CODES},
         "termShards": boundaries,
         "docsPerShard": per_shard,
         **_facets(ordered),
     }
-    report.characters += _write_script(writer, "search/meta.js", "meta", 0, meta)
+    return _write_script(writer, "search/meta.js", "meta", 0, meta)
+
+
+def _write_terms(writer: SiteWriter, number: int, shard: dict[str, dict[str, list[Any]]]) -> int:
+    return _write_script(writer, f"search/t/{number}.js", "terms", number, shard)
+
+
+def _write_docs(writer: SiteWriter, number: int, rows: list[list[str]]) -> int:
+    return _write_script(writer, f"search/d/{number}.js", "docs", number, rows)
+
+
+# -- patching -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class ArticleEdit:
+    """One article whose text changed but whose place in archive order did not."""
+
+    number: int
+    record: ArticleRecord
+    old: ArticlePostings
+    new: ArticlePostings
+
+
+def patch_web_index(
+    site: Path, ordered: list[ArticleRecord], edits: list[ArticleEdit], writer: SiteWriter
+) -> WebIndexReport | None:
+    """Rewrite only the shards the edits touch: those of the edited articles' old and new
+    terms, and their document shards. The archive's order and membership must be as
+    when ``search/`` was written; None when ``search/`` cannot be read as expected,
+    and the caller writes it whole.
+    """
+    try:
+        meta = _read_script(site / "search" / "meta.js")
+        boundaries: list[str] = meta["termShards"]
+        per_shard: int = meta["docsPerShard"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if meta.get("documents") != len(ordered) or not boundaries:
+        return None
+    report = WebIndexReport(documents=len(ordered), patched=True)
+    touched: dict[int, dict[str, dict[str, tuple[int, int | None]]]] = {}
+    for edit in edits:
+        for code in FIELD_CODES.values():
+            levels = dict(edit.new.get(code, ()))
+            for term in {t for t, _ in edit.old.get(code, ())} | levels.keys():
+                shard = max(0, bisect.bisect_right(boundaries, term) - 1)
+                changes = touched.setdefault(shard, {}).setdefault(term, {})
+                changes[code] = (edit.number, levels.get(term))
+    for number, shard_changes in sorted(touched.items()):
+        path = site / "search" / "t" / f"{number}.js"
+        try:
+            shard = _read_script(path)
+        except (OSError, ValueError):
+            return None
+        for term, by_code in shard_changes.items():
+            entry = shard.get(term, {})
+            for code, (doc, level) in by_code.items():
+                docs = _decode_postings(entry[code][1]) if code in entry else []
+                docs = [pair for pair in docs if pair[0] != doc]
+                if level is not None:
+                    bisect.insort(docs, (doc, level))
+                if docs:
+                    entry[code] = [len(docs), _encode_postings(docs)]
+                else:
+                    entry.pop(code, None)
+            if entry:
+                shard[term] = {c: entry[c] for c in FIELD_CODES.values() if c in entry}
+            else:
+                shard.pop(term, None)
+        report.characters += _write_terms(writer, number, dict(sorted(shard.items())))
+        report.term_shards += 1
+    for doc_shard in sorted({edit.number // per_shard for edit in edits}):
+        first = doc_shard * per_shard
+        rows = [document_row(r) for r in ordered[first : first + per_shard]]
+        report.characters += _write_docs(writer, doc_shard, rows)
+        report.doc_shards += 1
+    report.files = report.term_shards + report.doc_shards
     return report
 
 
-def _sort_keys(ordered: list[Article]) -> dict[str, str]:
+def _read_script(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    start = text.index(",", text.index(",") + 1) + 1
+    return json.loads(text[start : text.rindex(");")])
+
+
+def _decode_postings(encoded: str) -> list[tuple[int, int]]:
+    """``(document, level)`` pairs from the gap encoding ``WebIndexBuilder.add`` writes."""
+    numbers: list[int] = []
+    value = shift = 0
+    for char in encoded.encode("ascii"):
+        digit = DIGITS.index(char)
+        if digit >= 32:
+            value += (digit - 32) << shift
+            shift += 5
+        else:
+            numbers.append(value + (digit << shift))
+            value = shift = 0
+    pairs = []
+    doc = -1
+    for gap, level in zip(numbers[::2], numbers[1::2], strict=True):
+        doc += gap + 1
+        pairs.append((doc, level))
+    return pairs
+
+
+def _encode_postings(pairs: list[tuple[int, int]]) -> str:
+    out = bytearray()
+    previous = -1
+    for doc, level in pairs:
+        encode_number(doc - previous - 1, out)
+        out.append(DIGITS[level])
+        previous = doc
+    return out.decode("ascii")
+
+
+def _sort_keys(ordered: list[ArticleRecord]) -> dict[str, str]:
     """Dates as day numbers and article numbers, each a stream of encoded numbers."""
     dates, numbers = bytearray(), bytearray()
     for article in ordered:
@@ -187,7 +321,7 @@ def _sort_keys(ordered: list[Article]) -> dict[str, str]:
     return {"dates": dates.decode("ascii"), "numbers": numbers.decode("ascii")}
 
 
-def _facets(ordered: list[Article]) -> dict[str, Any]:
+def _facets(ordered: list[ArticleRecord]) -> dict[str, Any]:
     """Facet names and the runs of documents sharing category, product, type and year."""
     names: dict[str, dict[str, int]] = {"categories": {}, "products": {}, "types": {}}
     runs: list[list[int]] = []

@@ -26,14 +26,21 @@ _LEFTOVER = re.compile(r"(?P<name>\..+)\.(?P<kind>building|old)-(?P<pid>\d+)-[^.
 
 
 class SiteWriter:
-    """Writes one site into a staging folder and publishes it at ``output``."""
+    """Writes one site into a staging folder and publishes it at ``output``.
 
-    def __init__(self, output: Path) -> None:
+    ``in_place=True`` writes into the existing site instead, each file whole (a new
+    file renamed over the old): for an incremental build, which rewrites a few pages
+    of a site that is otherwise already right. The build cache is written after the
+    pages, so pages written before an interruption are written again next time.
+    """
+
+    def __init__(self, output: Path, in_place: bool = False) -> None:
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
         recover_leftovers(self.output)
         _check_replaceable(self.output)
-        self.staging = staging_folder(self.output)
+        self.in_place = in_place and self.output.is_dir()
+        self.staging = self.output if self.in_place else staging_folder(self.output)
         self.written: set[str] = set()
         self._folders: set[Path] = set()
 
@@ -58,7 +65,12 @@ class SiteWriter:
             if folder not in self._folders:
                 folder.mkdir(parents=True, exist_ok=True)
                 self._folders.add(folder)
-            target.write_text(content, encoding="utf-8")
+            if self.in_place:
+                temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                temporary.write_text(content, encoding="utf-8")
+                temporary.replace(target)
+            else:
+                target.write_text(content, encoding="utf-8")
         except OSError as exc:
             raise OutputError(
                 f"cannot write {relative}: {exc.strerror or exc}", self.output
@@ -75,14 +87,30 @@ class SiteWriter:
 
         ``notes`` go into the marker file, for later commands (where the index is).
         """
-        marker = {"written_by": "kbsite", **(notes or {})}
-        (self.staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
+        marker = json.dumps({"written_by": "kbsite", **(notes or {})}, indent=1) + "\n"
+        if self.in_place:
+            if read_site_marker(self.output) != json.loads(marker):
+                self.write_unchecked(MARKER, marker)
+            return
+        (self.staging / MARKER).write_text(marker, encoding="utf-8")
         if self.output.exists():
             _check_replaceable(self.output)
         swap_in(self.staging, self.output)
 
+    def remove(self, relative: str) -> None:
+        """Delete a file the previous build wrote and this one does not (in place only)."""
+        try:
+            self.path_for(relative).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise OutputError(
+                f"cannot remove {relative}: {exc.strerror or exc}", self.output
+            ) from exc
+
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        if not self.in_place:
+            shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def staging_folder(target: Path) -> Path:

@@ -49,13 +49,12 @@ from kbsite.build import (
     _progress,
     check_sources,
     load_text_pages,
-    parallel_map,
 )
 from kbsite.config import Config
 from kbsite.errors import Level, OutputError, Problem
-from kbsite.index import body_text, index_document
+from kbsite.index import index_document
 from kbsite.link import Site
-from kbsite.model import Article
+from kbsite.model import Article, body_text
 from kbsite.pages import (
     Link,
     WrittenPage,
@@ -67,6 +66,7 @@ from kbsite.pages import (
     stats_page,
     written_pages,
 )
+from kbsite.parallel import parallel_map
 from kbsite.render import PageRenderer, templates_dir
 
 T = TypeVar("T")

@@ -1,0 +1,195 @@
+"""The build cache: what the last build made each page from, so the next one rewrites
+only the pages whose content changes.
+
+The cache is one file beside the site (``.SITE.kbsite-cache`` next to ``SITE``), never
+inside it, as it names local paths. It holds, for each source file, its size,
+modification time and content digest with the record parsed from it and its problems;
+for each page, the key it was written under (a digest of everything the page shows,
+see ``build.page_keys``); and what the search stage needs to patch the browser's index.
+
+A cache is trusted only whole: its first line carries the format, the kbsite version
+and a digest of the rest, and a cache that is truncated, edited, written by another
+version or not a cache at all is ignored (the build says why) and the site is built
+from scratch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from kbsite import __version__
+from kbsite.errors import Level, Problem
+from kbsite.model import ArticleRecord
+
+CACHE_FORMAT = 1
+RACY_SECONDS = 2.0
+"""A file modified this close to the last build may have changed again within the
+same timestamp; its content digest is checked instead of trusting size and time."""
+
+
+@dataclasses.dataclass(slots=True)
+class SourceState:
+    """One source file as the last build read it."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    record: ArticleRecord | None
+    """None when the file held no usable article (its problems say why)."""
+    problems: list[Problem]
+
+
+@dataclasses.dataclass(slots=True)
+class BuildCache:
+    renderer: str = ""
+    """``build.renderer_fingerprint`` of the build that wrote the pages."""
+    started: float = 0.0
+    """When that build started (seconds since the epoch), for ``RACY_SECONDS``."""
+    sources: dict[str, SourceState] = dataclasses.field(default_factory=dict)
+    """By the file's path as given to the build."""
+    related: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    pages: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Every page and file of the site, relative to its top, with its key."""
+    search: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """``webindex.WebIndexState`` as data."""
+
+
+def cache_path(output: Path) -> Path:
+    output = output.absolute()
+    return output.parent / f".{output.name.lstrip('.')}.kbsite-cache"
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def load_cache(output: Path) -> tuple[BuildCache | None, str | None]:
+    """The cache of the site at ``output``, or None and why it cannot be used.
+
+    No cache at all is not a problem (None, None): the first build has none.
+    """
+    path = cache_path(output)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"cannot read the build cache {path}: {exc.strerror or exc}"
+    header_line, _, body = data.partition(b"\n")
+    try:
+        header = json.loads(header_line)
+    except ValueError:
+        return None, f"{path} is not a kbsite build cache; ignoring it"
+    if not isinstance(header, dict) or header.get("format") != CACHE_FORMAT:
+        return None, f"{path} is not a kbsite build cache of this format; ignoring it"
+    if header.get("kbsite") != __version__:
+        return None, f"{path} was written by kbsite {header.get('kbsite')}; rebuilding everything"
+    if header.get("digest") != file_digest(body):
+        return None, f"{path} is damaged (its digest does not match); ignoring it"
+    try:
+        return _cache_from_data(json.loads(body)), None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        return None, f"{path} holds unexpected data ({exc!r}); ignoring it"
+
+
+def save_cache(output: Path, cache: BuildCache) -> None:
+    """Write the cache whole, or leave the previous one: a new file renamed over the old."""
+    body = json.dumps(_cache_as_data(cache), ensure_ascii=False, separators=(",", ":")).encode()
+    header = {"format": CACHE_FORMAT, "kbsite": __version__, "digest": file_digest(body)}
+    path = cache_path(output)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    temporary.replace(path)
+
+
+def remove_cache(output: Path) -> None:
+    """Forget the cache, before a build that changes pages without recording them."""
+    cache_path(output).unlink(missing_ok=True)
+
+
+# -- as data ------------------------------------------------------------------------
+
+
+def _cache_as_data(cache: BuildCache) -> dict[str, Any]:
+    return {
+        "renderer": cache.renderer,
+        "started": cache.started,
+        "sources": {
+            path: [
+                state.size,
+                state.mtime_ns,
+                state.digest,
+                _record_as_data(state.record) if state.record else None,
+                [_problem_as_data(p) for p in state.problems],
+            ]
+            for path, state in cache.sources.items()
+        },
+        "related": cache.related,
+        "pages": cache.pages,
+        "search": cache.search,
+    }
+
+
+def _cache_from_data(data: dict[str, Any]) -> BuildCache:
+    sources = {}
+    for path, (size, mtime_ns, digest, record, problems) in data["sources"].items():
+        sources[str(path)] = SourceState(
+            int(size),
+            int(mtime_ns),
+            str(digest),
+            _record_from_data(record) if record is not None else None,
+            [_problem_from_data(p) for p in problems],
+        )
+    related = {str(k): [str(i) for i in v] for k, v in data["related"].items()}
+    pages = {str(k): str(v) for k, v in data["pages"].items()}
+    search = data["search"]
+    if not isinstance(search, dict):
+        raise TypeError("search state is not an object")
+    renderer, started = str(data["renderer"]), float(data["started"])
+    return BuildCache(renderer, started, sources, related, pages, search)
+
+
+def _record_as_data(r: ArticleRecord) -> list[Any]:
+    return [
+        r.id, str(r.source), r.title, r.title_prefix, r.date.isoformat() if r.date else None,
+        r.category, r.product, r.bare_title, r.keywords, r.references, r.features, r.excerpt,
+    ]  # fmt: skip
+
+
+def _record_from_data(data: list[Any]) -> ArticleRecord:
+    id_, source, title, prefix, date, category, product, bare, keywords, refs, feats, excerpt = data
+    return ArticleRecord(
+        id=str(id_),
+        source=Path(source),
+        title=str(title),
+        title_prefix=None if prefix is None else str(prefix),
+        date=datetime.date.fromisoformat(date) if date else None,
+        category=str(category),
+        product=str(product),
+        bare_title=str(bare),
+        keywords=[str(k) for k in keywords],
+        references=[str(r) for r in refs],
+        features=[str(f) for f in feats],
+        excerpt=str(excerpt),
+    )
+
+
+def _problem_as_data(problem: Problem) -> list[Any]:
+    path = str(problem.path) if problem.path is not None else None
+    return [path, problem.line, problem.level.value, problem.message]
+
+
+def _problem_from_data(data: list[Any]) -> Problem:
+    path, line, level, message = data
+    return Problem(
+        Path(path) if path is not None else None,
+        int(line) if line is not None else None,
+        Level(level),
+        str(message),
+    )

@@ -1,0 +1,65 @@
+"""Work spread over forked worker processes, results in order.
+
+Workers are forked, so they inherit the parent's state (the linked site, settings)
+without pickling it; only each item and its result cross between processes.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def parallel_map(
+    func: Callable[[T], R], items: list[T], jobs: int, chunksize: int, window: int | None = None
+) -> Iterator[R]:
+    """``map`` in order, over forked worker processes when jobs > 1.
+
+    With a ``window``, at most two windows of results are held at once: ``Pool.imap``
+    alone works as fast as the workers go however slowly its results are taken, so a
+    slow consumer (the ZIM writer compressing) would let all the results pile up.
+    """
+    if jobs <= 1 or len(items) < 2 * chunksize:
+        yield from map(func, items)
+        return
+    window = window or len(items)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
+    try:
+        pending: collections.deque[Iterator[R]] = collections.deque()
+        for start in range(0, len(items), window):
+            pending.append(pool.imap(func, items[start : start + window], chunksize))
+            if len(pending) > 1:
+                yield from pending.popleft()
+        while pending:
+            yield from pending.popleft()
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them, and die on SIGTERM.
+
+    The pool is closed, not terminated, when its work is done: a SIGTERM that reaches a
+    worker before Python set up its signal handling is lost, and terminate() would then
+    wait for that worker forever.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
