@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kbsite.build import POSTINGS_FILE, BuildOptions, BuildReport, build_site
-from kbsite.cache import cache_path, load_cache
+from kbsite.build import POSTINGS_FILES, BuildOptions, BuildReport, build_site
+from kbsite.cache import cache_folder, cache_path, load_cache
 from kbsite.config import Config
 from kbsite.search import search
 from kbsite.webindex import _read_script
@@ -229,7 +229,8 @@ def test_a_lost_search_state_makes_the_browser_index_whole_again(
     archive: Path, tmp_path: Path
 ) -> None:
     build(archive, tmp_path)
-    (tmp_path / "ix" / POSTINGS_FILE).unlink()
+    for postings in cache_folder(tmp_path / "site").glob(POSTINGS_FILES):
+        postings.unlink()
     article = archive / "200" / "Q200107.TXT"
     article.write_text(article.read_text(encoding="cp1252") + "\nAppendix.\n", "cp1252")
     report = build(archive, tmp_path)

@@ -122,7 +122,7 @@ def test_a_killed_build_leaves_the_previous_site_and_the_next_build_cleans_up(
 
     report = build_site(BuildOptions([workspace / "archive"], workspace / "site", jobs=2))
     assert report.errors == 0 and report.articles == ARTICLES + 1
-    assert leftovers(workspace) == [".kbsite-index"]
+    assert leftovers(workspace) == [".kbsite-index", ".site.kbsite-cache"]
     assert (workspace / "site" / "kb" / f"Q{500000 + ARTICLES}.html").is_file()
 
 
@@ -149,6 +149,6 @@ def test_an_interrupted_build_says_so_and_changes_nothing(
     assert stdout == ""
     assert snapshot(workspace / "site") == site_before
     assert snapshot(workspace / ".kbsite-index") == index_before
-    assert leftovers(workspace) == [".kbsite-index"]
+    assert leftovers(workspace) == [".kbsite-index", ".site.kbsite-cache"]
     with pytest.raises(ProcessLookupError):
         os.killpg(build.pid, 0)  # no worker process outlives the build

@@ -22,6 +22,7 @@ swapped in at the end.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -39,6 +40,7 @@ from kbsite.cache import (
     RACY_SECONDS,
     BuildCache,
     SourceState,
+    cache_folder,
     file_digest,
     load_cache,
     remove_cache,
@@ -109,9 +111,11 @@ Advance = Callable[[int], None]
 Progress = Callable[[str, int], AbstractContextManager[Advance]]
 """Makes a progress display for a stage: given a label and a total, yields an advance function."""
 
-POSTINGS_FILE = "postings.bin"
-"""Beside the whoosh index: each article's browser-index postings and words, so an edit
-can take its old ones out of the shards it touched (``webindex.patch_web_index``)."""
+POSTINGS_FILES = "postings-*.bin"
+"""In the cache folder: each article's browser-index postings and words, so an edit
+can take its old ones out of the shards it touched (``webindex.patch_web_index``). Each
+build that analyzes articles writes a new file; the cache says which entry is where, and
+files no entry points to are removed once the cache is saved."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -199,9 +203,13 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     report.incremental = writer.in_place
     search: SearchWork | None = None
     try:
-        if writer.in_place:
-            remove_cache(options.output)
-        search = SearchWork(index_dir, ordered, states, cache if writer.in_place else None)
+        search = SearchWork(
+            index_dir,
+            cache_folder(options.output),
+            ordered,
+            states,
+            cache if writer.in_place else None,
+        )
         renderer = PageRenderer(site, options.settings, nav_pages=nav)
         render = {
             r.id for r in records if old_keys.get(article_href(r.id)) != keys[article_href(r.id)]
@@ -216,9 +224,9 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
             files.update(copy_static(writer, options.settings))
         else:
             files.update({p: k for p, k in old_keys.items() if k == STATIC_KEY})
-            for stale in sorted(old_keys.keys() - files.keys()):
-                writer.remove(stale)
-                report.removed += 1
+            writer.stale = old_keys.keys() - files.keys()
+            report.removed = len(writer.stale)
+        remove_cache(options.output)  # from here until the new one is saved, site and cache differ
         writer.publish({"index": os.path.relpath(index_dir.absolute(), writer.output)})
     except OSError as exc:
         writer.discard()
@@ -235,6 +243,7 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
         options.output,
         BuildCache(renderer_key, started_at, states, site.related, files, search.state()),
     )
+    search.forget_unused_postings()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -280,14 +289,15 @@ def scan_sources(
         todo.append((path, old.digest if old else None))
     with _progress(progress, "Reading", len(files)) as advance:
         advance(len(files) - len(todo))
-        read = parallel_map(_source_state, todo, jobs, chunksize=64)
-        for (path, _), (state, size, mtime_ns) in zip(todo, read, strict=True):
-            advance(1)
-            if state is None:
-                state = dataclasses.replace(known[str(path)], size=size, mtime_ns=mtime_ns)
-            else:
-                report.parsed += 1
-            states[str(path)] = state
+        read = contextlib.closing(parallel_map(_source_state, todo, jobs, chunksize=64))
+        with read as results:
+            for (path, _), (state, size, mtime_ns) in zip(todo, results, strict=True):
+                advance(1)
+                if state is None:
+                    state = dataclasses.replace(known[str(path)], size=size, mtime_ns=mtime_ns)
+                else:
+                    report.parsed += 1
+                states[str(path)] = state
     ordered = {str(path): states[str(path)] for path in files}
     for state in ordered.values():
         report.problems.extend(state.problems)
@@ -628,28 +638,38 @@ class SearchWork:
     def __init__(
         self,
         index_dir: Path,
+        postings_dir: Path,
         ordered: list[ArticleRecord],
         states: dict[str, SourceState],
         cache: BuildCache | None,
     ) -> None:
         self.ordered = ordered
+        self.postings_dir = postings_dir
         self.digests = {s.record.id: s.digest for s in states.values() if s.record is not None}
         self.update = IndexUpdate(
             index_dir, {i: f"{__version__}:{d}" for i, d in self.digests.items()}
         )
+        try:
+            self._plan(index_dir, cache)
+        except BaseException:
+            self.update.cancel()
+            raise
+
+    def _plan(self, index_dir: Path, cache: BuildCache | None) -> None:
+        ordered = self.ordered
         self.index_dir = self.update.index_dir
         """Where the index is written: a staging folder when whoosh rebuilds it whole."""
         old = cache.search if cache is not None else {}
         order = [order_key(r) for r in ordered]
         self.old_digests: dict[str, str] = old.get("digests", {})
-        self.old_offsets: dict[str, list[int]] = old.get("offsets", {})
+        self.old_offsets: dict[str, list[Any]] = old.get("offsets", {})
         self.old_files: dict[str, str] = old.get("files", {})
         self.changed = {i for i, d in self.digests.items() if self.old_digests.get(i) != d}
         self.patch = (
             old.get("order") == order
             and bool(self.old_files)
             and not self.update.report.rebuilt
-            and (self.index_dir / POSTINGS_FILE).exists()
+            and all((self.postings_dir / e[0]).exists() for e in self.old_offsets.values())
             and (self.index_dir / WORDS_FILE).exists()
         )
         self.whole = not self.patch
@@ -658,7 +678,8 @@ class SearchWork:
         self.words: Counter[str] = Counter()
         self.edits: list[ArticleEdit] = []
         self.new_words: dict[str, list[str]] = {}
-        self.offsets: dict[str, list[int]] = dict(self.old_offsets) if self.patch else {}
+        self.offsets: dict[str, list[Any]] = dict(self.old_offsets) if self.patch else {}
+        self.postings_name = f"postings-{time.time_ns()}.bin"
         self.postings_out: Any = None
         self.files: dict[str, str] = {}
         self.order = order
@@ -687,12 +708,10 @@ class SearchWork:
 
     def _remember(self, article_id: str, result: ArticleResult) -> None:
         if self.postings_out is None:
-            path = self.index_dir / POSTINGS_FILE
-            self.postings_out = path.open("ab" if self.patch else "wb")
-            if not self.patch:
-                self.postings_out.truncate(0)
+            self.postings_dir.mkdir(parents=True, exist_ok=True)
+            self.postings_out = (self.postings_dir / self.postings_name).open("wb")
         data = zlib.compress(json.dumps([result.postings, result.words]).encode(), 1)
-        self.offsets[article_id] = [self.postings_out.tell(), len(data)]
+        self.offsets[article_id] = [self.postings_name, self.postings_out.tell(), len(data)]
         self.postings_out.write(data)
 
     def _old(self, article_id: str) -> ArticlePostings:
@@ -703,9 +722,10 @@ class SearchWork:
         where = self.old_offsets.get(article_id)
         if where is None:
             return {}, []
-        with (self.index_dir / POSTINGS_FILE).open("rb") as data:
-            data.seek(where[0])
-            postings, words = json.loads(zlib.decompress(data.read(where[1])))
+        name, offset, length = where
+        with (self.postings_dir / name).open("rb") as data:
+            data.seek(offset)
+            postings, words = json.loads(zlib.decompress(data.read(length)))
         return {code: [tuple(p) for p in pairs] for code, pairs in postings.items()}, words
 
     def finish(self, writer: SiteWriter) -> tuple[IndexReport, WebIndexReport]:
@@ -732,7 +752,9 @@ class SearchWork:
         self.files = dict(self.old_files)
         if not self.edits:
             return WebIndexReport(documents=len(self.ordered), patched=True)
-        report = patch_web_index(writer.output, self.ordered, self.edits, writer)
+        report = patch_web_index(
+            writer.live_path("search").parent, self.ordered, self.edits, writer
+        )
         if report is None:
             raise KbsiteError(
                 "the site's search index cannot be patched; run the build again with --full",
@@ -745,6 +767,13 @@ class SearchWork:
             counts.update(self.new_words[edit.record.id])
         write_words(self.index_dir, +counts)
         return report
+
+    def forget_unused_postings(self) -> None:
+        """Remove the postings files no cached entry points to (after the cache is saved)."""
+        used = {entry[0] for entry in self.offsets.values()}
+        for path in self.postings_dir.glob(POSTINGS_FILES):
+            if path.name not in used:
+                path.unlink(missing_ok=True)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -813,8 +842,12 @@ def process_articles(
     _WORKER.update(site=site, writer=writer, settings=options.settings, nav=nav, renderer=None)
     done = set()
     try:
-        with _progress(progress, "Writing", len(tasks)) as advance:
-            results = parallel_map(_process_article, tasks, options.jobs, 16, window=2048)
+        with (
+            _progress(progress, "Writing", len(tasks)) as advance,
+            contextlib.closing(
+                parallel_map(_process_article, tasks, options.jobs, 16, window=2048)
+            ) as results,
+        ):
             for task, result in zip(tasks, results, strict=True):
                 advance(1)
                 done.add(task.id)
@@ -898,7 +931,7 @@ def write_feeds(
     keys = {}
     for name, text in made.items():
         keys[name] = _digest(text)
-        if not writer.in_place or not _same_text(writer.path_for(name), text):
+        if not writer.in_place or not _same_text(writer.live_path(name), text):
             writer.write_text(name, text)
     return keys
 

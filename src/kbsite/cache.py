@@ -1,8 +1,8 @@
 """The build cache: what the last build made each page from, so the next one rewrites
 only the pages whose content changes.
 
-The cache is one file beside the site (``.SITE.kbsite-cache`` next to ``SITE``), never
-inside it, as it names local paths. It holds, for each source file, its size,
+The cache is a folder beside the site (``.SITE.kbsite-cache`` next to ``SITE``), never
+inside it, as it names local paths. Its ``build.json`` holds, for each source file, its size,
 modification time and content digest with the record parsed from it and its problems;
 for each page, the key it was written under (a digest of everything the page shows,
 see ``build.page_keys``); and what the search stage needs to patch the browser's index.
@@ -60,9 +60,14 @@ class BuildCache:
     """``webindex.WebIndexState`` as data."""
 
 
-def cache_path(output: Path) -> Path:
+def cache_folder(output: Path) -> Path:
+    """The cache's folder; the search stage keeps its postings files there too."""
     output = output.absolute()
     return output.parent / f".{output.name.lstrip('.')}.kbsite-cache"
+
+
+def cache_path(output: Path) -> Path:
+    return cache_folder(output) / "build.json"
 
 
 def file_digest(data: bytes) -> str:
@@ -103,6 +108,7 @@ def save_cache(output: Path, cache: BuildCache) -> None:
     body = json.dumps(_cache_as_data(cache), ensure_ascii=False, separators=(",", ":")).encode()
     header = {"format": CACHE_FORMAT, "kbsite": __version__, "digest": file_digest(body)}
     path = cache_path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(json.dumps(header).encode() + b"\n" + body)
     temporary.replace(path)

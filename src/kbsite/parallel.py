@@ -10,7 +10,7 @@ import collections
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -19,7 +19,7 @@ R = TypeVar("R")
 
 def parallel_map(
     func: Callable[[T], R], items: list[T], jobs: int, chunksize: int, window: int | None = None
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``map`` in order, over forked worker processes when jobs > 1.
 
     With a ``window``, at most two windows of results are held at once: ``Pool.imap``

@@ -28,10 +28,10 @@ _LEFTOVER = re.compile(r"(?P<name>\..+)\.(?P<kind>building|old)-(?P<pid>\d+)-[^.
 class SiteWriter:
     """Writes one site into a staging folder and publishes it at ``output``.
 
-    ``in_place=True`` writes into the existing site instead, each file whole (a new
-    file renamed over the old): for an incremental build, which rewrites a few pages
-    of a site that is otherwise already right. The build cache is written after the
-    pages, so pages written before an interruption are written again next time.
+    ``in_place=True`` is for an incremental build, which rewrites a few pages of a site
+    that is otherwise already right: the staging folder then holds only those pages,
+    and publishing moves each over its old version and removes the ``stale`` ones, with
+    Ctrl-C held back, so the previous site is served whole until the build is done.
     """
 
     def __init__(self, output: Path, in_place: bool = False) -> None:
@@ -40,7 +40,9 @@ class SiteWriter:
         recover_leftovers(self.output)
         _check_replaceable(self.output)
         self.in_place = in_place and self.output.is_dir()
-        self.staging = self.output if self.in_place else staging_folder(self.output)
+        self.staging = staging_folder(self.output)
+        self.stale: set[str] = set()
+        """Files of the previous site to remove when publishing in place."""
         self.written: set[str] = set()
         self._folders: set[Path] = set()
 
@@ -65,12 +67,7 @@ class SiteWriter:
             if folder not in self._folders:
                 folder.mkdir(parents=True, exist_ok=True)
                 self._folders.add(folder)
-            if self.in_place:
-                temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-                temporary.write_text(content, encoding="utf-8")
-                temporary.replace(target)
-            else:
-                target.write_text(content, encoding="utf-8")
+            target.write_text(content, encoding="utf-8")
         except OSError as exc:
             raise OutputError(
                 f"cannot write {relative}: {exc.strerror or exc}", self.output
@@ -88,29 +85,35 @@ class SiteWriter:
         ``notes`` go into the marker file, for later commands (where the index is).
         """
         marker = json.dumps({"written_by": "kbsite", **(notes or {})}, indent=1) + "\n"
-        if self.in_place:
-            if read_site_marker(self.output) != json.loads(marker):
-                self.write_unchecked(MARKER, marker)
-            return
         (self.staging / MARKER).write_text(marker, encoding="utf-8")
+        if self.in_place:
+            self._move_in(marker != _marker_text(self.output))
+            return
         if self.output.exists():
             _check_replaceable(self.output)
         swap_in(self.staging, self.output)
 
-    def remove(self, relative: str) -> None:
-        """Delete a file the previous build wrote and this one does not (in place only)."""
+    def live_path(self, relative: str) -> Path:
+        """Where a file of the published site is (the staging folder holds the new ones)."""
+        return self.output / self.path_for(relative).relative_to(self.staging)
+
+    def _move_in(self, new_marker: bool) -> None:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
-            self.path_for(relative).unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise OutputError(
-                f"cannot remove {relative}: {exc.strerror or exc}", self.output
-            ) from exc
+            for relative in sorted(self.written):
+                target = self.live_path(relative)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.path_for(relative), target)
+            if new_marker:
+                os.replace(self.staging / MARKER, self.output / MARKER)
+            for relative in sorted(self.stale - self.written):
+                self.live_path(relative).unlink(missing_ok=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        shutil.rmtree(self.staging, ignore_errors=True)
 
     def discard(self) -> None:
-        if not self.in_place:
-            shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def staging_folder(target: Path) -> Path:
@@ -182,6 +185,13 @@ def _is_running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _marker_text(site: Path) -> str | None:
+    try:
+        return (site / MARKER).read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def read_site_marker(site: Path) -> dict[str, str] | None:
