@@ -23,14 +23,13 @@ from whoosh.analysis import Analyzer, Token
 from kbsite import analysis
 from kbsite.errors import KbsiteError
 from kbsite.model import Article, ArticleRecord, body_text, excerpt
+from kbsite.segment import PreparedWriter
 from kbsite.syntax import id_number
 from kbsite.write import recover_leftovers, staging_folder, swap_in
 
 INDEX_FORMAT = 3
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
-PARALLEL_THRESHOLD = 2000
-"""With this many articles to (re)index, whoosh writes with one process per job."""
 
 
 class IndexError_(KbsiteError):
@@ -238,12 +237,9 @@ class IndexUpdate:
 
     def writer(self) -> Any:
         if self._writer is None:
-            procs = self.jobs if len(self.stale) >= PARALLEL_THRESHOLD else 1
             # compound=False: whoosh copies a compound segment's parts into memory on
             # every open, which costs `kbsite search` a second at 57k articles
-            self._writer = self.ix.writer(
-                limitmb=256, procs=procs, multisegment=procs > 1, compound=False
-            )
+            self._writer = PreparedWriter(self.ix, compound=False)
         return self._writer
 
     def add(self, document: dict[str, Any]) -> None:
@@ -276,8 +272,6 @@ class IndexUpdate:
     def cancel(self) -> None:
         if self._writer is not None:
             self._writer.cancel()
-            for task in getattr(self._writer, "tasks", []):
-                task.terminate()
         if self.report.rebuilt:
             shutil.rmtree(self.index_dir, ignore_errors=True)
 

@@ -1,0 +1,290 @@
+"""Writing a whoosh segment from documents kbsite has already analyzed, fast.
+
+whoosh's ``SegmentWriter`` spends nearly all of a build in per-posting Python: a
+``Token`` for every term of an analyzed list, a tuple per posting in its sorting pool,
+a sort of millions of those tuples, then at commit a field-length lookup and an
+``add_posting`` call for each posting. ``PreparedWriter`` writes the same files, byte
+for byte for the same documents (``tests/test_segment.py`` checks), doing most of that
+work per term instead:
+
+- a text field given as a term list is counted with plain dicts into the postings
+  whoosh's ``Positions`` and ``Frequency`` formats would make of it;
+- postings are kept by field and term, already in document order (documents arrive
+  in order), in one flat list per term, so the commit sorts terms, not postings;
+- the commit hands each term's postings to the codec's postings writer a block at a
+  time, lengths taken from the lengths the writer kept per field.
+
+Anything else (other field types, other formats, postings of segments whoosh merges
+in) takes whoosh's own path, so the writer stays a complete ``SegmentWriter``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from array import array
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3PostingsWriter
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+SLOTS = 3
+"""A term's postings are one flat list: document number, weight, encoded value, ..."""
+REPEATED_VALUES = (datetime.date, int, float)
+"""Values whose postings whoosh makes are kept for the next document with the same one."""
+
+
+class TermPool:
+    """Postings grouped by field and term, each term's in document order.
+
+    Stands in for whoosh's ``PostingPool`` (``add``, ``iter_postings``, ``cleanup``),
+    which keeps one sortable tuple per posting.
+    """
+
+    def __init__(self) -> None:
+        self.terms: dict[str, dict[bytes, list[Any]]] = {}
+        """Field name -> term -> [docnum, weight, value, docnum, weight, value, ...]."""
+        self.fieldnames: set[str] = set()
+
+    def field(self, fieldname: str) -> dict[bytes, list[Any]]:
+        terms = self.terms.get(fieldname)
+        if terms is None:
+            terms = self.terms[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        return terms
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        """whoosh's pool interface: one (fieldname, term, docnum, weight, value) posting."""
+        fieldname, text, docnum, weight, value = item
+        self.field(fieldname).setdefault(text, []).extend((docnum, weight, value or b""))
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        for fieldname in sorted(self.terms):
+            terms = self.terms[fieldname]
+            for text in sorted(terms):
+                postings = terms[text]
+                for at in range(0, len(postings), SLOTS):
+                    docnum, weight, value = postings[at : at + SLOTS]
+                    yield fieldname, text, docnum, weight, value
+
+    def cleanup(self) -> None:
+        self.terms.clear()
+
+
+class PreparedWriter(SegmentWriter):  # type: ignore[misc]
+    """A whoosh ``SegmentWriter`` fast for text fields given as lists of index terms."""
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self.pool = TermPool()
+        self._lengths: dict[str, array[int]] = {}
+        """Each scorable field's length per document, as the lengths column rounds it."""
+        self._prepared = self.docnum
+        """Documents below this number came through ``add_document``."""
+        self._indexed: dict[tuple[str, Any], tuple[list[tuple[bytes, float, bytes]], int]] = {}
+        """whoosh's postings of values that are not text (dates), which repeat."""
+
+    def add_document(self, **fields: Any) -> None:
+        """``SegmentWriter.add_document``, with term lists counted here, not tokenized."""
+        self._check_state()
+        schema = self.schema
+        docnum = self.docnum
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter = self.perdocwriter
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    boost = self._field_boost(fields, fieldname, docboost)
+                    length = self._index(fieldname, field, value, docnum, boost)
+                stored = fields.get(f"_stored_{fieldname}", value)
+                perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
+                column = field.column_type
+                if column and stored is not None:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(stored))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        self._prepared = self.docnum
+
+    def _index(self, fieldname: str, field: Any, value: Any, docnum: int, boost: float) -> int:
+        """Pool the postings of one field's value; its length (0 unless scorable)."""
+        if field.vector or field.separate_spelling():
+            raise NotImplementedError(f"{fieldname}: term vectors and spelling fields")
+        terms = self.pool.field(fieldname)
+        format_ = field.format
+        if isinstance(value, list) and type(format_) in (Positions, Frequency):
+            length = _pool_terms(terms, value, docnum, format_, boost)
+        else:
+            key = (fieldname, value) if isinstance(value, REPEATED_VALUES) else None
+            indexed = self._indexed.get(key) if key else None
+            if indexed is None:
+                indexed = _whoosh_postings(field, value, boost)
+                if key:
+                    self._indexed[key] = indexed
+            postings, length = indexed
+            for text, weight, vbytes in postings:
+                found = terms.get(text)
+                if found is None:
+                    terms[text] = [docnum, weight, vbytes]
+                else:
+                    found.extend((docnum, weight, vbytes))
+        if not field.scorable:
+            return 0
+        if length:
+            lengths = self._lengths.get(fieldname)
+            if lengths is None:
+                lengths = self._lengths[fieldname] = array("i")
+            if len(lengths) < docnum:
+                lengths.extend([0] * (docnum - len(lengths)))
+            lengths.append(byte_to_length(length_to_byte(length)))
+        return length
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.docnum > self._prepared else None
+        try:
+            self._write_postings(pdr)
+        finally:
+            if pdr is not None:
+                pdr.close()
+        self.fieldwriter.close()
+
+    def _write_postings(self, pdr: Any) -> None:
+        """The pool's postings into the segment: fields and terms in order, blocks at once.
+
+        Lengths of documents this writer added are its own; those of documents whoosh
+        merged in (``add_reader``, after them) come from the lengths column, like whoosh's.
+        """
+        fieldwriter = self.fieldwriter
+        for fieldname in sorted(self.pool.terms):
+            terms = self.pool.terms[fieldname]
+            if fieldname not in self.schema:
+                continue
+            field = self.schema[fieldname]
+            lengths: array[int] | None = None
+            if field.scorable:
+                lengths = self._lengths.get(fieldname, array("i"))
+                lengths.extend([0] * (self._prepared - len(lengths)))
+                lengths.extend(
+                    pdr.doc_field_length(docnum, fieldname) or 0
+                    for docnum in range(self._prepared, self.docnum)
+                )
+            fieldwriter.start_field(fieldname, field)
+            postwriter = fieldwriter._postwriter
+            for text in sorted(terms):
+                fieldwriter.start_term(text)
+                _add_postings(postwriter, terms[text], lengths)
+                fieldwriter.finish_term()
+            fieldwriter.finish_field()
+
+
+_WEIGHTS = [float(count) for count in range(256)]
+_FREQUENCIES = [pack_uint(count) for count in range(256)]
+_ONE_POSITION: dict[int, bytes] = {}
+"""``Positions.encode([position])``, the value of most postings, made once each."""
+
+
+def _pool_terms(
+    terms: dict[bytes, list[Any]], value: list[str], docnum: int, format_: Any, boost: float
+) -> int:
+    """Pool the postings whoosh's ``Positions`` or ``Frequency`` format makes of a term
+    list (weight: the term's count, boosted; value: its positions, or its count); its
+    length."""
+    field_boost = format_.field_boost
+    unboosted = field_boost == 1.0 and boost == 1.0
+    if type(format_) is Frequency:
+        counts: dict[str, int] = {}
+        for term in value:
+            counts[term] = counts.get(term, 0) + 1
+        for term, count in counts.items():
+            small = count < 256
+            weight = _WEIGHTS[count] if small and unboosted else count * field_boost * boost
+            vbytes = _FREQUENCIES[count] if small else pack_uint(count)
+            text = term.encode("utf-8")
+            found = terms.get(text)
+            if found is None:
+                terms[text] = [docnum, weight, vbytes]
+            else:
+                found.extend((docnum, weight, vbytes))
+        return len(value)
+    positions: dict[str, Any] = {}
+    for position, term in enumerate(value):
+        found = positions.get(term)
+        if found is None:
+            positions[term] = position
+        elif isinstance(found, int):
+            positions[term] = [found, position]
+        else:
+            found.append(position)
+    encode = format_.encode
+    one = _ONE_POSITION
+    for term, found in positions.items():
+        if isinstance(found, int):
+            weight = 1.0 * field_boost * boost
+            vbytes = one.get(found)
+            if vbytes is None:
+                vbytes = one[found] = encode([found])
+        else:
+            count = len(found)
+            weight = _WEIGHTS[count] if count < 256 and unboosted else count * field_boost * boost
+            vbytes = encode(found)
+        text = term.encode("utf-8")
+        pooled = terms.get(text)
+        if pooled is None:
+            terms[text] = [docnum, weight, vbytes]
+        else:
+            pooled.extend((docnum, weight, vbytes))
+    return len(value)
+
+
+def _whoosh_postings(
+    field: Any, value: Any, boost: float
+) -> tuple[list[tuple[bytes, float, bytes]], int]:
+    """whoosh's own indexing of a value: its postings and (summed frequencies) length."""
+    postings = []
+    length = 0
+    for text, frequency, weight, vbytes in field.index(value):
+        postings.append((text, weight * boost, vbytes))
+        length += frequency
+    return postings, length
+
+
+def _add_postings(postwriter: Any, postings: list[Any], lengths: array[int] | None) -> None:
+    """One term's postings, buffered as ``W3PostingsWriter.add_posting`` buffers them but a
+    block at a time; the last block stays buffered for ``finish_postings`` to write."""
+    if type(postwriter) is not W3PostingsWriter:
+        for at in range(0, len(postings), SLOTS):
+            docnum, weight, value = postings[at : at + SLOTS]
+            postwriter.add_posting(docnum, weight, value, lengths[docnum] if lengths else None)
+        return
+    step = postwriter._blocklimit * SLOTS
+    for start in range(0, len(postings), step):
+        if start:
+            postwriter._write_block()
+        block = postings[start : start + step] if len(postings) > step else postings
+        docnums = block[0::SLOTS]
+        weights = block[1::SLOTS]
+        postwriter._ids = array("I", docnums)
+        postwriter._weights = array("f", weights)
+        postwriter._values = list(filter(None, block[2::SLOTS]))
+        heaviest = max(weights)
+        postwriter._maxweight = heaviest if heaviest > 0 else 0
+        if lengths is not None:
+            known = list(filter(None, map(lengths.__getitem__, docnums)))
+            if known:
+                postwriter._minlength = min(known)
+                postwriter._maxlength = max(known)
