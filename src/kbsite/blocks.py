@@ -44,12 +44,12 @@ LEAD_IN = re.compile(r"[a-z][a-z]*(?: [A-Za-z(),'-]+)+:")
 COLUMN_START = re.compile(r"(?<=   )\S")
 """Where a table column starts: text after three or more spaces."""
 C_LINE = re.compile(
-    r"(?:.*[;{}]\s*$|\s*(?:(?i:#include|#define|#if)|//|/\*|\*/"
+    r"(?:.*;\s*$|.*\{\s*$|.*\}\s*$|\s*(?:(?i:#include|#define|#if)|//|/\*|\*/"
     r"|REM\s|Dim\s|Sub\s|End Sub|[A-Z]:\\\S*>))"
 )
 VB_COMMENT = re.compile(r"\s*'(?![^']+'(?:[\s.,;:]|$))")
 """``' comment``, but not a wrapped line that opens with a 'quoted title'."""
-VB_CONTINUATION = re.compile(r".*\S\s_$")
+VB_CONTINUATION = re.compile(r".*_(?<=\S\s_)$")
 VB_DECLARATION = re.compile(
     r"\s*(?:(?:Private|Public|Global|Static)\s+)?"
     r"(?:Declare\s+(?:Function|Sub)\s+\w|(?:Sub|Function|Property\s+(?:Get|Let|Set))\s+\w+\s*\("
@@ -59,7 +59,8 @@ VB_MEMBER = re.compile(r"\s*(?:Private|Public|Global)\s+\w+(?:\(\w*\))?\s+As\s+\
 VB_SET = re.compile(r"\s*Set\s+\w[\w.]*\s*=\s*\S")
 VB_END = re.compile(r"\s*End\s+(?:Sub|Function|If|Type|With|Select|Property)\s*$")
 VB_TYPED = re.compile(
-    r".*\w\)?\s+As\s+(?:Long|String|Integer|Boolean|Variant|Double|Single|Object|Byte|Currency)\b"
+    r"(?=.*As\s).*\w\)?\s+As\s+"
+    r"(?:Long|String|Integer|Boolean|Variant|Double|Single|Object|Byte|Currency)\b"
 )
 FOXPRO_LINE = re.compile(
     r".*&&|\s*\*!\*|\s*(?:ENDPROC|ENDDEFINE|ENDIF|ENDDO|ENDFUNC|ENDCASE|ENDSCAN|ENDFOR|ENDWITH)\b"
@@ -93,7 +94,13 @@ CODE_LINES = (
 CODE_LINE = re.compile(
     "|".join(f"(?{'i' if p.flags & re.IGNORECASE else ''}:{p.pattern})" for p in CODE_LINES)
 )
-"""CODE_LINES as one pattern: a line is tested against all shapes in a single match."""
+"""CODE_LINES as one pattern: a line is tested against all shapes in a single match.
+
+Where a shape looks through the whole line, its ``.*`` is followed by one literal
+character (``.*;``, ``.*_``, the lookahead for ``As``): the regex engine then jumps
+between occurrences of that character instead of trying the rest of the shape at every
+position, and the parser classifies lines often enough for that to matter.
+"""
 
 
 def is_underline(lines: list[Line], index: int) -> bool:
