@@ -144,7 +144,8 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             index = _parse_list(lines, index, blocks)
             continue
         end = _chunk_end(lines, index)
-        run_end = _run_end(lines, index)
+        # The run of non-blank lines outlasts the chunk only if the chunk stopped at one.
+        run_end = _run_end(lines, index) if end < len(lines) and lines[end][1].strip() else end
         if run_end > end and _is_mixed_code(lines[index:run_end]):
             end = _extend_preformatted(lines, run_end)
             blocks.append(_preformatted(lines[index:end]))
@@ -157,14 +158,12 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             else:
                 end = _extend_preformatted(lines, end)
                 blocks.append(_preformatted(lines[index:end]))
-        elif (
-            _is_tabular(chunk)
-            or (len(chunk) == 1 and _is_command(text))
-            or (not _paragraph(chunk).reflow and any(_has_column_gap(t) for _, t in chunk))
-        ):
+        elif _is_tabular(chunk) or (len(chunk) == 1 and _is_command(text)):
             blocks.append(_preformatted(chunk))
         else:
-            blocks.append(_paragraph(chunk))
+            paragraph = _paragraph(chunk)
+            columns = not paragraph.reflow and any(_has_column_gap(t) for _, t in chunk)
+            blocks.append(_preformatted(chunk) if columns else paragraph)
         index = end
     return blocks
 
@@ -323,10 +322,18 @@ def _is_command(text: str) -> bool:
 
 
 def _is_tabular(chunk: list[Line]) -> bool:
+    """Whether margin lines are a table or code: of two or more, half are rows or code.
+
+    A lone line never is, and rows are counted first since code is dearer to recognise.
+    """
+    if len(chunk) < 2:
+        return False
     texts = [t for _, t in chunk]
     gapped = sum(1 for t in texts if TABLE_GAP.search(t.strip()) or BOX_LINE.match(t))
+    if gapped * 2 >= len(texts):
+        return True
     code = sum(1 for t in texts if _is_code_line(t) or STAR_COMMENT.match(t))
-    return (len(texts) >= 2 and gapped * 2 >= len(texts)) or (code >= 2 and code * 2 >= len(texts))
+    return code >= 2 and code * 2 >= len(texts)
 
 
 def _has_column_gap(text: str) -> bool:
