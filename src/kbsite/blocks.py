@@ -30,7 +30,12 @@ _SENTENCE_ENDS = (".", ":", ";", "!", "?")
 _TABLE_ROW_GAP = 4
 """A "marker" followed by this many spaces and more columns is a table row, not a list item."""
 REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
-TABLE_GAP = re.compile(r"\S {3,}\S")
+TABLE_GAP = re.compile(r"   (?<=\S   ) *\S")
+"""A gap between columns: three spaces or more between two visible characters.
+
+The pattern opens with the spaces and looks behind them for the first character, so
+that the regex engine scans for three spaces instead of trying every position.
+"""
 BOX_LINE = re.compile(r"\s*(?:\+[-=+]{3,}\+?|\|.*\|)$")
 """A border (``+----+``) or a row (``| a | b |``) of a table drawn with boxes."""
 SENTENCE_GAP = re.compile(r"[.:?!]\)? {2,}")
