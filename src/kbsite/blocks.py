@@ -22,6 +22,7 @@ LIST_MARKER = re.compile(
     r"(?P<indent> *)(?P<marker>[-*\u2022\u00b7o]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2}\)|\([a-z]\))"
     r"(?P<gap> +)(?=\S)"
 )
+WORD_CHAR = re.compile(r"\w")
 COPYRIGHT_NOTICE = re.compile(
     r"\b(?:1[89]\d\d|20\d\d|copyright|corporation|rights)\b", re.IGNORECASE
 )
@@ -590,7 +591,7 @@ def _same_column(match: re.Match[str], first: re.Match[str]) -> bool:
 
 def _same_marker_kind(a: str, b: str) -> bool:
     """Markers of one list: same style and punctuation (``1.`` and ``2.``, not ``2)``)."""
-    return _list_style(a) == _list_style(b) and re.sub(r"\w", "", a) == re.sub(r"\w", "", b)
+    return _list_style(a) == _list_style(b) and WORD_CHAR.sub("", a) == WORD_CHAR.sub("", b)
 
 
 def _shift_left(run: list[Line], column: int) -> list[Line]:

@@ -55,6 +55,8 @@ FOOTER_FIELD = re.compile(r"(?P<name>[A-Za-z][A-Za-z /]{0,24}?)\s*:\s?(?P<value>
 TITLE_PREFIX = re.compile(r"(?P<prefix>[A-Za-z0-9][A-Za-z0-9 .'/&!+-]{0,23}?)\s*:\s*(?=\S)")
 APPLIES_TO = re.compile(r"The information in this article applies to", re.IGNORECASE)
 BULLET = re.compile(r"(?P<indent> *)(?P<marker>[-*\u2022\u00b7o])(?P<gap> +)(?=\S)")
+WHITESPACE = re.compile(r"\s+")
+NOT_IN_SLUG = re.compile(r"[^a-z0-9]+")
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -231,7 +233,7 @@ _HEADER_NAMES = {"TITLE", "PRODUCT", "PROD/VER", "OPER/SYS", "KEYWORDS"}
 
 
 def _header_name(raw: str) -> str:
-    return re.sub(r"\s+", "", raw).upper()
+    return WHITESPACE.sub("", raw).upper()
 
 
 STANDARD_HEADINGS = frozenset(
@@ -522,7 +524,7 @@ def _assign_anchors(sections: list[Section]) -> None:
     for section in sections:
         if section.title is None:
             continue
-        base = re.sub(r"[^a-z0-9]+", "-", section.title.lower()).strip("-") or "section"
+        base = NOT_IN_SLUG.sub("-", section.title.lower()).strip("-") or "section"
         anchor, n = base, 1
         while anchor in used:
             n += 1
@@ -541,5 +543,5 @@ def parse_text_page(source: SourceText) -> TextPage:
     found = PAGE_TITLE.search(source.text)
     stem = source.path.stem
     title = found.group("title").strip() if found else stem.replace("-", " ").replace("_", " ")
-    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "page"
+    slug = NOT_IN_SLUG.sub("-", stem.lower()).strip("-") or "page"
     return TextPage(source.path, slug, title, source.text)
