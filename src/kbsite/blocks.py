@@ -522,13 +522,14 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
             if not probe_text.strip():
                 probe += 1
                 continue
-            deeper = _indent(probe_text) > indent
+            probe_indent = _indent(probe_text)
+            deeper = probe_indent > indent
             lazy = (
-                (probe == end or (ordered and indent > 0))
+                probe_indent == indent
+                and (probe == end or (ordered and indent > 0))
                 and not _list_item_at(lines, probe)
                 and not REFERENCE_LINE.match(probe_text)
                 and not STANDALONE_RULE.match(probe_text)
-                and _indent(probe_text) == indent
             )
             if not (deeper or lazy):
                 break
@@ -536,9 +537,7 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
             item_lines.append(
                 (
                     lines[probe][0],
-                    probe_text[min(column, _indent(probe_text)) :]
-                    if deeper
-                    else probe_text.strip(),
+                    probe_text[min(column, probe_indent) :] if deeper else probe_text.strip(),
                 )
             )
             probe += 1

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import itertools
 import re
 from pathlib import Path
 
@@ -423,7 +424,8 @@ def _take_applies_to(main: list[Line], article: Article) -> list[Line]:
 
     It opens the body, sometimes after a few stub lines, and always before any heading.
     """
-    candidates = [i for i, (_, text) in enumerate(main) if text.strip()][:APPLIES_TO_REACH]
+    non_blank = (i for i, (_, text) in enumerate(main) if text.strip())
+    candidates = itertools.islice(non_blank, APPLIES_TO_REACH)
     for start in candidates:
         if (
             start + 1 < len(main)
