@@ -198,7 +198,7 @@ def _chunk_end(lines: list[Line], start: int) -> int:
         if not deep and _is_heading(lines, end):
             break
         open_comments += _comment_depth(text)
-        tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1].strip()))
+        tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1]))
         if (
             not deep
             and STANDALONE_RULE.match(text)
@@ -250,7 +250,7 @@ def _is_mixed_code(run: list[Line]) -> bool:
 
 def _is_prose_lines(part: list[Line]) -> bool:
     """Lines of running text: no code or column gaps, ending like a sentence."""
-    if any(_is_code_line(t) or TABLE_GAP.search(t.strip()) for _, t in part):
+    if any(_is_code_line(t) or TABLE_GAP.search(t) for _, t in part):
         return False
     return part[-1][1].endswith((".", ":", "?", "!"))
 
@@ -335,11 +335,24 @@ def _is_tabular(chunk: list[Line]) -> bool:
     if len(chunk) < 2:
         return False
     texts = [t for _, t in chunk]
-    gapped = sum(1 for t in texts if TABLE_GAP.search(t.strip()) or BOX_LINE.match(t))
-    if gapped * 2 >= len(texts):
-        return True
-    code = sum(1 for t in texts if _is_code_line(t) or STAR_COMMENT.match(t))
-    return code >= 2 and code * 2 >= len(texts)
+    gapped = sum(1 for t in texts if TABLE_GAP.search(t) or BOX_LINE.match(t))
+    return gapped * 2 >= len(texts) or _is_mostly_code(texts)
+
+
+def _is_mostly_code(texts: list[str]) -> bool:
+    """Whether at least half the lines, and two or more, are code or star comments.
+
+    Recognising code is the parser's dearest test, so counting stops once too many
+    lines are prose, about half-way through a paragraph.
+    """
+    prose_allowed = min(len(texts) // 2, len(texts) - 2)
+    prose = 0
+    for text in texts:
+        if not (_is_code_line(text) or STAR_COMMENT.match(text)):
+            prose += 1
+            if prose > prose_allowed:
+                return False
+    return True
 
 
 def _has_column_gap(text: str) -> bool:
