@@ -336,12 +336,16 @@ def _split_versions(value: str) -> tuple[str, list[str]]:
 
 
 def _split_tail(body: list[Line]) -> tuple[list[Line], list[Line], list[Line]]:
-    """Split the body into main text, the trailing fields block and the legal text."""
-    rules = [
+    """Split the body into main text, the trailing fields block and the legal text.
+
+    Only the last two ``=====`` rules can bound these, so they are looked for from the end.
+    """
+    rules_from_end = (
         i
-        for i, (_, text) in enumerate(body)
-        if EQUALS_RULE.match(text) and not is_underline(body, i)
-    ]
+        for i in reversed(range(len(body)))
+        if EQUALS_RULE.match(body[i][1]) and not is_underline(body, i)
+    )
+    rules = list(itertools.islice(rules_from_end, 2))[::-1]
     if not rules:
         return body, [], []
     last = rules[-1]
