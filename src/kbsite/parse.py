@@ -495,30 +495,31 @@ def _fill_applies_to(lines: list[Line], article: Article) -> None:
 
 
 def _parse_sections(main: list[Line]) -> list[Section]:
+    """Cut the main text at its underlined headings; the text before the first is untitled.
+
+    An underline is never itself a heading (``is_underline`` refuses a line of ``=`` or
+    ``-`` as the text above an underline), so every heading is found in one pass.
+    """
+    headings = [
+        index
+        for index in range(len(main) - 1)
+        if main[index][1].strip()
+        and UNDERLINE.match(main[index + 1][1])
+        and is_underline(main, index + 1)
+    ]
     sections: list[Section] = []
     first_text = next((number for number, text in main if text.strip()), None)
     current = Section(None, 1, [], first_text or (main[0][0] if main else 1))
-    pending: list[Line] = []
-    index = 0
-    while index < len(main):
+    start = 0
+    for index in headings:
+        current.blocks = parse_blocks(main[start:index])
+        if current.title is not None or current.blocks:
+            sections.append(current)
         number, text = main[index]
-        if (
-            index + 1 < len(main)
-            and text.strip()
-            and UNDERLINE.match(main[index + 1][1])
-            and is_underline(main, index + 1)
-        ):
-            current.blocks = parse_blocks(pending)
-            if current.title is not None or current.blocks:
-                sections.append(current)
-            level = 1 if main[index + 1][1].startswith("=") else 2
-            current = Section(text.strip(), level, [], number)
-            pending = []
-            index += 2
-            continue
-        pending.append((number, text))
-        index += 1
-    current.blocks = parse_blocks(pending)
+        level = 1 if main[index + 1][1].startswith("=") else 2
+        current = Section(text.strip(), level, [], number)
+        start = index + 2
+    current.blocks = parse_blocks(main[start:])
     if current.title is not None or current.blocks:
         sections.append(current)
     _assign_anchors(sections)
