@@ -22,6 +22,7 @@ LIST_MARKER = re.compile(
     r"(?P<indent> *)(?P<marker>[-*\u2022\u00b7o]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2}\)|\([a-z]\))"
     r"(?P<gap> +)(?=\S)"
 )
+WORD_CHAR = re.compile(r"\w")
 COPYRIGHT_NOTICE = re.compile(
     r"\b(?:1[89]\d\d|20\d\d|copyright|corporation|rights)\b", re.IGNORECASE
 )
@@ -30,7 +31,12 @@ _SENTENCE_ENDS = (".", ":", ";", "!", "?")
 _TABLE_ROW_GAP = 4
 """A "marker" followed by this many spaces and more columns is a table row, not a list item."""
 REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
-TABLE_GAP = re.compile(r"\S {3,}\S")
+TABLE_GAP = re.compile(r"   (?<=\S   ) *\S")
+"""A gap between columns: three spaces or more between two visible characters.
+
+The pattern opens with the spaces and looks behind them for the first character, so
+that the regex engine scans for three spaces instead of trying every position.
+"""
 BOX_LINE = re.compile(r"\s*(?:\+[-=+]{3,}\+?|\|.*\|)$")
 """A border (``+----+``) or a row (``| a | b |``) of a table drawn with boxes."""
 SENTENCE_GAP = re.compile(r"[.:?!]\)? {2,}")
@@ -44,12 +50,12 @@ LEAD_IN = re.compile(r"[a-z][a-z]*(?: [A-Za-z(),'-]+)+:")
 COLUMN_START = re.compile(r"(?<=   )\S")
 """Where a table column starts: text after three or more spaces."""
 C_LINE = re.compile(
-    r"(?:.*[;{}]\s*$|\s*(?:(?i:#include|#define|#if)|//|/\*|\*/"
+    r"(?:.*;\s*$|.*\{\s*$|.*\}\s*$|\s*(?:(?i:#include|#define|#if)|//|/\*|\*/"
     r"|REM\s|Dim\s|Sub\s|End Sub|[A-Z]:\\\S*>))"
 )
 VB_COMMENT = re.compile(r"\s*'(?![^']+'(?:[\s.,;:]|$))")
 """``' comment``, but not a wrapped line that opens with a 'quoted title'."""
-VB_CONTINUATION = re.compile(r".*\S\s_$")
+VB_CONTINUATION = re.compile(r".*_(?<=\S\s_)$")
 VB_DECLARATION = re.compile(
     r"\s*(?:(?:Private|Public|Global|Static)\s+)?"
     r"(?:Declare\s+(?:Function|Sub)\s+\w|(?:Sub|Function|Property\s+(?:Get|Let|Set))\s+\w+\s*\("
@@ -59,7 +65,8 @@ VB_MEMBER = re.compile(r"\s*(?:Private|Public|Global)\s+\w+(?:\(\w*\))?\s+As\s+\
 VB_SET = re.compile(r"\s*Set\s+\w[\w.]*\s*=\s*\S")
 VB_END = re.compile(r"\s*End\s+(?:Sub|Function|If|Type|With|Select|Property)\s*$")
 VB_TYPED = re.compile(
-    r".*\w\)?\s+As\s+(?:Long|String|Integer|Boolean|Variant|Double|Single|Object|Byte|Currency)\b"
+    r"(?=.*As\s).*\w\)?\s+As\s+"
+    r"(?:Long|String|Integer|Boolean|Variant|Double|Single|Object|Byte|Currency)\b"
 )
 FOXPRO_LINE = re.compile(
     r".*&&|\s*\*!\*|\s*(?:ENDPROC|ENDDEFINE|ENDIF|ENDDO|ENDFUNC|ENDCASE|ENDSCAN|ENDFOR|ENDWITH)\b"
@@ -93,7 +100,13 @@ CODE_LINES = (
 CODE_LINE = re.compile(
     "|".join(f"(?{'i' if p.flags & re.IGNORECASE else ''}:{p.pattern})" for p in CODE_LINES)
 )
-"""CODE_LINES as one pattern: a line is tested against all shapes in a single match."""
+"""CODE_LINES as one pattern: a line is tested against all shapes in a single match.
+
+Where a shape looks through the whole line, its ``.*`` is followed by one literal
+character (``.*;``, ``.*_``, the lookahead for ``As``): the regex engine then jumps
+between occurrences of that character instead of trying the rest of the shape at every
+position, and the parser classifies lines often enough for that to matter.
+"""
 
 
 def is_underline(lines: list[Line], index: int) -> bool:
@@ -137,7 +150,8 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             index = _parse_list(lines, index, blocks)
             continue
         end = _chunk_end(lines, index)
-        run_end = _run_end(lines, index)
+        # The run of non-blank lines outlasts the chunk only if the chunk stopped at one.
+        run_end = _run_end(lines, index) if end < len(lines) and lines[end][1].strip() else end
         if run_end > end and _is_mixed_code(lines[index:run_end]):
             end = _extend_preformatted(lines, run_end)
             blocks.append(_preformatted(lines[index:end]))
@@ -150,14 +164,12 @@ def parse_blocks(lines: list[Line]) -> list[Block]:
             else:
                 end = _extend_preformatted(lines, end)
                 blocks.append(_preformatted(lines[index:end]))
-        elif (
-            _is_tabular(chunk)
-            or (len(chunk) == 1 and _is_command(text))
-            or (not _paragraph(chunk).reflow and any(_has_column_gap(t) for _, t in chunk))
-        ):
+        elif _is_tabular(chunk) or (len(chunk) == 1 and _is_command(text)):
             blocks.append(_preformatted(chunk))
         else:
-            blocks.append(_paragraph(chunk))
+            paragraph = _paragraph(chunk)
+            columns = not paragraph.reflow and any(_has_column_gap(t) for _, t in chunk)
+            blocks.append(_preformatted(chunk) if columns else paragraph)
         index = end
     return blocks
 
@@ -186,7 +198,7 @@ def _chunk_end(lines: list[Line], start: int) -> int:
         if not deep and _is_heading(lines, end):
             break
         open_comments += _comment_depth(text)
-        tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1].strip()))
+        tabular = tabular or bool(TABLE_GAP.search(lines[end - 1][1]))
         if (
             not deep
             and STANDALONE_RULE.match(text)
@@ -238,7 +250,7 @@ def _is_mixed_code(run: list[Line]) -> bool:
 
 def _is_prose_lines(part: list[Line]) -> bool:
     """Lines of running text: no code or column gaps, ending like a sentence."""
-    if any(_is_code_line(t) or TABLE_GAP.search(t.strip()) for _, t in part):
+    if any(_is_code_line(t) or TABLE_GAP.search(t) for _, t in part):
         return False
     return part[-1][1].endswith((".", ":", "?", "!"))
 
@@ -316,10 +328,31 @@ def _is_command(text: str) -> bool:
 
 
 def _is_tabular(chunk: list[Line]) -> bool:
+    """Whether margin lines are a table or code: of two or more, half are rows or code.
+
+    A lone line never is, and rows are counted first since code is dearer to recognise.
+    """
+    if len(chunk) < 2:
+        return False
     texts = [t for _, t in chunk]
-    gapped = sum(1 for t in texts if TABLE_GAP.search(t.strip()) or BOX_LINE.match(t))
-    code = sum(1 for t in texts if _is_code_line(t) or STAR_COMMENT.match(t))
-    return (len(texts) >= 2 and gapped * 2 >= len(texts)) or (code >= 2 and code * 2 >= len(texts))
+    gapped = sum(1 for t in texts if TABLE_GAP.search(t) or BOX_LINE.match(t))
+    return gapped * 2 >= len(texts) or _is_mostly_code(texts)
+
+
+def _is_mostly_code(texts: list[str]) -> bool:
+    """Whether at least half the lines, and two or more, are code or star comments.
+
+    Recognising code is the parser's dearest test, so counting stops once too many
+    lines are prose, about half-way through a paragraph.
+    """
+    prose_allowed = min(len(texts) // 2, len(texts) - 2)
+    prose = 0
+    for text in texts:
+        if not (_is_code_line(text) or STAR_COMMENT.match(text)):
+            prose += 1
+            if prose > prose_allowed:
+                return False
+    return True
 
 
 def _has_column_gap(text: str) -> bool:
@@ -502,13 +535,14 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
             if not probe_text.strip():
                 probe += 1
                 continue
-            deeper = _indent(probe_text) > indent
+            probe_indent = _indent(probe_text)
+            deeper = probe_indent > indent
             lazy = (
-                (probe == end or (ordered and indent > 0))
+                probe_indent == indent
+                and (probe == end or (ordered and indent > 0))
                 and not _list_item_at(lines, probe)
                 and not REFERENCE_LINE.match(probe_text)
                 and not STANDALONE_RULE.match(probe_text)
-                and _indent(probe_text) == indent
             )
             if not (deeper or lazy):
                 break
@@ -516,9 +550,7 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
             item_lines.append(
                 (
                     lines[probe][0],
-                    probe_text[min(column, _indent(probe_text)) :]
-                    if deeper
-                    else probe_text.strip(),
+                    probe_text[min(column, probe_indent) :] if deeper else probe_text.strip(),
                 )
             )
             probe += 1
@@ -571,7 +603,7 @@ def _same_column(match: re.Match[str], first: re.Match[str]) -> bool:
 
 def _same_marker_kind(a: str, b: str) -> bool:
     """Markers of one list: same style and punctuation (``1.`` and ``2.``, not ``2)``)."""
-    return _list_style(a) == _list_style(b) and re.sub(r"\w", "", a) == re.sub(r"\w", "", b)
+    return _list_style(a) == _list_style(b) and WORD_CHAR.sub("", a) == WORD_CHAR.sub("", b)
 
 
 def _shift_left(run: list[Line], column: int) -> list[Line]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import itertools
 import re
 from pathlib import Path
 
@@ -55,6 +56,8 @@ FOOTER_FIELD = re.compile(r"(?P<name>[A-Za-z][A-Za-z /]{0,24}?)\s*:\s?(?P<value>
 TITLE_PREFIX = re.compile(r"(?P<prefix>[A-Za-z0-9][A-Za-z0-9 .'/&!+-]{0,23}?)\s*:\s*(?=\S)")
 APPLIES_TO = re.compile(r"The information in this article applies to", re.IGNORECASE)
 BULLET = re.compile(r"(?P<indent> *)(?P<marker>[-*\u2022\u00b7o])(?P<gap> +)(?=\S)")
+WHITESPACE = re.compile(r"\s+")
+NOT_IN_SLUG = re.compile(r"[^a-z0-9]+")
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -110,13 +113,23 @@ def parse_article(source: SourceText) -> tuple[Article, list[Problem]]:
     if not article.title:
         article.title = _fallback_title(article, header, found)
         article.title_prefix = _title_prefix(article.title)
-    article.references = [
+    article.references = _references(lines, article.id)
+    return article, found.problems
+
+
+def _references(lines: list[Line], article_id: str) -> list[Reference]:
+    """Every Q-number in the article but its own, in order.
+
+    Few lines hold a capital Q, and looking for one is far cheaper than trying the
+    pattern's lookbehind at every position of every line.
+    """
+    return [
         Reference("Q" + match.group(1), number)
         for number, text in lines
+        if "Q" in text
         for match in REFERENCE.finditer(text)
-        if "Q" + match.group(1) != article.id
+        if "Q" + match.group(1) != article_id
     ]
-    return article, found.problems
 
 
 # -- header -------------------------------------------------------------------------
@@ -221,7 +234,7 @@ _HEADER_NAMES = {"TITLE", "PRODUCT", "PROD/VER", "OPER/SYS", "KEYWORDS"}
 
 
 def _header_name(raw: str) -> str:
-    return re.sub(r"\s+", "", raw).upper()
+    return WHITESPACE.sub("", raw).upper()
 
 
 STANDARD_HEADINGS = frozenset(
@@ -323,12 +336,16 @@ def _split_versions(value: str) -> tuple[str, list[str]]:
 
 
 def _split_tail(body: list[Line]) -> tuple[list[Line], list[Line], list[Line]]:
-    """Split the body into main text, the trailing fields block and the legal text."""
-    rules = [
+    """Split the body into main text, the trailing fields block and the legal text.
+
+    Only the last two ``=====`` rules can bound these, so they are looked for from the end.
+    """
+    rules_from_end = (
         i
-        for i, (_, text) in enumerate(body)
-        if EQUALS_RULE.match(text) and not is_underline(body, i)
-    ]
+        for i in reversed(range(len(body)))
+        if EQUALS_RULE.match(body[i][1]) and not is_underline(body, i)
+    )
+    rules = list(itertools.islice(rules_from_end, 2))[::-1]
     if not rules:
         return body, [], []
     last = rules[-1]
@@ -411,7 +428,8 @@ def _take_applies_to(main: list[Line], article: Article) -> list[Line]:
 
     It opens the body, sometimes after a few stub lines, and always before any heading.
     """
-    candidates = [i for i, (_, text) in enumerate(main) if text.strip()][:APPLIES_TO_REACH]
+    non_blank = (i for i, (_, text) in enumerate(main) if text.strip())
+    candidates = itertools.islice(non_blank, APPLIES_TO_REACH)
     for start in candidates:
         if (
             start + 1 < len(main)
@@ -477,30 +495,31 @@ def _fill_applies_to(lines: list[Line], article: Article) -> None:
 
 
 def _parse_sections(main: list[Line]) -> list[Section]:
+    """Cut the main text at its underlined headings; the text before the first is untitled.
+
+    An underline is never itself a heading (``is_underline`` refuses a line of ``=`` or
+    ``-`` as the text above an underline), so every heading is found in one pass.
+    """
+    headings = [
+        index
+        for index in range(len(main) - 1)
+        if main[index][1].strip()
+        and UNDERLINE.match(main[index + 1][1])
+        and is_underline(main, index + 1)
+    ]
     sections: list[Section] = []
     first_text = next((number for number, text in main if text.strip()), None)
     current = Section(None, 1, [], first_text or (main[0][0] if main else 1))
-    pending: list[Line] = []
-    index = 0
-    while index < len(main):
+    start = 0
+    for index in headings:
+        current.blocks = parse_blocks(main[start:index])
+        if current.title is not None or current.blocks:
+            sections.append(current)
         number, text = main[index]
-        if (
-            index + 1 < len(main)
-            and text.strip()
-            and UNDERLINE.match(main[index + 1][1])
-            and is_underline(main, index + 1)
-        ):
-            current.blocks = parse_blocks(pending)
-            if current.title is not None or current.blocks:
-                sections.append(current)
-            level = 1 if main[index + 1][1].startswith("=") else 2
-            current = Section(text.strip(), level, [], number)
-            pending = []
-            index += 2
-            continue
-        pending.append((number, text))
-        index += 1
-    current.blocks = parse_blocks(pending)
+        level = 1 if main[index + 1][1].startswith("=") else 2
+        current = Section(text.strip(), level, [], number)
+        start = index + 2
+    current.blocks = parse_blocks(main[start:])
     if current.title is not None or current.blocks:
         sections.append(current)
     _assign_anchors(sections)
@@ -512,7 +531,7 @@ def _assign_anchors(sections: list[Section]) -> None:
     for section in sections:
         if section.title is None:
             continue
-        base = re.sub(r"[^a-z0-9]+", "-", section.title.lower()).strip("-") or "section"
+        base = NOT_IN_SLUG.sub("-", section.title.lower()).strip("-") or "section"
         anchor, n = base, 1
         while anchor in used:
             n += 1
@@ -531,5 +550,5 @@ def parse_text_page(source: SourceText) -> TextPage:
     found = PAGE_TITLE.search(source.text)
     stem = source.path.stem
     title = found.group("title").strip() if found else stem.replace("-", " ").replace("_", " ")
-    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "page"
+    slug = NOT_IN_SLUG.sub("-", stem.lower()).strip("-") or "page"
     return TextPage(source.path, slug, title, source.text)

@@ -21,6 +21,10 @@ ARTICLE_SUFFIX = ".txt"
 PAGE_SUFFIX = ".md"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_CONTROL_BYTES = bytes(code for code in range(128) if _CONTROL.match(chr(code)))
+_BINARY_BYTES = bytes(code for code in range(256) if _BINARY.match(bytes([code])))
+"""The two sets as bytes, for ``bytes.translate``, which counts them many times faster than
+a regex search finds out there are none."""
 BINARY_SHARE = 0.05
 """Past this share of control bytes (ESC excepted) a file is binary, not text with a stray
 control character: KB articles have a few printer codes at most, never NUL."""
@@ -111,10 +115,9 @@ def binary_offset(data: bytes) -> int | None:
     if nul >= 0:
         return nul
     sample = data[:65536]
-    first = _BINARY.search(sample)
-    if first is not None and len(_BINARY.findall(sample)) > BINARY_SHARE * len(sample):
-        return first.start()
-    return None
+    controls = len(sample) - len(sample.translate(None, _BINARY_BYTES))
+    first = _BINARY.search(sample) if controls > BINARY_SHARE * len(sample) else None
+    return first.start() if first is not None else None
 
 
 def _line_at(data: bytes, offset: int) -> int:
@@ -153,7 +156,15 @@ def normalise_text(text: str) -> str:
     the Unicode "control pictures" keep them visible instead of dropping them.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub(_control_picture, text)
+    return _CONTROL.sub(_control_picture, text) if _has_control(text) else text
+
+
+def _has_control(text: str) -> bool:
+    """Whether any control character is left; ASCII text, nearly every article, as bytes."""
+    if not text.isascii():
+        return _CONTROL.search(text) is not None
+    data = text.encode("ascii")
+    return len(data.translate(None, _CONTROL_BYTES)) < len(data)
 
 
 def _control_picture(match: re.Match[str]) -> str:
