@@ -62,6 +62,15 @@ def new_page_markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).use(kb_plugin, markdown=True)
 
 
+def has_link_candidate(text: str) -> bool:
+    """Whether ``text`` holds anything the article parser could make a link of.
+
+    Text without a candidate parses to a single ``text`` token under ``new_markdown()``
+    (only the KB rules are enabled there), so a caller may skip the parser for it.
+    """
+    return _CANDIDATE.search(text) is not None
+
+
 def _kb_text(state: StateInline, silent: bool) -> bool:
     start = state.pos
     found = _CANDIDATE.search(state.src, start, state.posMax)

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from kbsite import __version__
 from kbsite.config import Config
 from kbsite.link import FACET_KINDS, Site, article_facets
-from kbsite.markup import new_markdown, new_page_markdown
+from kbsite.markup import has_link_candidate, new_markdown, new_page_markdown
 from kbsite.model import (
     AppliesTo,
     Article,
@@ -332,6 +332,10 @@ class PageRenderer:
         return Markup(self.md.renderer.render(tokens, self.md.options, env))
 
     def _inline_children(self, text: str, env: dict[str, Any]) -> list[Token]:
+        """What ``md.inline.parse`` makes of ``text``; most article text has no reference
+        or URL, and then the one text token is made without running the parser."""
+        if not has_link_candidate(text):
+            return [Token("text", "", 0, content=text)] if text else []
         children: list[Token] = []
         self.md.inline.parse(text, self.md, env, children)
         return children
