@@ -34,6 +34,7 @@ from kbsite.syntax import REFERENCE, URL, trim_url
 
 ArticleHref = Callable[[str], "str | None"]
 _CANDIDATE = re.compile(r"(?<![A-Za-z0-9_])(?:Q\d|(?:https?|ftp)://|mailto:)", re.IGNORECASE)
+_MAILTO = re.compile("mailto:", re.IGNORECASE)
 
 
 def kb_plugin(md: MarkdownIt, markdown: bool = False) -> None:
@@ -67,8 +68,14 @@ def has_link_candidate(text: str) -> bool:
 
     Text without a candidate parses to a single ``text`` token under ``new_markdown()``
     (only the KB rules are enabled there), so a caller may skip the parser for it.
+    The regex is slow over long text and most text has no candidate, so substring tests
+    rule out first what cannot hold one: every candidate holds ``Q``/``q``, ``://`` or a
+    ``mailto:`` (in any case, even ``maılto:``, so that test is a regex too).
     """
-    return _CANDIDATE.search(text) is not None
+    maybe = "Q" in text or "q" in text or "://" in text
+    if not maybe and ":" in text:
+        maybe = _MAILTO.search(text) is not None
+    return maybe and _CANDIDATE.search(text) is not None
 
 
 def _kb_text(state: StateInline, silent: bool) -> bool:
