@@ -216,6 +216,7 @@ class PageRenderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates do not change while a build runs
         )
         self.env.filters["longdate"] = _long_date
         self.env.globals.update(
