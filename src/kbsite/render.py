@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import importlib.resources
 from collections.abc import Sequence
 from pathlib import Path
@@ -444,5 +445,7 @@ def reflow(lines: Sequence[str]) -> str:
     return text
 
 
+@functools.cache
 def _long_date(value: datetime.date | None) -> str:
+    """``3 March 1999``; cached, as strftime is slow and every listed article shows one."""
     return f"{value.day} {value:%B %Y}" if value else ""
