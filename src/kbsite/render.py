@@ -12,11 +12,14 @@ import dataclasses
 import datetime
 import functools
 import importlib.resources
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.ext
+import jinja2.nodes
+import jinja2.parser
 from markdown_it.token import Token
 from markupsafe import Markup
 
@@ -116,6 +119,36 @@ def bar_chart(links: Sequence[Link], caption: str, label_chars: int = 60) -> Cha
                 y + ROW_HEIGHT / 2 + 5, f"{label} ({value:,})")
         )  # fmt: skip
     return Chart(caption, BAR_AREA + 8 * label_chars, max(len(links), 1) * ROW_HEIGHT, bars)
+
+
+class FragmentCache(jinja2.ext.Extension):
+    """``{% cache key, ... %}...{% endcache %}``: the body is rendered once per key and
+    the HTML reused, for as long as the environment (one build's renderer) lives.
+
+    An article is listed on some ten other articles' pages (related articles, backlinks)
+    and rendering its entry each time was a sixth of an article page. The key must name
+    everything the body shows that can differ within a build: an article's id stands for
+    its title, date and product, but the page's ``root`` has to be part of the key.
+    """
+
+    tags = {"cache"}
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        self.fragments: dict[object, str] = {}
+
+    def parse(self, parser: jinja2.parser.Parser) -> jinja2.nodes.Node:
+        lineno = next(parser.stream).lineno
+        key = parser.parse_tuple()
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        fragment = self.call_method("_fragment", [key])
+        return jinja2.nodes.CallBlock(fragment, [], [], body).set_lineno(lineno)
+
+    def _fragment(self, key: object, caller: Callable[[], str]) -> str:
+        html = self.fragments.get(key)
+        if html is None:
+            html = self.fragments[key] = caller()
+        return html
 
 
 def template_loader(theme: Path | None) -> jinja2.BaseLoader:
@@ -218,6 +251,7 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,  # templates do not change while a build runs
+            extensions=[FragmentCache],
         )
         self.env.filters["longdate"] = _long_date
         self.env.globals.update(
