@@ -105,9 +105,7 @@ def test_find_references_and_trim_url() -> None:
         ("http\u017f://example.com", True),
     ],
 )
-def test_text_without_a_link_candidate_parses_to_one_text_token(
-    text: str, candidate: bool
-) -> None:
+def test_text_without_a_link_candidate_parses_to_one_text_token(text: str, candidate: bool) -> None:
     """The renderer skips the parser for such text, trusting it to make one text token."""
     assert has_link_candidate(text) is candidate
     if not candidate:
