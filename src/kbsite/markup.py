@@ -12,9 +12,6 @@ On top of it this plugin adds three inline rules and their renderers:
 
 The renderer asks ``env["article_href"](id)`` for a reference's relative href (None
 when the article is not in the archive) and records every link in ``env["links"]``.
-A ``kb_marker`` token shows a list item's marker as written, and a ``kb_pre`` block
-token renders its inline children inside ``<pre>`` so references in code and tables
-are links too, with the spacing kept exactly.
 """
 
 from __future__ import annotations
@@ -47,8 +44,6 @@ def kb_plugin(md: MarkdownIt, markdown: bool = False) -> None:
     md.inline.ruler.before("text", "kb_reference", _kb_reference)
     md.inline.ruler.before("text", "kb_url", _kb_url)
     md.add_render_rule("kb_reference", _render_reference)
-    md.add_render_rule("kb_pre", _render_pre)
-    md.add_render_rule("kb_marker", _render_marker)
     md.add_render_rule("link_open", _render_link_open)
 
 
@@ -70,7 +65,7 @@ def has_link_candidate(text: str) -> bool:
     (only the KB rules are enabled there), so a caller may skip the parser for it.
     The regex is slow over long text and most text has no candidate, so substring tests
     rule out first what cannot hold one: every candidate holds ``Q``/``q``, ``://`` or a
-    ``mailto:`` (in any case, even ``maılto:``, so that test is a regex too).
+    ``mailto:`` (in any case, even with a dotless i, so that test is a regex too).
     """
     maybe = "Q" in text or "q" in text or "://" in text
     if not maybe and ":" in text:
@@ -158,21 +153,6 @@ def _render_link_open(
     token = tokens[idx]
     _record(env, "url", str(token.attrs.get("href", "")), str(token.attrs.get("href", "")))
     return self.renderToken(tokens, idx, options, env)
-
-
-def _render_pre(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    token = tokens[idx]
-    inner = self.renderInline(token.children or [], options, env)
-    return f"<pre{self.renderAttrs(token)}>{inner}</pre>\n"
-
-
-def _render_marker(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    """A list item's marker as written (``1.``, ``b)``, ``o``): it is part of the text."""
-    return f'<span class="marker">{escapeHtml(tokens[idx].content)}</span>'
 
 
 def _record(env: EnvType, kind: str, target: str, href: str | None) -> None:
