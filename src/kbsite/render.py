@@ -253,6 +253,7 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,  # templates do not change while a build runs
+            cache_size=-1,  # the few templates in a plain dict: Jinja's LRU cache is slower
             extensions=[FragmentCache],
         )
         self.env.filters["longdate"] = _long_date
