@@ -127,10 +127,12 @@ class FragmentCache(jinja2.ext.Extension):
     """``{% cache key, ... %}...{% endcache %}``: the body is rendered once per key and
     the HTML reused, for as long as the environment (one build's renderer) lives.
 
-    An article is listed on some ten other articles' pages (related articles, backlinks)
-    and rendering its entry each time was a sixth of an article page. The key must name
-    everything the body shows that can differ within a build: an article's id stands for
-    its title, date and product, but the page's ``root`` has to be part of the key.
+    For what many pages show alike: an article is listed on some ten other articles'
+    pages (related articles, backlinks), and rendering its entry each time was a sixth
+    of an article page; the site navigation is the same on every page at one depth. The
+    key must name everything the body shows that can differ within a build: an
+    article's id stands for its title, date and product, but the page's ``root`` has to
+    be part of the key.
     """
 
     tags = {"cache"}  # noqa: RUF012 - Jinja's Extension declares tags a plain set
