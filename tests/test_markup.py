@@ -101,6 +101,7 @@ def test_find_references_and_trim_url() -> None:
         ("q12345", True),
         ("HTTPS://example.com", True),
         ("MailTo:help@example.com", True),
+        ("MAILTO:help@example.com", True),
         ("ma\u0131lto:help@example.com", True),
         ("http\u017f://example.com", True),
     ],

@@ -31,7 +31,7 @@ from kbsite.syntax import REFERENCE, URL, trim_url
 
 ArticleHref = Callable[[str], "str | None"]
 _CANDIDATE = re.compile(r"(?<![A-Za-z0-9_])(?:Q\d|(?:https?|ftp)://|mailto:)", re.IGNORECASE)
-_MAILTO = re.compile("mailto:", re.IGNORECASE)
+_Q_DIGIT = re.compile(r"[Qq]\d")
 
 
 def kb_plugin(md: MarkdownIt, markdown: bool = False) -> None:
@@ -63,13 +63,13 @@ def has_link_candidate(text: str) -> bool:
 
     Text without a candidate parses to a single ``text`` token under ``new_markdown()``
     (only the KB rules are enabled there), so a caller may skip the parser for it.
-    The regex is slow over long text and most text has no candidate, so substring tests
-    rule out first what cannot hold one: every candidate holds ``Q``/``q``, ``://`` or a
-    ``mailto:`` (in any case, even with a dotless i, so that test is a regex too).
+    The regex is slow over long text and most text has no candidate, so cheaper tests
+    rule out first what cannot hold one: every candidate holds ``Q`` or ``q`` before a
+    digit, ``://``, or (``mailto:`` in any case) ``o:`` or ``O:``.
     """
-    maybe = "Q" in text or "q" in text or "://" in text
-    if not maybe and ":" in text:
-        maybe = _MAILTO.search(text) is not None
+    maybe = "://" in text or "o:" in text or "O:" in text
+    if not maybe and ("Q" in text or "q" in text):
+        maybe = _Q_DIGIT.search(text) is not None
     return maybe and _CANDIDATE.search(text) is not None
 
 
