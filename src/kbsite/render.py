@@ -269,6 +269,12 @@ class PageRenderer:
             opensearch=site_search and bool(settings.base_url),
             nav_pages=list(nav_pages),
         )
+        # every article page links a few facets: each link is made once
+        self._facet_links = {
+            (kind, name): Link("../" + facet_href(facet), facet.name)
+            for kind, facets in site.facets.items()
+            for name, facet in facets.items()
+        }
 
     # -- pages ------------------------------------------------------------------------
 
@@ -315,11 +321,7 @@ class PageRenderer:
         site = self.site
         facets = []
         for kind, names in article_facets(article).items():
-            links = [
-                Link("../" + facet_href(f), f.name)
-                for n in names
-                if (f := site.facet(kind, n)) is not None
-            ]
+            links = [link for n in names if (link := self._facet_links.get((kind, n)))]
             if links:
                 facets.append(FacetLink(FACET_KINDS[kind][0 if len(links) == 1 else 1], links))
         return ArticlePage(
