@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kbsite.markup import new_markdown
+from kbsite.markup import has_link_candidate, new_markdown
 from kbsite.syntax import find_references, trim_url
 
 KNOWN = {"Q100001", "Q315817"}
@@ -88,3 +88,27 @@ def test_markup_in_articles_stays_literal(text: str, html: str) -> None:
 def test_find_references_and_trim_url() -> None:
     assert find_references("Q100001, Q200002; not AQ300003 or Q4") == ["Q100001", "Q200002"]
     assert trim_url("http://example.com/a).") == "http://example.com/a"
+
+
+@pytest.mark.parametrize(
+    ("text", "candidate"),
+    [
+        ("", False),
+        ("plain text, with: a colon", False),
+        ("a request for query words", False),
+        ("javascript:alert(1)", False),
+        ("See Q315817.", True),
+        ("q12345", True),
+        ("HTTPS://example.com", True),
+        ("MailTo:help@example.com", True),
+        ("MAILTO:help@example.com", True),
+        ("ma\u0131lto:help@example.com", True),
+        ("http\u017f://example.com", True),
+    ],
+)
+def test_text_without_a_link_candidate_parses_to_one_text_token(text: str, candidate: bool) -> None:
+    """The renderer skips the parser for such text, trusting it to make one text token."""
+    assert has_link_candidate(text) is candidate
+    if not candidate:
+        children = new_markdown().parseInline(text, {"links": []})[0].children or []
+        assert [(t.type, t.content) for t in children] == ([("text", text)] if text else [])

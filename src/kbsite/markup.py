@@ -12,9 +12,6 @@ On top of it this plugin adds three inline rules and their renderers:
 
 The renderer asks ``env["article_href"](id)`` for a reference's relative href (None
 when the article is not in the archive) and records every link in ``env["links"]``.
-A ``kb_marker`` token shows a list item's marker as written, and a ``kb_pre`` block
-token renders its inline children inside ``<pre>`` so references in code and tables
-are links too, with the spacing kept exactly.
 """
 
 from __future__ import annotations
@@ -34,6 +31,7 @@ from kbsite.syntax import REFERENCE, URL, trim_url
 
 ArticleHref = Callable[[str], "str | None"]
 _CANDIDATE = re.compile(r"(?<![A-Za-z0-9_])(?:Q\d|(?:https?|ftp)://|mailto:)", re.IGNORECASE)
+_Q_DIGIT = re.compile(r"[Qq]\d")
 
 
 def kb_plugin(md: MarkdownIt, markdown: bool = False) -> None:
@@ -46,8 +44,6 @@ def kb_plugin(md: MarkdownIt, markdown: bool = False) -> None:
     md.inline.ruler.before("text", "kb_reference", _kb_reference)
     md.inline.ruler.before("text", "kb_url", _kb_url)
     md.add_render_rule("kb_reference", _render_reference)
-    md.add_render_rule("kb_pre", _render_pre)
-    md.add_render_rule("kb_marker", _render_marker)
     md.add_render_rule("link_open", _render_link_open)
 
 
@@ -60,6 +56,21 @@ def new_page_markdown() -> MarkdownIt:
     """Markdown pages are Markdown (CommonMark), with the same references and URLs as
     articles; raw HTML stays text there too, and only safe link schemes become links."""
     return MarkdownIt("commonmark", {"html": False}).use(kb_plugin, markdown=True)
+
+
+def has_link_candidate(text: str) -> bool:
+    """Whether ``text`` holds anything the article parser could make a link of.
+
+    Text without a candidate parses to a single ``text`` token under ``new_markdown()``
+    (only the KB rules are enabled there), so a caller may skip the parser for it.
+    The regex is slow over long text and most text has no candidate, so cheaper tests
+    rule out first what cannot hold one: every candidate holds ``Q`` or ``q`` before a
+    digit, ``://``, or (``mailto:`` in any case) ``o:`` or ``O:``.
+    """
+    maybe = "://" in text or "o:" in text or "O:" in text
+    if not maybe and ("Q" in text or "q" in text):
+        maybe = _Q_DIGIT.search(text) is not None
+    return maybe and _CANDIDATE.search(text) is not None
 
 
 def _kb_text(state: StateInline, silent: bool) -> bool:
@@ -142,21 +153,6 @@ def _render_link_open(
     token = tokens[idx]
     _record(env, "url", str(token.attrs.get("href", "")), str(token.attrs.get("href", "")))
     return self.renderToken(tokens, idx, options, env)
-
-
-def _render_pre(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    token = tokens[idx]
-    inner = self.renderInline(token.children or [], options, env)
-    return f"<pre{self.renderAttrs(token)}>{inner}</pre>\n"
-
-
-def _render_marker(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    """A list item's marker as written (``1.``, ``b)``, ``o``): it is part of the text."""
-    return f'<span class="marker">{escapeHtml(tokens[idx].content)}</span>'
 
 
 def _record(env: EnvType, kind: str, target: str, href: str | None) -> None:

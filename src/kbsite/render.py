@@ -1,8 +1,9 @@
 """Stage 4: the model to HTML, through markdown-it-py (article text) and Jinja2 (pages).
 
-Article text becomes markdown-it block tokens built straight from the model's blocks,
-with inline content parsed by markdown-it and the KB plugin, so nothing in an article
-is ever interpreted as markup. The templates get typed page objects and never see the
+Article text is written straight from the model's blocks as markdown-it's renderer
+writes the equivalent block tokens, with inline content parsed by markdown-it and the
+KB plugin wherever it holds a reference or URL, so nothing in an article is ever
+interpreted as markup. The templates get typed page objects and never see the
 KB file format.
 """
 
@@ -10,19 +11,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import importlib.resources
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.ext
+import jinja2.nodes
+import jinja2.parser
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markupsafe import Markup
 
 from kbsite import __version__
 from kbsite.config import Config
 from kbsite.link import FACET_KINDS, Site, article_facets
-from kbsite.markup import new_markdown, new_page_markdown
+from kbsite.markup import has_link_candidate, new_markdown, new_page_markdown
 from kbsite.model import (
     AppliesTo,
     Article,
@@ -115,6 +121,38 @@ def bar_chart(links: Sequence[Link], caption: str, label_chars: int = 60) -> Cha
                 y + ROW_HEIGHT / 2 + 5, f"{label} ({value:,})")
         )  # fmt: skip
     return Chart(caption, BAR_AREA + 8 * label_chars, max(len(links), 1) * ROW_HEIGHT, bars)
+
+
+class FragmentCache(jinja2.ext.Extension):
+    """``{% cache key, ... %}...{% endcache %}``: the body is rendered once per key and
+    the HTML reused, for as long as the environment (one build's renderer) lives.
+
+    For what many pages show alike: an article is listed on some ten other articles'
+    pages (related articles, backlinks), and rendering its entry each time was a sixth
+    of an article page; the site navigation is the same on every page at one depth. The
+    key must name everything the body shows that can differ within a build: an
+    article's id stands for its title, date and product, but the page's ``root`` has to
+    be part of the key.
+    """
+
+    tags = {"cache"}  # noqa: RUF012 - Jinja's Extension declares tags a plain set
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        self.fragments: dict[object, str] = {}
+
+    def parse(self, parser: jinja2.parser.Parser) -> jinja2.nodes.Node:
+        lineno = next(parser.stream).lineno
+        key = parser.parse_tuple()
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        fragment = self.call_method("_fragment", [key])
+        return jinja2.nodes.CallBlock(fragment, [], [], body).set_lineno(lineno)
+
+    def _fragment(self, key: object, caller: Callable[[], str]) -> str:
+        html = self.fragments.get(key)
+        if html is None:
+            html = self.fragments[key] = caller()
+        return html
 
 
 def template_loader(theme: Path | None) -> jinja2.BaseLoader:
@@ -216,6 +254,9 @@ class PageRenderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates do not change while a build runs
+            cache_size=-1,  # the few templates in a plain dict: Jinja's LRU cache is slower
+            extensions=[FragmentCache],
         )
         self.env.filters["longdate"] = _long_date
         self.env.globals.update(
@@ -228,6 +269,12 @@ class PageRenderer:
             opensearch=site_search and bool(settings.base_url),
             nav_pages=list(nav_pages),
         )
+        # every article page links a few facets: each link is made once
+        self._facet_links = {
+            (kind, name): Link("../" + facet_href(facet), facet.name)
+            for kind, facets in site.facets.items()
+            for name, facet in facets.items()
+        }
 
     # -- pages ------------------------------------------------------------------------
 
@@ -274,11 +321,7 @@ class PageRenderer:
         site = self.site
         facets = []
         for kind, names in article_facets(article).items():
-            links = [
-                Link("../" + facet_href(f), f.name)
-                for n in names
-                if (f := site.facet(kind, n)) is not None
-            ]
+            links = [link for n in names if (link := self._facet_links.get((kind, n)))]
             if links:
                 facets.append(FacetLink(FACET_KINDS[kind][0 if len(links) == 1 else 1], links))
         return ArticlePage(
@@ -322,95 +365,86 @@ class PageRenderer:
 
     def inline(self, text: str, env: dict[str, Any]) -> Markup:
         """One line of article text (a title, a field value) with its links."""
-        return Markup(
-            self.md.renderer.render(self._inline_children(text, env), self.md.options, env)
-        )
+        return Markup(self._text(text, env))
 
     def blocks(self, blocks: Sequence[Block], env: dict[str, Any]) -> Markup:
-        tokens: list[Token] = []
-        self._emit(blocks, tokens, env, tight=False)
-        return Markup(self.md.renderer.render(tokens, self.md.options, env))
+        """The blocks as HTML, written straight from the model the way markdown-it's
+        renderer writes the equivalent block tokens: building and rendering a token per
+        paragraph cost a quarter of an article page."""
+        out: list[str] = []
+        self._write(blocks, out, env, tight=False)
+        return Markup("".join(out))
 
-    def _inline_children(self, text: str, env: dict[str, Any]) -> list[Token]:
+    def _text(self, text: str, env: dict[str, Any]) -> str:
+        """Inline text as markdown-it and the KB plugin render it. Most text holds no
+        reference or URL: that parses to one text token, rendered escaped, so the
+        parser is skipped."""
+        if not has_link_candidate(text):
+            return escapeHtml(text)
         children: list[Token] = []
         self.md.inline.parse(text, self.md, env, children)
-        return children
+        html: str = self.md.renderer.render(children, self.md.options, env)
+        return html
 
-    def _inline_token(self, text: str, env: dict[str, Any]) -> Token:
-        token = Token("inline", "", 0, content=text)
-        token.children = self._inline_children(text, env)
-        return token
-
-    def _emit(
-        self, blocks: Sequence[Block], out: list[Token], env: dict[str, Any], tight: bool
+    def _write(
+        self, blocks: Sequence[Block], out: list[str], env: dict[str, Any], tight: bool
     ) -> None:
         for block in blocks:
-            source_map = [block.line - 1, block.line]
             if isinstance(block, Paragraph):
-                self._emit_paragraph(block, out, env, hidden=tight)
+                self._write_paragraph(block, out, env, tight)
             elif isinstance(block, Preformatted):
-                pre = Token("kb_pre", "pre", 0, map=source_map, block=True)
-                pre.children = self._inline_children(block.text, env)
-                out.append(pre)
+                out += ("<pre>", self._text(block.text, env), "</pre>\n")
             elif isinstance(block, ListBlock):
-                self._emit_list(block, out, env)
+                self._write_list(block, out, env)
             elif isinstance(block, Rule):
-                out.append(Token("hr", "hr", 0, map=source_map, block=True))
+                out.append("<hr>\n")
             elif isinstance(block, Heading):
-                out.append(Token("heading_open", "h4", 1, map=source_map, block=True))
-                out.append(self._inline_token(block.text, env))
-                out.append(Token("heading_close", "h4", -1, block=True))
+                out += ("<h4>", self._text(block.text, env), "</h4>\n")
 
-    def _emit_paragraph(
-        self, block: Paragraph, out: list[Token], env: dict[str, Any], hidden: bool
+    def _write_paragraph(
+        self, block: Paragraph, out: list[str], env: dict[str, Any], tight: bool
     ) -> None:
-        opening = Token(
-            "paragraph_open",
-            "p",
-            1,
-            map=[block.line - 1, block.line + len(block.lines) - 1],
-            block=True,
-            hidden=hidden,
-        )
-        if block.indented:
-            opening.attrs["class"] = "indented"
-            opening.hidden = False
-        out.append(opening)
+        """A paragraph; in a tight list item (the item's only block) without its ``<p>``,
+        unless it is indented."""
         if block.reflow:
-            out.append(self._inline_token(reflow(block.lines), env))
+            html = self._text(reflow(block.lines), env)
         else:
-            line_tokens = Token("inline", "", 0, content="\n".join(block.lines), children=[])
-            for n, line in enumerate(block.lines):
-                if n:
-                    line_tokens.children.append(Token("hardbreak", "br", 0))  # type: ignore[union-attr]
-                line_tokens.children.extend(self._inline_children(line, env))  # type: ignore[union-attr]
-            out.append(line_tokens)
-        out.append(Token("paragraph_close", "p", -1, block=True, hidden=opening.hidden))
+            html = "<br>\n".join(self._text(line, env) for line in block.lines)
+        if block.indented:
+            out += ('<p class="indented">', html, "</p>\n")
+        elif tight:
+            out.append(html)
+        else:
+            out += ("<p>", html, "</p>\n")
 
-    def _emit_list(self, block: ListBlock, out: list[Token], env: dict[str, Any]) -> None:
-        kind = "ordered_list" if block.ordered else "bullet_list"
+    def _write_list(self, block: ListBlock, out: list[str], env: dict[str, Any]) -> None:
         tag = "ol" if block.ordered else "ul"
-        opening = Token(f"{kind}_open", tag, 1, map=[block.line - 1, block.line], block=True)
+        attrs = ""
         if block.ordered and block.start != 1:
-            opening.attrs["start"] = block.start
+            attrs += f' start="{block.start}"'
         if block.style == "letter":
-            opening.attrs["type"] = "a"
+            attrs += ' type="a"'
         marked = block.style != "references" and (
             block.ordered or any(ch.isalnum() for item in block.items for ch in item.marker)
         )
         if block.style == "references":
-            opening.attrs["class"] = "references"
+            attrs += ' class="references"'
         elif marked:
-            opening.attrs["class"] = "marked"
-        out.append(opening)
+            attrs += ' class="marked"'
+        out.append(f"<{tag}{attrs}>\n" if block.items else f"<{tag}{attrs}>")
         for item in block.items:
-            out.append(Token("list_item_open", "li", 1, map=[item.line - 1, item.line], block=True))
+            only = item.blocks[0] if len(item.blocks) == 1 else None
+            bare_text = isinstance(only, Paragraph) and not only.indented
+            # as markdown-it writes it: a line break after <li> unless bare text or nothing follows
             if marked:
-                out.append(Token("kb_marker", "span", 0, content=item.marker))
-            tight = len(item.blocks) == 1 and isinstance(item.blocks[0], Paragraph)
-            self._emit(item.blocks, out, env, tight=tight)
-            out.append(Token("list_item_close", "li", -1, block=True))
-        out.append(Token(f"{kind}_close", tag, -1, block=True))
+                out += ('<li>\n<span class="marker">', escapeHtml(item.marker), "</span>")
+            elif bare_text or not item.blocks:
+                out.append("<li>")
+            else:
+                out.append("<li>\n")
+            self._write(item.blocks, out, env, tight=isinstance(only, Paragraph))
+            out.append("</li>\n")
+        out.append(f"</{tag}>\n")
 
 
 def table_of_contents(article: Article) -> list[TocEntry]:
@@ -439,5 +473,7 @@ def reflow(lines: Sequence[str]) -> str:
     return text
 
 
+@functools.cache
 def _long_date(value: datetime.date | None) -> str:
+    """``3 March 1999``; cached, as strftime is slow and every listed article shows one."""
     return f"{value.day} {value:%B %Y}" if value else ""
