@@ -403,8 +403,13 @@ def _paragraph_texts(lines: list[Line]) -> list[str]:
 
 
 def _take_query_words(main: list[Line], article: Article) -> list[Line]:
+    """Lift the ``Additional query words:`` line, and any lines it wraps onto, out of the text.
+
+    A line without a colon cannot be it, and looking for one is far cheaper than trying
+    the case-blind pattern on every line.
+    """
     for index, (_, text) in enumerate(main):
-        match = QUERY_WORDS.match(text)
+        match = QUERY_WORDS.match(text) if ":" in text else None
         if match:
             end = index + 1
             words = [match.group("words").strip()]
