@@ -184,7 +184,11 @@ def _is_heading(lines: list[Line], index: int) -> bool:
 
 
 def _chunk_end(lines: list[Line], start: int) -> int:
-    """End of the run of non-blank lines at the same kind of indentation as ``start``."""
+    """End of the run of non-blank lines at the same kind of indentation as ``start``.
+
+    At the margin a chunk is all box-drawing lines or none, so each line is compared
+    with the first.
+    """
     deep = _indent(lines[start][1]) >= 2
     boxed = bool(BOX_LINE.match(lines[start][1]))
     tabular = False
