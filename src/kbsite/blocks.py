@@ -184,8 +184,13 @@ def _is_heading(lines: list[Line], index: int) -> bool:
 
 
 def _chunk_end(lines: list[Line], start: int) -> int:
-    """End of the run of non-blank lines at the same kind of indentation as ``start``."""
+    """End of the run of non-blank lines at the same kind of indentation as ``start``.
+
+    At the margin a chunk is all box-drawing lines or none, so each line is compared
+    with the first.
+    """
     deep = _indent(lines[start][1]) >= 2
+    boxed = bool(BOX_LINE.match(lines[start][1]))
     tabular = False
     open_comments = _comment_depth(lines[start][1])
     end = start + 1
@@ -206,7 +211,7 @@ def _chunk_end(lines: list[Line], start: int) -> int:
             and not _is_comment_border(lines, end)
         ):
             break
-        if not deep and bool(BOX_LINE.match(text)) != bool(BOX_LINE.match(lines[end - 1][1])):
+        if not deep and bool(BOX_LINE.match(text)) != boxed:
             break
         end += 1
     return end
@@ -373,7 +378,7 @@ def _paragraph(chunk: list[Line]) -> Paragraph:
 
 def _is_contents(texts: list[str]) -> bool:
     """Lines of a contents list (``1.1 Setup``, ``1.2 ...``), one topic a line however long."""
-    return sum(1 for t in texts if SECTION_NUMBER.match(t)) >= 3
+    return len(texts) >= 3 and sum(1 for t in texts if SECTION_NUMBER.match(t)) >= 3
 
 
 def _list_item_at(lines: list[Line], index: int) -> re.Match[str] | None:

@@ -113,23 +113,25 @@ def parse_article(source: SourceText) -> tuple[Article, list[Problem]]:
     if not article.title:
         article.title = _fallback_title(article, header, found)
         article.title_prefix = _title_prefix(article.title)
-    article.references = _references(lines, article.id)
+    article.references = _references(source.text, article.id)
     return article, found.problems
 
 
-def _references(lines: list[Line], article_id: str) -> list[Reference]:
-    """Every Q-number in the article but its own, in order.
+def _references(text: str, article_id: str) -> list[Reference]:
+    """Every Q-number in the article but its own, in order, with its line.
 
-    Few lines hold a capital Q, and looking for one is far cheaper than trying the
-    pattern's lookbehind at every position of every line.
+    The whole text is searched at once: a reference never spans lines, and expanding
+    tabs or stripping line ends cannot change one. Lines are counted from one reference
+    to the next, so an index article citing thousands of others stays linear.
     """
-    return [
-        Reference("Q" + match.group(1), number)
-        for number, text in lines
-        if "Q" in text
-        for match in REFERENCE.finditer(text)
-        if "Q" + match.group(1) != article_id
-    ]
+    references: list[Reference] = []
+    line, counted_to = 1, 0
+    for match in REFERENCE.finditer(text):
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
+        if "Q" + match.group(1) != article_id:
+            references.append(Reference("Q" + match.group(1), line))
+    return references
 
 
 # -- header -------------------------------------------------------------------------
@@ -403,8 +405,13 @@ def _paragraph_texts(lines: list[Line]) -> list[str]:
 
 
 def _take_query_words(main: list[Line], article: Article) -> list[Line]:
+    """Lift the ``Additional query words:`` line, and any lines it wraps onto, out of the text.
+
+    A line without a colon cannot be it, and looking for one is far cheaper than trying
+    the case-blind pattern on every line.
+    """
     for index, (_, text) in enumerate(main):
-        match = QUERY_WORDS.match(text)
+        match = QUERY_WORDS.match(text) if ":" in text else None
         if match:
             end = index + 1
             words = [match.group("words").strip()]

@@ -11,8 +11,12 @@ import re
 ARTICLE_ID = re.compile(r"Q\d{5,7}")
 """A valid article id, the only thing ever used to name an article's output file."""
 
-REFERENCE = re.compile(r"(?<![A-Za-z0-9_])Q(\d{5,7})(?![A-Za-z0-9_])")
-"""``Q123456`` standing as a word of its own."""
+REFERENCE = re.compile(r"Q(?<![A-Za-z0-9_]Q)(\d{5,7})(?![A-Za-z0-9_])")
+"""``Q123456`` standing as a word of its own.
+
+The pattern opens with its ``Q`` and only then looks behind it, so that the regex engine
+scans a text for the letter instead of trying the lookbehind at every position.
+"""
 
 URL = re.compile(
     r"(?<![A-Za-z0-9_])(?:(?:https?|ftp)://|mailto:)[^\s<>\"'`\x00-\x1f]+", re.IGNORECASE
