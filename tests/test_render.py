@@ -6,10 +6,13 @@ import html.parser
 import re
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from kbsite.build import BuildReport
-from kbsite.render import reflow
+from kbsite.link import Site
+from kbsite.model import Heading, ListBlock, ListItem, Paragraph, Preformatted, Rule
+from kbsite.render import FragmentCache, PageRenderer, reflow
 
 
 class Page(html.parser.HTMLParser):
@@ -161,3 +164,85 @@ def test_missing_page_lists_cited_but_absent_articles(site: Path) -> None:
     assert "Q123456" in page.visible
     assert "kb/Q200101.html" in [h.removeprefix("./") for h in page.attrs("a", "href")]
     assert "missing.html" in Page(site / "index.html").attrs("a", "href")
+
+
+def test_article_text_is_written_as_markdown_it_renders_its_tokens() -> None:
+    """The HTML markdown-it's renderer made of the equivalent block tokens, which the
+    renderer used to build: tight and loose items, markers, rules, an empty list."""
+    blocks = [
+        Paragraph(["Hard-wrapped lines of a para-", "graph with <markup> & Q123456."], 1),
+        Paragraph(["Short line", "kept apart"], 3, reflow=False),
+        Preformatted("C:\\> dir  /w\n  see http://example.com/x.", 5),
+        ListBlock(
+            [
+                ListItem("1.", [Paragraph(["Tight item."], 7)], 7),
+                ListItem("2.", [Paragraph(["Indented item."], 8, indented=True)], 8),
+                ListItem("3.", [Paragraph(["First."], 9), Rule(10), Heading("Sub", 11)], 9),
+                ListItem("4.", [], 12),
+            ],
+            ordered=True,
+            line=7,
+            start=3,
+        ),
+        ListBlock(
+            [
+                ListItem("-", [Paragraph(["Bullet."], 13)], 13),
+                ListItem("-", [Preformatted("code", 14)], 14),
+                ListItem(
+                    "-",
+                    [
+                        ListBlock(
+                            [ListItem("a)", [Paragraph(["Letter."], 15)], 15)],
+                            ordered=True,
+                            line=15,
+                            style="letter",
+                        )
+                    ],
+                    15,
+                ),
+            ],
+            ordered=False,
+            line=13,
+        ),
+        ListBlock(
+            [ListItem("Q123456", [Paragraph(["Q123456 A title"], 16)], 16)],
+            ordered=False,
+            line=16,
+            style="references",
+        ),
+        ListBlock([], ordered=False, line=17),
+    ]
+    renderer = PageRenderer(Site(summaries={}, backlinks={}, related={}, facets={}, unresolved={}))
+    missing = '<span class="ref-missing" title="Not in this archive">Q123456</span>'
+    assert renderer.blocks(blocks, {}) == (
+        f"<p>Hard-wrapped lines of a para-graph with &lt;markup&gt; &amp; {missing}.</p>\n"
+        "<p>Short line<br>\nkept apart</p>\n"
+        "<pre>C:\\&gt; dir  /w\n"
+        '  see <a href="http://example.com/x" class="external">http://example.com/x</a>.</pre>\n'
+        '<ol start="3" class="marked">\n'
+        '<li>\n<span class="marker">1.</span>Tight item.</li>\n'
+        '<li>\n<span class="marker">2.</span><p class="indented">Indented item.</p>\n</li>\n'
+        '<li>\n<span class="marker">3.</span><p>First.</p>\n<hr>\n<h4>Sub</h4>\n</li>\n'
+        '<li>\n<span class="marker">4.</span></li>\n'
+        "</ol>\n"
+        "<ul>\n"
+        "<li>Bullet.</li>\n"
+        "<li>\n<pre>code</pre>\n</li>\n"
+        '<li>\n<ol type="a" class="marked">\n<li>\n<span class="marker">a)</span>Letter.</li>\n'
+        "</ol>\n</li>\n"
+        "</ul>\n"
+        f'<ul class="references">\n<li>{missing} A title</li>\n</ul>\n'
+        "<ul></ul>\n"
+    )
+
+
+def test_the_cache_tag_renders_its_body_once_per_key() -> None:
+    env = jinja2.Environment(extensions=[FragmentCache])
+    rendered: list[str] = []
+    env.globals["shown"] = lambda name: rendered.append(name) or name
+    template = env.from_string(
+        "{% for n in names %}{% cache 'item', n %}[{{ shown(n) }}]{% endcache %}{% endfor %}"
+    )
+    assert template.render(names=["a", "b", "a"]) == "[a][b][a]"
+    assert template.render(names=["b", "c"]) == "[b][c]"
+    assert rendered == ["a", "b", "c"]

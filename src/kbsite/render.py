@@ -13,7 +13,7 @@ import dataclasses
 import datetime
 import functools
 import importlib.resources
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,19 @@ class FragmentCache(jinja2.ext.Extension):
         return html
 
 
+class TemplateEnvironment(jinja2.Environment):
+    """A Jinja environment whose templates see its globals in one plain dict."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """The environment's globals overlaid with the template's own, copied.
+
+        Jinja chains the two maps so that later changes to the environment's globals
+        show; kbsite sets them all before the first template loads (as Jinja asks), and
+        the chained lookups every render makes cost a tenth of an article page.
+        """
+        return {**self.globals, **(d or {})}
+
+
 def template_loader(theme: Path | None) -> jinja2.BaseLoader:
     """The packaged templates, each replaced by the theme folder's file of the same name.
 
@@ -248,7 +261,7 @@ class PageRenderer:
         self.site_title = settings.title
         self.md = new_markdown()
         self.page_md = new_page_markdown()
-        self.env = jinja2.Environment(
+        self.env = TemplateEnvironment(
             loader=template_loader(settings.templates),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
