@@ -24,7 +24,7 @@ def synthetic_documents(count: int) -> list[dict[str, Any]]:
     words = [f"w{n}" for n in range(40)] + ["caf\u00e9", "x\u2019y"]
     documents = []
     for number in range(count):
-        document: dict[str, Any] = {"id": f"Q{number}", "order": f"{count - number:06d}"}
+        document: dict[str, Any] = {"id": f"Q{number}", "order": b"%06d" % (count - number)}
         for name in TEXT_FIELDS:
             length = chance.choice([0, 1, 3, 40, 300])
             document[name] = [

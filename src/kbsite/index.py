@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, index
+from whoosh import columns, fields, index
 from whoosh.analysis import Analyzer, Token
 
 from kbsite import analysis
@@ -27,7 +27,7 @@ from kbsite.segment import PreparedWriter
 from kbsite.syntax import id_number
 from kbsite.write import recover_leftovers, staging_folder, swap_in
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
 
@@ -67,21 +67,23 @@ class KbAnalyzer(Analyzer):  # type: ignore[misc]
 
 TEXT_FIELDS = ("title", "headings", "keywords", "body", "product", "category", "type")
 """Fields indexed as analyzed text (handed to whoosh already analyzed, see ``whoosh_document``)."""
-STORED_TEXT_FIELDS = ("title", "body", "product", "category", "type")
+STORED_TEXT_FIELDS = ("title", "body", "product")
+"""Text fields whose text ``kbsite search`` shows (the rest are only searched)."""
 
 
 def index_schema() -> fields.Schema:
     text = KbAnalyzer()
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        order=fields.ID(sortable=True),
+        # a column only, never searched: ties between equal scores (search.rank)
+        order=fields.COLUMN(columns.VarBytesColumn()),
         title=fields.TEXT(analyzer=text, stored=True),
         headings=fields.TEXT(analyzer=text),
         keywords=fields.TEXT(analyzer=text, phrase=False),
         body=fields.TEXT(analyzer=text, stored=True),
         product=fields.TEXT(analyzer=text, stored=True),
-        category=fields.TEXT(analyzer=text, stored=True, phrase=False),
-        type=fields.TEXT(analyzer=text, stored=True, phrase=False),
+        category=fields.TEXT(analyzer=text, phrase=False),
+        type=fields.TEXT(analyzer=text, phrase=False),
         date=fields.DATETIME(stored=True),
         excerpt=fields.STORED(),
     )
@@ -155,7 +157,8 @@ def whoosh_document(
     """``document`` with its text fields as ``terms`` (default: analyzed here).
 
     whoosh indexes a list as tokens already analyzed, and ``_stored_NAME`` keeps the
-    text itself for display and highlighting.
+    text itself for display and highlighting. ``order`` goes in a bytes column, as
+    UTF-8, which sorts as the text does.
     """
     terms = terms if terms is not None else analyzed_fields(document)
     prepared: dict[str, Any] = {}
@@ -164,6 +167,8 @@ def whoosh_document(
             prepared[name] = terms[name]
             if name in STORED_TEXT_FIELDS:
                 prepared[f"_stored_{name}"] = value
+        elif name == "order":
+            prepared[name] = value.encode("utf-8")
         else:
             prepared[name] = value
     return prepared

@@ -113,7 +113,7 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
 def rank(searcher: Searcher, whoosh_query: wq.Query) -> list[tuple[float, int]]:
     """Every match as (score, docnum), best first; equal scores in archive order (``order_key``)."""
     results = searcher.search(whoosh_query, limit=None)
-    order = searcher.reader().column_reader("order")
+    order = searcher.reader().column_reader("order")  # order_key as UTF-8 bytes
     keyed = [
         (-ranking.rounded(score), order[docnum], score, docnum) for score, docnum in results.top_n
     ]
