@@ -92,6 +92,33 @@ def test_a_rebuild_with_nothing_changed_reads_and_writes_nothing(
     assert [str(p) for p in again.problems] == [str(p) for p in first.problems]
 
 
+def test_a_lost_or_moved_search_index_is_made_again_though_no_article_changed(
+    archive: Path, tmp_path: Path
+) -> None:
+    first = build(archive, tmp_path)
+    shutil.rmtree(tmp_path / "ix")
+    again = build(archive, tmp_path)
+    assert again.index is not None and again.index.added == first.articles
+    assert search(tmp_path / "ix", "driver")
+    moved = build_site(BuildOptions([archive], tmp_path / "site", index=tmp_path / "ix2"))
+    assert moved.index is not None and moved.index.added == first.articles
+    assert json.loads((tmp_path / "site" / ".kbsite-site").read_text())["index"] == "../ix2"
+
+
+def test_a_touched_file_is_read_again_and_no_page_is_rewritten(
+    archive: Path, tmp_path: Path
+) -> None:
+    build(archive, tmp_path)
+    os.utime(archive / "200" / "Q200105.TXT")
+    age(archive, HOUR)  # not within the racy window of the next build
+    touched = build(archive, tmp_path)
+    assert (touched.parsed, touched.written) == (0, 0)
+    cached, _ = load_cache(tmp_path / "site")
+    assert cached is not None
+    state = cached.sources[str(archive / "200" / "Q200105.TXT")]
+    assert state.mtime_ns == (archive / "200" / "Q200105.TXT").stat().st_mtime_ns
+
+
 def test_a_body_edit_rewrites_only_that_page_and_the_search_shards_of_its_words(
     archive: Path, tmp_path: Path
 ) -> None:

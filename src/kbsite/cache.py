@@ -27,7 +27,7 @@ from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 RACY_SECONDS = 2.0
 """A file modified this close to the last build may have changed again within the
 same timestamp; its content digest is checked instead of trusting size and time."""
@@ -58,6 +58,12 @@ class BuildCache:
     """Every page and file of the site, relative to its top, with its key."""
     search: dict[str, Any] = dataclasses.field(default_factory=dict)
     """``webindex.WebIndexState`` as data."""
+    unresolved: tuple[int, int] = (0, 0)
+    """Distinct unresolved ids and their mentions, for the summary of a build with
+    nothing to do."""
+    index_files: list[str] = dataclasses.field(default_factory=list)
+    """The whoosh index folder's file names as the build left it (its segments and
+    table of contents change with every commit), so a build can tell it is untouched."""
 
 
 def cache_folder(output: Path) -> Path:
@@ -139,17 +145,20 @@ def _cache_as_data(cache: BuildCache) -> dict[str, Any]:
         "related": cache.related,
         "pages": cache.pages,
         "search": cache.search,
+        "unresolved": list(cache.unresolved),
+        "index_files": cache.index_files,
     }
 
 
 def _cache_from_data(data: dict[str, Any]) -> BuildCache:
     sources = {}
+    folders: dict[str, Path] = {}
     for path, (size, mtime_ns, digest, record, problems) in data["sources"].items():
         sources[str(path)] = SourceState(
             int(size),
             int(mtime_ns),
             str(digest),
-            _record_from_data(record) if record is not None else None,
+            _record_from_data(record, folders) if record is not None else None,
             [_problem_from_data(p) for p in problems],
         )
     related = {str(k): [str(i) for i in v] for k, v in data["related"].items()}
@@ -158,7 +167,12 @@ def _cache_from_data(data: dict[str, Any]) -> BuildCache:
     if not isinstance(search, dict):
         raise TypeError("search state is not an object")
     renderer, started = str(data["renderer"]), float(data["started"])
-    return BuildCache(renderer, started, sources, related, pages, search)
+    distinct, mentions = data["unresolved"]
+    index_files = [str(name) for name in data["index_files"]]
+    return BuildCache(
+        renderer, started, sources, related, pages, search, (int(distinct), int(mentions)),
+        index_files,
+    )  # fmt: skip
 
 
 def _record_as_data(r: ArticleRecord) -> list[Any]:
@@ -168,21 +182,28 @@ def _record_as_data(r: ArticleRecord) -> list[Any]:
     ]  # fmt: skip
 
 
-def _record_from_data(data: list[Any]) -> ArticleRecord:
+def _record_from_data(data: list[Any], folders: dict[str, Path]) -> ArticleRecord:
+    """A record from its list; the cache's digest vouches for the types (a wrong shape
+    still raises). ``folders`` shares the parent ``Path`` of the many files of a folder:
+    parsing each whole path anew was a third of reading the cache."""
     id_, source, title, prefix, date, category, product, bare, keywords, refs, feats, excerpt = data
+    folder, _, name = source.rpartition("/")
+    parent = folders.get(folder)
+    if parent is None:
+        parent = folders[folder] = Path(folder or ".")
     return ArticleRecord(
-        id=str(id_),
-        source=Path(source),
-        title=str(title),
-        title_prefix=None if prefix is None else str(prefix),
+        id=id_,
+        source=parent / name,
+        title=title,
+        title_prefix=prefix,
         date=datetime.date.fromisoformat(date) if date else None,
-        category=str(category),
-        product=str(product),
-        bare_title=str(bare),
-        keywords=[str(k) for k in keywords],
-        references=[str(r) for r in refs],
-        features=[str(f) for f in feats],
-        excerpt=str(excerpt),
+        category=category,
+        product=product,
+        bare_title=bare,
+        keywords=list(keywords),
+        references=list(refs),
+        features=list(feats),
+        excerpt=excerpt,
     )
 
 
