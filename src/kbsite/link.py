@@ -236,6 +236,20 @@ class RelatedIndex:
     cap: int
     """Features held by more articles than this are skipped."""
     product: dict[str, str]
+    scored: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    """The holders of each feature that counts (held by 2 to ``cap`` articles), as sets:
+    scoring intersects them rather than counting holder by holder."""
+    by_product: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.scored = {
+            f: frozenset(ids) for f, ids in self.postings.items() if 2 <= len(ids) <= self.cap
+        }
+        groups: dict[str, list[str]] = collections.defaultdict(list)
+        for article_id, product in self.product.items():
+            if product:
+                groups[product].append(article_id)
+        self.by_product = {p: frozenset(ids) for p, ids in groups.items()}
 
     def holders(self, features: Iterable[str]) -> set[str]:
         """The articles whose lists can change when these features gain or lose holders."""
@@ -277,24 +291,26 @@ def related_to(index: RelatedIndex, article_id: str, limit: int = MAX_RELATED) -
     are visited in sorted order so the float sums, and so the ties, come out the same in
     every process whatever the string hash seed.
     """
-    scores: dict[str, float] = collections.defaultdict(float)
-    shared: dict[str, int] = collections.defaultdict(int)
-    for feature in index.features[article_id]:
-        ids = index.postings[feature]
-        if len(ids) > index.cap or len(ids) < 2:
-            continue
-        weight = index.idf[feature]
-        for other in ids:
-            scores[other] += weight
-            shared[other] += 1
-    scores.pop(article_id, None)
+    usable = [f for f in index.features[article_id] if f in index.scored]
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for feature in usable:
+        holders = index.scored[feature]
+        twice |= seen & holders
+        seen |= holders
     mine = index.product[article_id]
-    candidates = []
-    for other, score in scores.items():
-        same_product = bool(mine) and index.product[other] == mine
-        if shared[other] + same_product >= 2:
-            candidates.append((score + (PRODUCT_BONUS if same_product else 0.0), other))
-    ranked = heapq.nlargest(limit, candidates, key=lambda pair: (pair[0], -id_number(pair[1])))
+    same_product = seen & index.by_product[mine] if mine else set()
+    candidates = twice | same_product
+    candidates.discard(article_id)
+    scores = dict.fromkeys(candidates, 0.0)
+    for feature in usable:
+        weight = index.idf[feature]
+        for other in index.scored[feature] & candidates:
+            scores[other] += weight
+    for other in same_product & candidates:
+        scores[other] += PRODUCT_BONUS
+    pairs = [(score, other) for other, score in scores.items()]
+    ranked = heapq.nlargest(limit, pairs, key=lambda pair: (pair[0], -id_number(pair[1])))
     return [other for _, other in ranked]
 
 
