@@ -68,7 +68,7 @@ OUTCOMES: dict[str, tuple[str | None, list[str]]] = {
     "Q310016.TXT": ("Q310016", [r"1: warning: no DOCUMENT line; using the id Q310016"]),
     "Q310017.TXT": ("Q310017", [r"1: warning: article has no TITLE; using its id as the title"]),
     "Q310018.TXT": ("Q310018", []),
-    "Q12345678.TXT": (None, [r"1: error: invalid article id 'Q12345678'"]),
+    "Q123456789.TXT": (None, [r"1: error: invalid article id 'Q123456789'"]),
     "Q310019.TXT": ("Q310019", [r"2: warning: no '=====' rule after the header"]),
     "Q310020.TXT": ("Q310020", [r"1: warning: unreadable date '31-FEB-2001'"]),
 }

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from whoosh.analysis.filters import STOP_WORDS as WHOOSH_STOP_WORDS
 from whoosh.lang.porter import stem as porter_stem
 
+from kbsite.syntax import ID_DIGITS
+
 LETTERS = (
     "A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
 )
@@ -35,7 +37,7 @@ TOKEN = re.compile(f"[0-9{LETTERS}]+(?:[{JOINERS}]{{1,2}}[0-9{LETTERS}]+)*")
 PIECE = re.compile(f"[{LETTERS}]+|[0-9]+")
 HEX_NUMBER = re.compile(r"0x0*([0-9a-f]+)")
 
-ARTICLE_NUMBER = re.compile(r"[Qq]?([0-9]{5,7})")
+ARTICLE_NUMBER = re.compile(f"[Qq]?({ID_DIGITS})")
 
 MAX_WHOLE = 64
 """Longer compounds (paths, encoded blobs) are indexed by their parts only."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from kbsite.model import Block, Heading, ListBlock, ListItem, Paragraph, Preformatted, Rule
+from kbsite.syntax import ID_DIGITS
 
 Line = tuple[int, str]
 """A 1-based source line number and the line's text (tabs expanded, right-stripped)."""
@@ -30,7 +31,7 @@ COPYRIGHT_NOTICE = re.compile(
 _SENTENCE_ENDS = (".", ":", ";", "!", "?")
 _TABLE_ROW_GAP = 4
 """A "marker" followed by this many spaces and more columns is a table row, not a list item."""
-REFERENCE_LINE = re.compile(r"(?P<indent> *)(?P<marker>Q\d{5,7})(?P<gap> +)(?=\S)")
+REFERENCE_LINE = re.compile(f"(?P<indent> *)(?P<marker>Q{ID_DIGITS})(?P<gap> +)(?=\\S)")
 TABLE_GAP = re.compile(r"   (?<=\S   ) *\S")
 """A gap between columns: three spaces or more between two visible characters.
 

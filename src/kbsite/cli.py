@@ -189,7 +189,7 @@ def new(article_id: str, content: Path, title: str, product: str, category: str)
     normalised = "Q" + article_id.upper().removeprefix("Q")
     if not ARTICLE_ID.fullmatch(normalised):
         raise click.BadParameter(
-            "an article id is Q and 5 to 7 digits, such as Q315817", param_hint="ID"
+            "an article id is Q and 5 to 8 digits, such as Q315817", param_hint="ID"
         )
     try:
         path = write_skeleton(

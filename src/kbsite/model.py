@@ -122,7 +122,7 @@ class Article:
     """One knowledge-base article, parsed."""
 
     id: str
-    """``Q`` and 5 to 7 digits, validated: safe to use in an output path."""
+    """``Q`` and 5 to 8 digits, validated: safe to use in an output path."""
     source: Path
     """The file it came from."""
     title: str

@@ -67,7 +67,7 @@ def article_path(content: Path, article_id: str) -> Path:
 def write_skeleton(content: Path, article_id: str, date: datetime.date, **fields: str) -> Path:
     """Write a new article file; never replaces one that exists."""
     if not ARTICLE_ID.fullmatch(article_id):
-        raise OutputError(f"not an article id: {article_id!r} (Q and 5 to 7 digits)")
+        raise OutputError(f"not an article id: {article_id!r} (Q and 5 to 8 digits)")
     path = article_path(content, article_id)
     existing = (
         [p for p in content.rglob("*") if p.stem.upper() == article_id] if content.is_dir() else []

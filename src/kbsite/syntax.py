@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 
-ARTICLE_ID = re.compile(r"Q\d{5,7}")
+ID_DIGITS = r"\d{5,8}"
+"""Five to eight digits: the KB's own ids have up to seven, scaled and later archives eight."""
+
+ARTICLE_ID = re.compile(f"Q{ID_DIGITS}")
 """A valid article id, the only thing ever used to name an article's output file."""
 
-REFERENCE = re.compile(r"Q(?<![A-Za-z0-9_]Q)(\d{5,7})(?![A-Za-z0-9_])")
+REFERENCE = re.compile(f"Q(?<![A-Za-z0-9_]Q)({ID_DIGITS})(?![A-Za-z0-9_])")
 """``Q123456`` standing as a word of its own.
 
 The pattern opens with its ``Q`` and only then looks behind it, so that the regex engine

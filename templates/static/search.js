@@ -21,7 +21,7 @@
   const ONE_PIECE = new RegExp(`^(?:[${LETTERS}]+|[0-9]+)$`, "u");
   const ALL_DIGITS = /^[0-9]+$/;
   const HEX_NUMBER = /^0x0*([0-9a-f]+)$/;
-  const ARTICLE_NUMBER = /^[Qq]?(\d{5,7})$/;
+  const ARTICLE_NUMBER = /^[Qq]?(\d{5,8})$/;
   const MAX_WHOLE = 64;
   const STOP_WORDS = new Set(("a an and are as at be by can for from have if in is it may not " +
     "of on or tbd that the this to us we when will with yet you your").split(" "));
