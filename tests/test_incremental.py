@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kbsite.build import POSTINGS_FILES, BuildOptions, BuildReport, build_site
-from kbsite.cache import cache_folder, cache_path, load_cache
+from kbsite.cache import cache_folder, cache_path, detail_path, load_cache
 from kbsite.config import Config
 from kbsite.search import search
 from kbsite.webindex import _read_script
@@ -79,8 +79,12 @@ def archive(content_copy: Path) -> Path:
 def test_a_rebuild_with_nothing_changed_reads_and_writes_nothing(
     archive: Path, tmp_path: Path
 ) -> None:
+    (archive / "copies").mkdir()
+    shutil.copy(archive / "200" / "Q200104.TXT", archive / "copies")
+    age(archive)
     first = build(archive, tmp_path)
     assert not first.incremental
+    assert any("duplicate article id Q200104" in str(p) for p in first.problems)
     age(tmp_path / "site")
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "site").rglob("*")}
     again = build(archive, tmp_path)
@@ -233,6 +237,28 @@ def test_a_damaged_or_foreign_cache_is_ignored(archive: Path, tmp_path: Path, da
     assert report.written == report.pages
     assert_same_as_full_build(archive, tmp_path, tmp_path)
     assert load_cache(tmp_path / "site")[0] is not None
+
+
+@pytest.mark.parametrize("damage", ["missing", "edited"])
+def test_a_damaged_cache_detail_is_found_when_an_edit_needs_it(
+    archive: Path, tmp_path: Path, damage: str
+) -> None:
+    build(archive, tmp_path)
+    detail = detail_path(tmp_path / "site")
+    if damage == "missing":
+        detail.unlink()
+    else:
+        detail.write_bytes(detail.read_bytes().replace(b"Q200101", b"Q200109", 1))
+    (archive / "200" / "Q200104.TXT").write_text(
+        (archive / "200" / "Q200104.TXT").read_text(encoding="cp1252") + "\nMore.\n", "cp1252"
+    )
+    report = build(archive, tmp_path)
+    assert not report.incremental
+    assert len(report.notes) == 1 and str(detail) in report.notes[0]
+    assert report.parsed == report.articles
+    assert_same_as_full_build(archive, tmp_path, tmp_path)
+    again = build(archive, tmp_path)
+    assert again.incremental and again.notes == [] and again.written == 0
 
 
 def test_an_edit_within_the_same_second_as_the_last_build_is_seen(

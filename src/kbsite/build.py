@@ -44,6 +44,7 @@ from kbsite.cache import (
     cache_folder,
     file_digest,
     load_cache,
+    load_cache_detail,
     remove_cache,
     save_cache,
 )
@@ -93,7 +94,7 @@ from kbsite.pages import (
 from kbsite.parallel import parallel_map
 from kbsite.parse import parse_article, parse_text_page
 from kbsite.render import PageRenderer, templates_dir
-from kbsite.source import PAGE_SUFFIX, decode_source, find_sources, read_source
+from kbsite.source import decode_source, find_source_files, find_sources, read_source
 from kbsite.spelling import WORDS_FILE, article_words, write_words
 from kbsite.syntax import id_number
 from kbsite.webindex import (
@@ -202,20 +203,27 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     started_at = time.time()
     report = BuildReport()
     cache = None if options.full else _usable_cache(options.output, report)
-    texts = written_pages(load_text_pages(options.sources, report.problems))
+    found = find_source_files(options.sources, report.problems)
+    warn_if_no_articles(found.articles, options.sources, report)
+    texts = written_pages(load_text_pages(found.pages, report.problems))
     nav = [Link(page.path, page.title) for page in texts]
     renderer_key = renderer_fingerprint(options.settings, nav)
-    states = scan_sources(options.sources, cache, options.jobs, report, progress)
-    records = unique_records(states, report)
     index_dir = options.index or default_index_dir(options.output)
-    if cache is not None and _up_to_date(cache, states, renderer_key, options.output, index_dir):
-        report.articles = len(records)
-        report.unresolved, report.unresolved_mentions = cache.unresolved
-        report.pages = sum(key != STATIC_KEY for key in cache.pages.values())
-        report.index = IndexReport(unchanged=len(records))
-        report.incremental = True
+    unchanged, todo = stat_sources(found.articles, cache)
+    if cache is not None and _up_to_date(cache, unchanged, todo, renderer_key, options, index_dir):
+        _report_unchanged(cache, report)
         report.seconds = time.perf_counter() - started
         return report
+    if cache is not None:
+        why = load_cache_detail(options.output, cache)
+        if why is not None:
+            report.notes.append(why)
+            cache = None
+            unchanged, todo = stat_sources(found.articles, None)
+    states = read_sources(found.articles, unchanged, todo, cache, options.jobs, report, progress)
+    problems_before = len(report.problems)
+    records = unique_records(states, report)
+    duplicates = report.problems[problems_before:]
     site = link_site(records, related=lambda rs: _related_lists(rs, cache, options.jobs))
     report.articles = len(records)
     report.unresolved = len(site.unresolved)
@@ -272,7 +280,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     unresolved = (report.unresolved, report.unresolved_mentions)
     cache = BuildCache(
         renderer_key, started_at, states, site.related, files, search.state(), unresolved,
-        _index_files(index_dir),
+        _index_files(index_dir), len(records), duplicates, report.pages,
     )  # fmt: skip
     save_cache(options.output, cache)
     search.forget_unused_postings()
@@ -281,18 +289,36 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
 
 
 def _up_to_date(
-    cache: BuildCache, states: dict[str, SourceState], renderer: str, output: Path, index: Path
+    cache: BuildCache,
+    unchanged: dict[str, SourceState],
+    todo: list[tuple[Path, str | None]],
+    renderer: str,
+    options: BuildOptions,
+    index: Path,
 ) -> bool:
-    """Whether the last build's site is this build's: the same templates and settings,
-    every source file the one it read (``scan_sources`` hands back the cached state of an
-    unchanged file itself), and the site and whoosh index as it left them."""
+    """Whether the last build's site is this build's: every source file the one it read
+    (as ``stat_sources`` tells), the same templates and settings, and the site and whoosh
+    index as it left them."""
     return (
-        cache.renderer == renderer
-        and states.keys() == cache.sources.keys()
-        and all(state is cache.sources[path] for path, state in states.items())
+        not todo
+        and unchanged.keys() == cache.sources.keys()
+        and cache.renderer == renderer
         and _index_files(index) == cache.index_files
-        and (read_site_marker(output) or {}).get("index") == _index_note(index, output)
+        and (read_site_marker(options.output) or {}).get("index")
+        == _index_note(index, options.output)
     )
+
+
+def _report_unchanged(cache: BuildCache, report: BuildReport) -> None:
+    """The report of a build with nothing to do: the last build's, from its cache."""
+    for state in cache.sources.values():
+        report.problems.extend(state.problems)
+    report.problems.extend(cache.duplicates)
+    report.articles = cache.articles
+    report.unresolved, report.unresolved_mentions = cache.unresolved
+    report.pages = cache.page_count
+    report.index = IndexReport(unchanged=cache.articles)
+    report.incremental = True
 
 
 def _index_note(index: Path, output: Path) -> str:
@@ -317,22 +343,14 @@ def _usable_cache(output: Path, report: BuildReport) -> BuildCache | None:
 # -- reading ------------------------------------------------------------------------
 
 
-def scan_sources(
-    sources: list[Path],
-    cache: BuildCache | None,
-    jobs: int,
-    report: BuildReport,
-    progress: Progress | None = None,
-) -> dict[str, SourceState]:
-    """Every source file's state: from the cache when its size and time are unchanged,
-    else read and parsed (in parallel). Problems go to ``report`` in file order."""
-    files = find_sources(sources, report.problems)
-    if not files:
-        where = ", ".join(str(s) for s in sources)
-        report.problems.append(Problem(None, None, Level.WARNING, f"no *.txt files in {where}"))
+def stat_sources(
+    files: list[Path], cache: BuildCache | None
+) -> tuple[dict[str, SourceState], list[tuple[Path, str | None]]]:
+    """The files whose size and time are the cached ones, with their cached state; and
+    the others, to read, with their cached content digest if any."""
     known = cache.sources if cache is not None else {}
     trusted_before = (cache.started - RACY_SECONDS) * 1e9 if cache is not None else 0
-    states: dict[str, SourceState] = {}
+    unchanged: dict[str, SourceState] = {}
     todo: list[tuple[Path, str | None]] = []
     for path in files:
         old = known.get(str(path))
@@ -343,9 +361,25 @@ def scan_sources(
         else:
             same = old is not None and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
             if same and old is not None and stat.st_mtime_ns < trusted_before:
-                states[str(path)] = old
+                unchanged[str(path)] = old
                 continue
         todo.append((path, old.digest if old else None))
+    return unchanged, todo
+
+
+def read_sources(
+    files: list[Path],
+    unchanged: dict[str, SourceState],
+    todo: list[tuple[Path, str | None]],
+    cache: BuildCache | None,
+    jobs: int,
+    report: BuildReport,
+    progress: Progress | None = None,
+) -> dict[str, SourceState]:
+    """Every article file's state (as ``stat_sources`` sorted them): the cached one, or
+    read and parsed (in parallel). Problems go to ``report`` in file order."""
+    known = cache.sources if cache is not None else {}
+    states = dict(unchanged)
     with _progress(progress, "Reading", len(files)) as advance:
         advance(len(files) - len(todo))
         read = contextlib.closing(parallel_map(_source_state, todo, jobs, chunksize=64))
@@ -415,10 +449,16 @@ def _recency(article: Article | ArticleRecord) -> tuple[int, str]:
     return (article.date.toordinal() if article.date else 0, str(article.source))
 
 
-def load_text_pages(sources: list[Path], problems: list[Problem]) -> list[TextPage]:
-    """The Markdown pages (``*.md``) among the sources; one that cannot be read is reported."""
+def warn_if_no_articles(files: list[Path], sources: list[Path], report: BuildReport) -> None:
+    if not files:
+        where = ", ".join(str(s) for s in sources)
+        report.problems.append(Problem(None, None, Level.WARNING, f"no *.txt files in {where}"))
+
+
+def load_text_pages(files: list[Path], problems: list[Problem]) -> list[TextPage]:
+    """The Markdown pages (``SourceFiles.pages``); one that cannot be read is reported."""
     pages = []
-    for path in find_sources(sources, [], PAGE_SUFFIX):  # folder problems: see scan_sources
+    for path in files:
         try:
             pages.append(parse_text_page(read_source(path)))
         except KbsiteError as exc:
@@ -435,9 +475,7 @@ def check_sources(
     article whole, where a build needs only records.
     """
     files = find_sources(sources, report.problems)
-    if not files:
-        where = ", ".join(str(s) for s in sources)
-        report.problems.append(Problem(None, None, Level.WARNING, f"no *.txt files in {where}"))
+    warn_if_no_articles(files, sources, report)
     articles = load_articles(files, jobs, report, progress)
     site = link_site(articles)
     report.articles = len(articles)

@@ -3,14 +3,16 @@ only the pages whose content changes.
 
 The cache is a folder beside the site (``.SITE.kbsite-cache`` next to ``SITE``), never
 inside it, as it names local paths. Its ``build.json`` holds, for each source file, its size,
-modification time and content digest with the record parsed from it and its problems;
-for each page, the key it was written under (a digest of everything the page shows,
-see ``build.page_keys``); and what the search stage needs to patch the browser's index.
+modification time, content digest and problems, and the build's totals: all a rebuild
+with nothing to do needs, so that one reads only this small file. ``detail.json`` holds
+the rest, read only when something changed: the record parsed from each file; for each
+page, the key it was written under (a digest of everything the page shows, see
+``build.page_keys``); and what the search stage needs to patch the browser's index.
 
-A cache is trusted only whole: its first line carries the format, the kbsite version
-and a digest of the rest, and a cache that is truncated, edited, written by another
-version or not a cache at all is ignored (the build says why) and the site is built
-from scratch.
+A cache is trusted only whole: the first line of ``build.json`` carries the format, the
+kbsite version and a digest of the rest, which holds the digest of ``detail.json``; a
+cache that is truncated, edited, written by another version or not a cache at all is
+ignored (the build says why) and the site is built from scratch.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 RACY_SECONDS = 2.0
 """A file modified this close to the last build may have changed again within the
 same timestamp; its content digest is checked instead of trusting size and time."""
@@ -41,7 +43,8 @@ class SourceState:
     mtime_ns: int
     digest: str
     record: ArticleRecord | None
-    """None when the file held no usable article (its problems say why)."""
+    """None when the file held no usable article (its problems say why), and in a cache
+    whose detail is not loaded yet (``load_cache_detail``)."""
     problems: list[Problem]
 
 
@@ -64,6 +67,14 @@ class BuildCache:
     index_files: list[str] = dataclasses.field(default_factory=list)
     """The whoosh index folder's file names as the build left it (its segments and
     table of contents change with every commit), so a build can tell it is untouched."""
+    articles: int = 0
+    """Distinct articles, and the warnings about the duplicates among them, for the
+    summary of a build with nothing to do."""
+    duplicates: list[Problem] = dataclasses.field(default_factory=list)
+    page_count: int = 0
+    """Pages in ``pages`` (its static files aside)."""
+    detail_digest: str = ""
+    """The digest of ``detail.json`` as this cache wrote it."""
 
 
 def cache_folder(output: Path) -> Path:
@@ -76,12 +87,17 @@ def cache_path(output: Path) -> Path:
     return cache_folder(output) / "build.json"
 
 
+def detail_path(output: Path) -> Path:
+    return cache_folder(output) / "detail.json"
+
+
 def file_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def load_cache(output: Path) -> tuple[BuildCache | None, str | None]:
-    """The cache of the site at ``output``, or None and why it cannot be used.
+    """The cache of the site at ``output`` without its detail, or None and why it cannot
+    be used.
 
     No cache at all is not a problem (None, None): the first build has none.
     """
@@ -109,14 +125,42 @@ def load_cache(output: Path) -> tuple[BuildCache | None, str | None]:
         return None, f"{path} holds unexpected data ({exc!r}); ignoring it"
 
 
+def load_cache_detail(output: Path, cache: BuildCache) -> str | None:
+    """Fill in ``cache``'s records, related lists, page keys and search state from
+    ``detail.json``; or say why they cannot be trusted (the cache is then unusable)."""
+    path = detail_path(output)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        return f"cannot read the build cache {path}: {exc.strerror or exc}; ignoring the cache"
+    if file_digest(body) != cache.detail_digest:
+        return f"{path} is damaged (its digest does not match); ignoring the cache"
+    try:
+        _detail_from_data(json.loads(body), cache)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        return f"{path} holds unexpected data ({exc!r}); ignoring the cache"
+    return None
+
+
 def save_cache(output: Path, cache: BuildCache) -> None:
-    """Write the cache whole, or leave the previous one: a new file renamed over the old."""
-    body = json.dumps(_cache_as_data(cache), ensure_ascii=False, separators=(",", ":")).encode()
+    """Write the cache whole, or leave the previous one: new files renamed over the old,
+    the detail first, as ``build.json`` vouches for it by its digest."""
+    detail = _encode(_detail_as_data(cache))
+    cache.detail_digest = file_digest(detail)
+    body = _encode(_cache_as_data(cache))
     header = {"format": CACHE_FORMAT, "kbsite": __version__, "digest": file_digest(body)}
-    path = cache_path(output)
+    _replace(detail_path(output), detail)
+    _replace(cache_path(output), json.dumps(header).encode() + b"\n" + body)
+
+
+def _encode(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _replace(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    temporary.write_bytes(data)
     temporary.replace(path)
 
 
@@ -137,42 +181,66 @@ def _cache_as_data(cache: BuildCache) -> dict[str, Any]:
                 state.size,
                 state.mtime_ns,
                 state.digest,
-                _record_as_data(state.record) if state.record else None,
                 [_problem_as_data(p) for p in state.problems],
             ]
             for path, state in cache.sources.items()
         },
-        "related": cache.related,
-        "pages": cache.pages,
-        "search": cache.search,
         "unresolved": list(cache.unresolved),
         "index_files": cache.index_files,
+        "articles": cache.articles,
+        "duplicates": [_problem_as_data(p) for p in cache.duplicates],
+        "page_count": cache.page_count,
+        "detail": cache.detail_digest,
     }
 
 
 def _cache_from_data(data: dict[str, Any]) -> BuildCache:
-    sources = {}
-    folders: dict[str, Path] = {}
-    for path, (size, mtime_ns, digest, record, problems) in data["sources"].items():
-        sources[str(path)] = SourceState(
-            int(size),
-            int(mtime_ns),
-            str(digest),
-            _record_from_data(record, folders) if record is not None else None,
-            [_problem_from_data(p) for p in problems],
+    sources = {
+        str(path): SourceState(
+            int(size), int(mtime_ns), str(digest), None, [_problem_from_data(p) for p in problems]
         )
-    related = {str(k): [str(i) for i in v] for k, v in data["related"].items()}
-    pages = {str(k): str(v) for k, v in data["pages"].items()}
+        for path, (size, mtime_ns, digest, problems) in data["sources"].items()
+    }
+    distinct, mentions = data["unresolved"]
+    return BuildCache(
+        renderer=str(data["renderer"]),
+        started=float(data["started"]),
+        sources=sources,
+        unresolved=(int(distinct), int(mentions)),
+        index_files=[str(name) for name in data["index_files"]],
+        articles=int(data["articles"]),
+        duplicates=[_problem_from_data(p) for p in data["duplicates"]],
+        page_count=int(data["page_count"]),
+        detail_digest=str(data["detail"]),
+    )
+
+
+def _detail_as_data(cache: BuildCache) -> dict[str, Any]:
+    return {
+        "records": [
+            _record_as_data(state.record) if state.record else None
+            for state in cache.sources.values()
+        ],
+        "related": cache.related,
+        "pages": cache.pages,
+        "search": cache.search,
+    }
+
+
+def _detail_from_data(data: dict[str, Any], cache: BuildCache) -> None:
+    """Records come in the order of ``build.json``'s sources, one (or null) for each."""
+    records = data["records"]
+    if len(records) != len(cache.sources):
+        raise ValueError(f"{len(records)} records for {len(cache.sources)} files")
     search = data["search"]
     if not isinstance(search, dict):
         raise TypeError("search state is not an object")
-    renderer, started = str(data["renderer"]), float(data["started"])
-    distinct, mentions = data["unresolved"]
-    index_files = [str(name) for name in data["index_files"]]
-    return BuildCache(
-        renderer, started, sources, related, pages, search, (int(distinct), int(mentions)),
-        index_files,
-    )  # fmt: skip
+    folders: dict[str, Path] = {}
+    for state, record in zip(cache.sources.values(), records, strict=True):
+        state.record = _record_from_data(record, folders) if record is not None else None
+    cache.related = {str(k): [str(i) for i in v] for k, v in data["related"].items()}
+    cache.pages = {str(k): str(v) for k, v in data["pages"].items()}
+    cache.search = search
 
 
 def _record_as_data(r: ArticleRecord) -> list[Any]:

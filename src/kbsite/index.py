@@ -224,17 +224,22 @@ class IndexUpdate:
             index_dir.parent.mkdir(parents=True, exist_ok=True)
             recover_leftovers(index_dir)
             self.index_dir = staging_folder(index_dir)
-            self.ix = index.create_in(str(self.index_dir), index_schema())
-            ledger = {}
             self.report.rebuilt = True
-        else:
-            self.ix = index.open_dir(str(index_dir))
-        self.ledger = ledger
-        self.stale = {key for key, mark in marks.items() if ledger.get(key) != mark}
-        self.removed = sorted(set(ledger) - set(marks))
-        self.report.unchanged = len(marks) - len(self.stale)
-        self.jobs = jobs
         self._writer: Any = None
+        try:  # interrupted from here on, the staging folder must not stay behind
+            self.ix = (
+                index.create_in(str(self.index_dir), index_schema())
+                if self.report.rebuilt
+                else index.open_dir(str(index_dir))
+            )
+            self.ledger = ledger or {}
+            self.stale = {key for key, mark in marks.items() if self.ledger.get(key) != mark}
+            self.removed = sorted(set(self.ledger) - set(marks))
+            self.report.unchanged = len(marks) - len(self.stale)
+            self.jobs = jobs
+        except BaseException:
+            self.cancel()
+            raise
 
     @property
     def changes(self) -> bool:

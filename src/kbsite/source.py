@@ -40,30 +40,49 @@ class SourceText:
     """``utf-8``, ``utf-8-sig`` or ``cp1252``: how the bytes were read."""
 
 
-def find_sources(
-    roots: Iterable[Path], problems: list[Problem] | None = None, suffix: str = ARTICLE_SUFFIX
-) -> list[Path]:
-    """Every ``*.txt`` file (any letter case; or ``suffix``) below the roots, in a stable
-    order.
+@dataclasses.dataclass(slots=True)
+class SourceFiles:
+    """What a build reads below its roots, found in one walk of the archive."""
+
+    articles: list[Path]
+    """Every ``*.txt`` file, any letter case."""
+    pages: list[Path]
+    """Every Markdown page (``*.md``)."""
+
+
+def find_source_files(roots: Iterable[Path], problems: list[Problem] | None = None) -> SourceFiles:
+    """The articles and pages below the roots, each in a stable order.
 
     A root may also be a single file: any file but a Markdown page is read as an
     article. Missing roots raise SourceError. A folder that cannot be listed is an error
     appended to ``problems`` (raised when None), so the articles in it never vanish
-    silently.
+    silently. One walk finds both kinds: listing a large archive twice cost a second.
     """
-    found: set[Path] = set()
+    articles: set[Path] = set()
+    pages: set[Path] = set()
     for root in roots:
         if root.is_file():
-            if root.name.lower().endswith(PAGE_SUFFIX) == (suffix == PAGE_SUFFIX):
-                found.add(root)
+            (pages if root.name.lower().endswith(PAGE_SUFFIX) else articles).add(root)
         elif root.is_dir():
-            found.update(_walk(root, problems, suffix))
+            for path, is_page in _walk(root, problems):
+                (pages if is_page else articles).add(path)
         else:
             raise SourceError("no such file or folder", root)
-    return sorted(found, key=lambda path: path.parts)  # as Path's order, without its slow __lt__
+    return SourceFiles(_in_order(articles), _in_order(pages))
 
 
-def _walk(root: Path, problems: list[Problem] | None, suffix: str) -> Iterator[Path]:
+def find_sources(roots: Iterable[Path], problems: list[Problem] | None = None) -> list[Path]:
+    """Every article file below the roots; see ``find_source_files``."""
+    return find_source_files(roots, problems).articles
+
+
+def _in_order(paths: set[Path]) -> list[Path]:
+    return sorted(paths, key=lambda path: path.parts)  # as Path's order, without its slow __lt__
+
+
+def _walk(root: Path, problems: list[Problem] | None) -> Iterator[tuple[Path, bool]]:
+    """Each article or page file below ``root``, and whether it is a page."""
+
     def unlistable(exc: OSError) -> None:
         message = f"cannot list folder: {exc.strerror or exc}; its articles are skipped"
         folder = Path(exc.filename) if exc.filename else root
@@ -75,8 +94,13 @@ def _walk(root: Path, problems: list[Problem] | None, suffix: str) -> Iterator[P
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         parent = Path(folder)
         for name in files:
-            if name.lower().endswith(suffix) and not name.startswith("."):
-                yield parent / name
+            lowered = name.lower()
+            if name.startswith("."):
+                continue
+            if lowered.endswith(ARTICLE_SUFFIX):
+                yield parent / name, False
+            elif lowered.endswith(PAGE_SUFFIX):
+                yield parent / name, True
 
 
 def read_source(path: Path) -> SourceText:

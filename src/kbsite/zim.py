@@ -68,6 +68,7 @@ from kbsite.pages import (
 )
 from kbsite.parallel import parallel_map
 from kbsite.render import PageRenderer, templates_dir
+from kbsite.source import find_source_files
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -238,7 +239,8 @@ def _add_entries(
     for name, value in metadata.values(len(articles)).items():
         creator.add_metadata(name, value)
     creator.add_illustration(48, illustration_png(48))
-    texts = written_pages(load_text_pages(options.sources, problems))
+    pages = find_source_files(options.sources, []).pages  # folder problems: see check_sources
+    texts = written_pages(load_text_pages(pages, problems))
     nav = [Link(page.path, page.title) for page in texts]
     renderer = PageRenderer(site, Config(title=metadata.title), site_search=False, nav_pages=nav)
     others = other_pages(site, renderer, texts)
