@@ -31,6 +31,10 @@ def build(source: Path, base: Path, **options: object) -> BuildReport:
     return build_site(BuildOptions([source], base / "site", index=base / "ix", **options))  # type: ignore[arg-type]
 
 
+def append_line(article: Path, line: str = "More.") -> None:
+    article.write_text(article.read_text(encoding="cp1252") + f"\n{line}\n", "cp1252")
+
+
 def files(site: Path) -> dict[str, bytes]:
     return {
         p.relative_to(site).as_posix(): p.read_bytes()
@@ -228,9 +232,7 @@ def test_a_damaged_or_foreign_cache_is_ignored(archive: Path, tmp_path: Path, da
     else:
         path.write_bytes(b"")
     assert load_cache(tmp_path / "site")[0] is None
-    (archive / "200" / "Q200104.TXT").write_text(
-        (archive / "200" / "Q200104.TXT").read_text(encoding="cp1252") + "\nMore.\n", "cp1252"
-    )
+    append_line(archive / "200" / "Q200104.TXT")
     report = build(archive, tmp_path)
     assert not report.incremental
     assert len(report.notes) == 1 and str(path) in report.notes[0]
@@ -249,9 +251,7 @@ def test_a_damaged_cache_detail_is_found_when_an_edit_needs_it(
         detail.unlink()
     else:
         detail.write_bytes(detail.read_bytes().replace(b"Q200101", b"Q200109", 1))
-    (archive / "200" / "Q200104.TXT").write_text(
-        (archive / "200" / "Q200104.TXT").read_text(encoding="cp1252") + "\nMore.\n", "cp1252"
-    )
+    append_line(archive / "200" / "Q200104.TXT")
     report = build(archive, tmp_path)
     assert not report.incremental
     assert len(report.notes) == 1 and str(detail) in report.notes[0]
@@ -285,7 +285,7 @@ def test_a_lost_search_state_makes_the_browser_index_whole_again(
     for postings in cache_folder(tmp_path / "site").glob(POSTINGS_FILES):
         postings.unlink()
     article = archive / "200" / "Q200107.TXT"
-    article.write_text(article.read_text(encoding="cp1252") + "\nAppendix.\n", "cp1252")
+    append_line(article, "Appendix.")
     report = build(archive, tmp_path)
     assert report.web_index is not None and not report.web_index.patched
     assert_same_as_full_build(archive, tmp_path, tmp_path)
