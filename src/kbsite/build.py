@@ -527,7 +527,8 @@ def _related_lists(
 
     An article's list depends on the holders of its features and their products; when
     one article's features or product change, the lists that can change are its own and
-    those of every article sharing a feature it had or has.
+    those of every article sharing a feature it had or has. Those that held one of its
+    old features before hold it still, unless they changed too: the new index tells them.
     """
     index = related_index(records)
     old = _cached_records(cache)
@@ -539,10 +540,9 @@ def _related_lists(
     ]
     related = {i: cache.related[i] for i in index.features}
     if changed:
-        before = related_index(list(old.values()))
         affected: set[str] = set(changed)
         for article_id in changed:
-            affected |= before.holders(before.features[article_id])
+            affected |= index.holders(old[article_id].features)
             affected |= index.holders(index.features[article_id])
         ids = sorted(affected, key=id_number)
         related.update(zip(ids, _related_all(index, ids, jobs), strict=True))
@@ -604,17 +604,7 @@ def page_keys(
     """
     digests = {state.record.id: state.digest for state in states.values() if state.record}
     keys: dict[str, str] = {}
-    summary_text: dict[str, str] = {}
-
-    def summaries(ids: Iterable[str]) -> str:
-        parts = []
-        for i in ids:
-            text = summary_text.get(i)
-            if text is None:
-                text = summary_text[i] = _summary_text(site.summaries[i])
-            parts.append(text)
-        return "\x1e".join(parts)
-
+    shown = _ShownText(site)
     for record in records:
         facets = [
             f"{f.kind}\x1f{f.name}\x1f{facet_href(f)}"
@@ -623,28 +613,61 @@ def page_keys(
             if (f := site.facet(kind, name)) is not None
         ]
         resolved = [r for r in record.references if r in site.summaries]
-        shown = "\x1d".join(
+        text = "\x1d".join(
             (
                 renderer_key,
                 digests[record.id],
                 "\x1e".join(facets),
-                summaries(site.backlinks.get(record.id, [])),
-                summaries(site.related.get(record.id, [])),
+                shown.summaries(site.backlinks.get(record.id, [])),
+                shown.summaries(site.related.get(record.id, [])),
                 "\x1e".join(resolved),
             )
         )
-        keys[article_href(record.id)] = _digest(shown)
+        keys[article_href(record.id)] = _digest(text)
     for page in others:
         path = page.path
         if path in keys:
             raise OutputError(f"two pages would be written to {path}", Path(path))
-        keys[path] = _digest(f"{renderer_key}\x1d{page!r}")
+        keys[path] = _digest(f"{renderer_key}\x1d{shown(page)}")
     return keys
 
 
-def _summary_text(summary: ArticleSummary) -> str:
-    date = summary.date.isoformat() if summary.date else ""
-    return f"{summary.id}\x1f{summary.title}\x1f{date}\x1f{summary.category}\x1f{summary.product}"
+class _ShownText:
+    """What a page object shows, as text for its key: its ``repr``, but with each article
+    summary spelled once and reused. A summary recurs on many pages (every listing the
+    article is in, the pages citing it); spelling it anew each time, through the
+    dataclass ``repr``, was most of an edit's rebuild."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.texts: dict[str, str] = {}
+        self.fields: dict[type, tuple[str, ...]] = {}
+
+    def summary(self, summary: ArticleSummary) -> str:
+        text = self.texts.get(summary.id)
+        if text is None:
+            date = summary.date.isoformat() if summary.date else ""
+            text = self.texts[summary.id] = "\x1f".join(
+                (summary.id, summary.title, date, summary.category, summary.product,
+                 summary.bare_title)
+            )  # fmt: skip
+        return text
+
+    def summaries(self, ids: Iterable[str]) -> str:
+        return "\x1e".join([self.summary(self.site.summaries[i]) for i in ids])
+
+    def __call__(self, value: Any) -> str:
+        if isinstance(value, ArticleSummary):
+            return self.summary(value)
+        if isinstance(value, list | tuple):
+            return "[" + "\x1e".join([self(item) for item in value]) + "]"
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            names = self.fields.get(type(value))
+            if names is None:
+                names = self.fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+            parts = [self(getattr(value, name)) for name in names]
+            return f"{type(value).__name__}(" + "\x1f".join(parts) + ")"
+        return repr(value)
 
 
 def _digest(text: str) -> str:
