@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import collections
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
+import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
+
+STOP_SECONDS = 5.0
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,12 +43,23 @@ def parallel_map(
                 yield from pending.popleft()
         while pending:
             yield from pending.popleft()
-        pool.close()
     except BaseException:
-        pool.terminate()
+        _stop(pool)
         raise
-    finally:
-        pool.join()
+    pool.close()
+    pool.join()
+
+
+def _stop(pool: multiprocessing.pool.Pool) -> None:
+    """Stop the workers at once, waiting a few seconds at most.
+
+    ``terminate`` can wait forever when a worker died by a signal while sending a
+    result: for the result queue's lock it held, or for the rest of the result. The
+    workers are daemons, so any left running are stopped when this process exits.
+    """
+    stopper = threading.Thread(target=pool.terminate, daemon=True)
+    stopper.start()
+    stopper.join(timeout=STOP_SECONDS)
 
 
 def _worker_signals() -> None:

@@ -1,0 +1,45 @@
+"""Work over forked workers: results in order, and a pool that always stops."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+from kbsite.parallel import parallel_map
+
+BIG = 20_000_000
+
+
+def _square(n: int) -> int:
+    return n * n
+
+
+def _big(n: int) -> bytes:
+    """A result large enough that a worker spends its time sending it."""
+    return bytes([n % 256]) * BIG
+
+
+def test_results_come_in_order_whatever_the_jobs() -> None:
+    items = list(range(1000))
+    expected = [n * n for n in items]
+    assert list(parallel_map(_square, items, 1, chunksize=8)) == expected
+    assert list(parallel_map(_square, items, 2, chunksize=8)) == expected
+    assert list(parallel_map(_square, items, 2, chunksize=8, window=100)) == expected
+
+
+def test_workers_stopped_by_sigterm_while_sending_do_not_hang_the_pool() -> None:
+    """A worker killed while it held the result queue's lock left the main process
+    waiting for that lock forever when it stopped the pool."""
+    results = parallel_map(_big, list(range(40)), 2, chunksize=1)
+    assert len(next(results)) == BIG
+    for _ in range(3):
+        for worker in multiprocessing.active_children():
+            os.kill(worker.pid, signal.SIGTERM)  # type: ignore[arg-type]
+        time.sleep(0.05)
+    stopper = threading.Thread(target=results.close, daemon=True)
+    stopper.start()
+    stopper.join(timeout=60)
+    assert not stopper.is_alive(), "stopping the pool hung"
