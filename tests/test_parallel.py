@@ -43,3 +43,4 @@ def test_workers_stopped_by_sigterm_while_sending_do_not_hang_the_pool() -> None
     stopper.start()
     stopper.join(timeout=60)
     assert not stopper.is_alive(), "stopping the pool hung"
+    assert [w.pid for w in multiprocessing.active_children()] == []

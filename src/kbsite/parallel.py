@@ -54,12 +54,18 @@ def _stop(pool: multiprocessing.pool.Pool) -> None:
     """Stop the workers at once, waiting a few seconds at most.
 
     ``terminate`` can wait forever when a worker died by a signal while sending a
-    result: for the result queue's lock it held, or for the rest of the result. The
-    workers are daemons, so any left running are stopped when this process exits.
+    result: for the result queue's lock it held, or for the rest of the result. Past the
+    wait, the workers still running (the pool replaces a dead one) are killed: left
+    alive, they would hold open every file this process had open when they were forked,
+    such as the pipe another program waits to see closed.
     """
     stopper = threading.Thread(target=pool.terminate, daemon=True)
     stopper.start()
     stopper.join(timeout=STOP_SECONDS)
+    for worker in list(pool._pool):  # type: ignore[attr-defined]  # no public handle
+        if worker.exitcode is None:
+            worker.kill()
+            worker.join()
 
 
 def _worker_signals() -> None:
