@@ -203,6 +203,19 @@ def test_changed_settings_or_templates_rewrite_every_page(archive: Path, tmp_pat
     assert (tmp_path / "site" / "static" / "extra.css").exists()
 
 
+def assert_an_edit_rebuilds_from_scratch(
+    archive: Path, tmp_path: Path, damaged: Path
+) -> BuildReport:
+    """After the cache file ``damaged`` was spoilt, an edit gives a full build that says why."""
+    append_line(archive / "200" / "Q200104.TXT")
+    report = build(archive, tmp_path)
+    assert not report.incremental
+    assert len(report.notes) == 1 and str(damaged) in report.notes[0]
+    assert report.written == report.pages
+    assert_same_as_full_build(archive, tmp_path, tmp_path)
+    return report
+
+
 @pytest.mark.parametrize(
     "damage",
     ["truncated", "garbage", "other version", "edited", "wrong shape", "empty"],
@@ -232,12 +245,7 @@ def test_a_damaged_or_foreign_cache_is_ignored(archive: Path, tmp_path: Path, da
     else:
         path.write_bytes(b"")
     assert load_cache(tmp_path / "site")[0] is None
-    append_line(archive / "200" / "Q200104.TXT")
-    report = build(archive, tmp_path)
-    assert not report.incremental
-    assert len(report.notes) == 1 and str(path) in report.notes[0]
-    assert report.written == report.pages
-    assert_same_as_full_build(archive, tmp_path, tmp_path)
+    assert_an_edit_rebuilds_from_scratch(archive, tmp_path, path)
     assert load_cache(tmp_path / "site")[0] is not None
 
 
@@ -251,12 +259,8 @@ def test_a_damaged_cache_detail_is_found_when_an_edit_needs_it(
         detail.unlink()
     else:
         detail.write_bytes(detail.read_bytes().replace(b"Q200101", b"Q200109", 1))
-    append_line(archive / "200" / "Q200104.TXT")
-    report = build(archive, tmp_path)
-    assert not report.incremental
-    assert len(report.notes) == 1 and str(detail) in report.notes[0]
+    report = assert_an_edit_rebuilds_from_scratch(archive, tmp_path, detail)
     assert report.parsed == report.articles
-    assert_same_as_full_build(archive, tmp_path, tmp_path)
     again = build(archive, tmp_path)
     assert again.incremental and again.notes == [] and again.written == 0
 
