@@ -307,15 +307,18 @@ def test_export_bad_usage_exits_2(tmp_path: Path) -> None:
     assert "--title is longer than 30 characters" in result.output
 
 
-def test_export_without_libzim_says_how_to_get_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("module", "package"), [("libzim.writer", "libzim"), ("zstandard", None)])
+def test_export_without_its_libraries_says_how_to_get_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, package: str | None
 ) -> None:
-    monkeypatch.setitem(sys.modules, "libzim.writer", None)
+    monkeypatch.setitem(sys.modules, module, None)
     monkeypatch.delitem(sys.modules, "kbsite.zim")
+    monkeypatch.delitem(sys.modules, "kbsite.zimfile")
     out = str(tmp_path / "x.zim")
     result = CliRunner().invoke(main, ["export", "--format", "zim", str(CYCLE), "-o", out])
     assert result.exit_code == 1
-    assert result.output == "ERROR writing ZIM files needs libzim: pip install 'kbsite[zim]'\n"
+    expected = f"ERROR writing ZIM files needs {package or module}: pip install 'kbsite[zim]'\n"
+    assert result.output == expected
 
 
 def test_metadata_defaults_and_limits() -> None:

@@ -477,7 +477,7 @@ def check_sources(
     files = find_sources(sources, report.problems)
     warn_if_no_articles(files, sources, report)
     articles = load_articles(files, jobs, report, progress)
-    site = link_site(articles)
+    site = link_site(articles, related=lambda records: _related_lists(records, None, jobs))
     report.articles = len(articles)
     report.unresolved = len(site.unresolved)
     report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())

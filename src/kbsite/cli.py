@@ -479,9 +479,10 @@ def export(
     try:
         from kbsite.zim import ZimMetadata, ZimOptions, export_zim
     except ModuleNotFoundError as exc:
-        if (exc.name or "").partition(".")[0] != "libzim":
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in ("libzim", "zstandard"):
             raise
-        click.echo("ERROR writing ZIM files needs libzim: pip install 'kbsite[zim]'", err=True)
+        click.echo(f"ERROR writing ZIM files needs {missing}: pip install 'kbsite[zim]'", err=True)
         sys.exit(1)
     own_description = settings.description if settings.description != Config().description else ""
     metadata = ZimMetadata(

@@ -240,8 +240,11 @@ class RelatedIndex:
     """The holders of each feature that counts (held by 2 to ``cap`` articles), as sets:
     scoring intersects them rather than counting holder by holder."""
     by_product: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    number: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Each article's id as a number: among equal scores the lower comes first."""
 
     def __post_init__(self) -> None:
+        self.number = {article_id: id_number(article_id) for article_id in self.features}
         self.scored = {
             f: frozenset(ids) for f, ids in self.postings.items() if 2 <= len(ids) <= self.cap
         }
@@ -309,9 +312,9 @@ def related_to(index: RelatedIndex, article_id: str, limit: int = MAX_RELATED) -
             scores[other] += weight
     for other in same_product & candidates:
         scores[other] += PRODUCT_BONUS
-    pairs = [(score, other) for other, score in scores.items()]
-    ranked = heapq.nlargest(limit, pairs, key=lambda pair: (pair[0], -id_number(pair[1])))
-    return [other for _, other in ranked]
+    number = index.number
+    ranked = heapq.nlargest(limit, [(s, -number[o], o) for o, s in scores.items()])
+    return [other for _, _, other in ranked]
 
 
 def _features(article: Article) -> set[str]:

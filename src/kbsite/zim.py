@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from libzim.writer import (
+    Compression,
     Creator,
     Hint,
     IndexData,
@@ -69,6 +70,7 @@ from kbsite.pages import (
 from kbsite.parallel import parallel_map
 from kbsite.render import PageRenderer, templates_dir
 from kbsite.source import find_source_files
+from kbsite.zimfile import cluster_count, recompress_clusters
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -185,12 +187,16 @@ def export_zim(options: ZimOptions, progress: Progress | None = None) -> BuildRe
     _check_replaceable(options.output)
     report = BuildReport()
     articles, site = check_sources(options.sources, options.jobs, report, progress)
+    uncompressed = _staging_file(options.output)
     staging = _staging_file(options.output)
     try:
-        report.pages = write_zim(site, articles, staging, options, progress, report.problems)
+        report.pages = write_zim(site, articles, uncompressed, options, progress, report.problems)
+        with _progress(progress, "Compressing", cluster_count(uncompressed)) as advance:
+            recompress_clusters(uncompressed, staging, jobs=options.jobs, advance=advance)
         os.chmod(staging, 0o644)
         os.replace(staging, options.output)
     finally:
+        uncompressed.unlink(missing_ok=True)
         staging.unlink(missing_ok=True)
     report.seconds = time.perf_counter() - started
     return report
@@ -204,12 +210,16 @@ def write_zim(
     progress: Progress | None = None,
     problems: list[Problem] | None = None,
 ) -> int:
-    """Write every page of the site into a ZIM file at ``path``; returns the entries added.
+    """Write every page of the site into a ZIM file at ``path``, uncompressed (see
+    ``zimfile``); returns the entries added.
 
     Articles that fail to render are left out, each with a problem added to ``problems``.
     """
     creator = (
-        Creator(str(path)).config_indexing(True, LANGUAGE).config_nbworkers(max(1, options.jobs))
+        Creator(str(path))
+        .config_indexing(True, LANGUAGE)
+        .config_compression(Compression.none)
+        .config_nbworkers(max(1, options.jobs))
     )
     creator.__enter__()
     try:
