@@ -49,6 +49,7 @@ from kbsite.build import (
     Progress,
     _progress,
     check_sources,
+    fewer_collections,
     load_text_pages,
 )
 from kbsite.config import Config
@@ -160,6 +161,9 @@ class IndexText:
     title: str
     content: str
     keywords: str
+    words: int
+    """The content's word count, counted by the render worker: libzim asks for it from its
+    indexing threads, where counting would hold the main process's GIL."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -183,6 +187,11 @@ def export_zim(options: ZimOptions, progress: Progress | None = None) -> BuildRe
     Raises KbsiteError only when no file can be written at all; problems with single
     articles are in the report, as with ``build_site``.
     """
+    with fewer_collections():
+        return _export_zim(options, progress)
+
+
+def _export_zim(options: ZimOptions, progress: Progress | None) -> BuildReport:
     started = time.perf_counter()
     _check_replaceable(options.output)
     report = BuildReport()
@@ -362,7 +371,8 @@ def _article_entry(article_id: str) -> Entry | Problem:
         return Problem(article.source, None, Level.ERROR, message)
     title = f"{article.id}: {article.title}"
     keywords = " ".join(index_document(article)["keywords"].split())
-    text = IndexText(title, body_text(article), keywords)
+    content = body_text(article)
+    text = IndexText(title, content, keywords, len(content.split()))
     return Entry(article_href(article.id), title, html.encode(), front=True, index=text)
 
 
@@ -412,7 +422,7 @@ class ArticleIndexData(IndexData):  # type: ignore[misc]  # libzim ships no type
         return self.text.keywords if self.text else ""
 
     def get_wordcount(self) -> int:
-        return len(self.text.content.split()) if self.text else 0
+        return self.text.words if self.text else 0
 
     def get_geoposition(self) -> None:
         return None
