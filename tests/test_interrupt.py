@@ -142,7 +142,7 @@ def test_an_interrupted_build_says_so_and_changes_nothing(
     os.killpg(build.pid, signum)
     stdout, stderr = build.communicate(timeout=60)
 
-    assert build.returncode == 128 + signum
+    assert build.returncode == 128 + signum, f"stdout: {stdout!r}\nstderr: {stderr!r}"
     assert stderr.strip().splitlines() == [
         f"Interrupted ({signal.Signals(signum).name}); the previous site, if any, is unchanged."
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -37,7 +38,8 @@ def test_workers_stopped_by_sigterm_while_sending_do_not_hang_the_pool() -> None
     assert len(next(results)) == BIG
     for _ in range(3):
         for worker in multiprocessing.active_children():
-            os.kill(worker.pid, signal.SIGTERM)  # type: ignore[arg-type]
+            with contextlib.suppress(ProcessLookupError):  # ended since it was listed
+                os.kill(worker.pid, signal.SIGTERM)  # type: ignore[arg-type]
         time.sleep(0.05)
     stopper = threading.Thread(target=results.close, daemon=True)
     stopper.start()
