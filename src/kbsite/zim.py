@@ -3,8 +3,10 @@
     find_sources -> read_source -> parse_article   (per file, in parallel; as in build.py)
     link_site                                      (whole archive)
     PageRenderer -> libzim Creator                 (articles rendered in parallel, one at a time
-                                                    into the creator, which compresses and
-                                                    indexes in its own threads)
+                                                    into the creator, which indexes in its own
+                                                    threads and writes clusters uncompressed)
+    recompress_clusters                            (zimfile.py: zstd at a level faster than
+                                                    libzim's fixed one, on every core)
 
 Each page keeps its site path (``kb/Q315817.html``, ``static/kbsite.css``) as its ZIM
 path, so the site's relative links work unchanged between entries. The in-browser
@@ -12,8 +14,8 @@ search (``search.html``, its scripts and index) is left out: Kiwix searches the 
 full-text index, which gets each article's title, readable text and keywords, and
 nothing of the listing pages, whose titles would otherwise match every search.
 
-The file is written beside OUTPUT and renamed over it only when finished, so a failed
-export leaves the previous file as it was.
+Both files are written beside OUTPUT and the compressed one renamed over it only when
+finished, so a failed export leaves the previous file as it was.
 """
 
 from __future__ import annotations

@@ -19,12 +19,13 @@ new file (openZIM format, https://wiki.openzim.org/wiki/ZIM_file_format):
 from __future__ import annotations
 
 import bisect
+import collections
 import dataclasses
 import hashlib
 import os
 import struct
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -99,8 +100,8 @@ def recompress_clusters(
     with source.open("rb") as zim, target.open("wb") as out:
         header = _header(zim, source)
         clusters = _clusters(zim, header)
+        # (old position, how far everything from there on moved back), in file order
         moved: list[tuple[int, int]] = []
-        """(old position, how far everything from there on moved back), in file order."""
         position = 0
         shift = 0
         for cluster, body in _compressed(zim, clusters, level, jobs):
@@ -194,7 +195,7 @@ def _compressed(
 
     window = max(1, jobs) * 2
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        pending: list[tuple[Cluster, object]] = []
+        pending: collections.deque[tuple[Cluster, Future[bytes] | None]] = collections.deque()
         for cluster in clusters:
             if cluster.pinned or cluster.info & 0x0F not in UNCOMPRESSED:
                 pending.append((cluster, None))
@@ -202,14 +203,13 @@ def _compressed(
                 body = _read_at(zim, cluster.start + 1, cluster.length - 1)
                 pending.append((cluster, pool.submit(compress, body)))
             while len(pending) > window:
-                yield _done(pending.pop(0))
+                yield _done(*pending.popleft())
         while pending:
-            yield _done(pending.pop(0))
+            yield _done(*pending.popleft())
 
 
-def _done(item: tuple[Cluster, object]) -> tuple[Cluster, bytes | None]:
-    cluster, future = item
-    return cluster, None if future is None else future.result()  # type: ignore[attr-defined]
+def _done(cluster: Cluster, future: Future[bytes] | None) -> tuple[Cluster, bytes | None]:
+    return cluster, None if future is None else future.result()
 
 
 def _unpack_list(zim: BinaryIO, at: int, count: int) -> list[int]:
