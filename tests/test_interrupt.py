@@ -25,7 +25,7 @@ from kbsite.search import index_dir_for_site, search
 
 CONTENT = Path(__file__).parents[1] / "content"
 ARTICLES = 2500
-"""Enough that the index is written by whoosh's parallel writer, as at archive scale."""
+"""Enough that a build runs for seconds, time to stop it while it writes and indexes."""
 DOCUMENT_ID = re.compile(r"(DOCUMENT\s*:\s*)Q\d+", re.IGNORECASE)
 
 
@@ -77,6 +77,20 @@ def start_build(workspace: Path) -> subprocess.Popen[str]:
     )
 
 
+def finish(build: subprocess.Popen[str]) -> tuple[str, str]:
+    """The build's output once it has ended, and every process it started with it.
+
+    A build that does not end is killed, so it cannot outlive the test."""
+    try:
+        return build.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(build.pid, signal.SIGKILL)
+        stdout, stderr = build.communicate()
+        raise AssertionError(
+            f"the build went on after the signal\nstdout: {stdout!r}\nstderr: {stderr!r}"
+        ) from None
+
+
 def wait_for(condition: Callable[[], bool], build: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 120
     while not condition():
@@ -112,7 +126,7 @@ def test_a_killed_build_leaves_the_previous_site_and_the_next_build_cleans_up(
     build = start_build(workspace)
     wait_for(writing_pages(workspace), build)
     os.killpg(build.pid, signal.SIGKILL)
-    build.communicate(timeout=60)
+    finish(build)
 
     assert snapshot(workspace / "site") == site_before
     assert snapshot(workspace / ".kbsite-index") == index_before
@@ -140,7 +154,7 @@ def test_an_interrupted_build_says_so_and_changes_nothing(
     build = start_build(workspace)
     wait_for(stop_when(workspace), build)
     os.killpg(build.pid, signum)
-    stdout, stderr = build.communicate(timeout=60)
+    stdout, stderr = finish(build)
 
     assert build.returncode == 128 + signum, f"stdout: {stdout!r}\nstderr: {stderr!r}"
     assert stderr.strip().splitlines() == [

@@ -6,8 +6,12 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+
+import pytest
 
 from kbsite.parallel import parallel_map
 
@@ -46,3 +50,50 @@ def test_workers_stopped_by_sigterm_while_sending_do_not_hang_the_pool() -> None
     stopper.join(timeout=60)
     assert not stopper.is_alive(), "stopping the pool hung"
     assert [w.pid for w in multiprocessing.active_children()] == []
+
+
+INTERRUPTED_WHILE_STARTING = """
+import multiprocessing.pool, multiprocessing.util, os, signal, sys, threading
+from kbsite.parallel import parallel_map
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+def square(n):
+    return n * n
+
+real_finalize = multiprocessing.util.Finalize
+
+def finalize(obj, callback, *args, **kwargs):
+    if callback == multiprocessing.pool.Pool._terminate_pool:
+        os.kill(os.getpid(), signal.SIGINT)  # the pool's threads run, it is not returned yet
+    return real_finalize(obj, callback, *args, **kwargs)
+
+signal.signal(signal.SIGINT, interrupt)
+multiprocessing.util.Finalize = finalize
+try:
+    list(parallel_map(square, list(range(100)), 2, chunksize=1))
+except KeyboardInterrupt:
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    left += [str(p) for p in multiprocessing.active_children()]
+    sys.exit(f"still running: {left}" if left else 130)
+"""
+
+
+def test_ctrl_c_while_the_pool_starts_leaves_no_worker_behind() -> None:
+    """Raised inside ``Pool()``, the interrupt left a pool nobody stopped: at exit its
+    thread replaced the terminated workers, and the new ones held the output open."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_WHILE_STARTING],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        _, stderr = child.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        raise AssertionError("a worker outlived the interrupted program") from None
+    assert child.returncode == 130, stderr
+    with pytest.raises(ProcessLookupError):
+        os.killpg(child.pid, 0)

@@ -182,11 +182,10 @@ def fingerprint(document: dict[str, Any]) -> str:
 def update_index(
     articles: list[Article],
     index_dir: Path,
-    jobs: int = 1,
     advance: Callable[[int], None] | None = None,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` in line with ``articles``: add, replace, delete."""
-    update = IndexUpdate(index_dir, {a.id: fingerprint(index_document(a)) for a in articles}, jobs)
+    update = IndexUpdate(index_dir, {a.id: fingerprint(index_document(a)) for a in articles})
     try:
         for article in articles:
             if article.id in update.stale:
@@ -210,7 +209,7 @@ class IndexUpdate:
     working until the new one is complete.
     """
 
-    def __init__(self, index_dir: Path, marks: dict[str, str], jobs: int = 1) -> None:
+    def __init__(self, index_dir: Path, marks: dict[str, str]) -> None:
         self.started = time.perf_counter()
         self.report = IndexReport()
         self.marks = marks
@@ -236,7 +235,6 @@ class IndexUpdate:
             self.stale = {key for key, mark in marks.items() if self.ledger.get(key) != mark}
             self.removed = sorted(set(self.ledger) - set(marks))
             self.report.unchanged = len(marks) - len(self.stale)
-            self.jobs = jobs
         except BaseException:
             self.cancel()
             raise

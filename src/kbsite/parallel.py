@@ -7,6 +7,7 @@ without pickling it; only each item and its result cross between processes.
 from __future__ import annotations
 
 import collections
+import contextlib
 import multiprocessing
 import multiprocessing.pool
 import os
@@ -34,8 +35,10 @@ def parallel_map(
         yield from map(func, items)
         return
     window = window or len(items)
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
+    pool = None
     try:
+        with _signals_held():
+            pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
         pending: collections.deque[Iterator[R]] = collections.deque()
         for start in range(0, len(items), window):
             pending.append(pool.imap(func, items[start : start + window], chunksize))
@@ -44,10 +47,27 @@ def parallel_map(
         while pending:
             yield from pending.popleft()
     except BaseException:
-        _stop(pool)
+        if pool is not None:
+            _stop(pool)
         raise
     pool.close()
     pool.join()
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait while the pool starts.
+
+    Raised inside ``Pool()``, they would leave workers and the thread that replaces
+    them running with no pool to stop them: at exit the workers are terminated, the
+    thread forks new ones, and those outlive the program, holding its output pipes
+    open. The workers inherit the held signals; ``_worker_signals`` lets them in.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _stop(pool: multiprocessing.pool.Pool) -> None:
@@ -77,6 +97,7 @@ def _worker_signals() -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def default_jobs() -> int:
