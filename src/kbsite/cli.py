@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kbsite import __version__
-from kbsite.errors import KbsiteError, OutputError
+from kbsite.errors import INTERRUPTS, KbsiteError, OutputError
 
 if TYPE_CHECKING:
     from kbsite.build import Advance, BuildReport
@@ -243,7 +243,7 @@ def _interruptible(unchanged: str) -> Iterator[None]:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
 
-    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, interrupt) for s in INTERRUPTS}
     try:
         yield
     except KbsiteError as exc:

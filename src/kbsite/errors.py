@@ -6,9 +6,26 @@ Every error and warning names the file and, where known, the line, and prints as
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
+import signal
+from collections.abc import Iterator
 from pathlib import Path
+
+INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+"""The signals that stop a command with one line (``cli._interruptible``)."""
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block ends, then stop the command as usual:
+    for steps that must not be cut in two. Processes forked inside inherit the hold."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 class Level(str, enum.Enum):

@@ -7,7 +7,6 @@ without pickling it; only each item and its result cross between processes.
 from __future__ import annotations
 
 import collections
-import contextlib
 import multiprocessing
 import multiprocessing.pool
 import os
@@ -15,6 +14,8 @@ import signal
 import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
+
+from kbsite.errors import INTERRUPTS, interrupts_held
 
 STOP_SECONDS = 5.0
 
@@ -37,7 +38,7 @@ def parallel_map(
     window = window or len(items)
     pool = None
     try:
-        with _signals_held():
+        with interrupts_held():  # raised inside Pool(), see _worker_signals
             pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
         pending: collections.deque[Iterator[R]] = collections.deque()
         for start in range(0, len(items), window):
@@ -52,22 +53,6 @@ def parallel_map(
         raise
     pool.close()
     pool.join()
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait while the pool starts.
-
-    Raised inside ``Pool()``, they would leave workers and the thread that replaces
-    them running with no pool to stop them: at exit the workers are terminated, the
-    thread forks new ones, and those outlive the program, holding its output pipes
-    open. The workers inherit the held signals; ``_worker_signals`` lets them in.
-    """
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _stop(pool: multiprocessing.pool.Pool) -> None:
@@ -91,13 +76,15 @@ def _stop(pool: multiprocessing.pool.Pool) -> None:
 def _worker_signals() -> None:
     """Workers leave Ctrl-C to the main process, which stops them, and die on SIGTERM.
 
-    The pool is closed, not terminated, when its work is done: a SIGTERM that reaches a
-    worker before Python set up its signal handling is lost, and terminate() would then
-    wait for that worker forever.
+    The pool starts with both held (``interrupts_held``): an interrupt raised inside
+    ``Pool()`` would leave workers and the thread that replaces them running with no
+    pool to stop them, and at exit that thread forks new workers that outlive the
+    program, holding its output pipes open. A worker lets them in once its own
+    handlers are set, so a SIGTERM sent to it that early is delivered, not lost.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
 
 
 def default_jobs() -> int:

@@ -12,11 +12,10 @@ import json
 import os
 import re
 import shutil
-import signal
 import tempfile
 from pathlib import Path
 
-from kbsite.errors import OutputError
+from kbsite.errors import OutputError, interrupts_held
 
 MARKER = ".kbsite-site"
 """A file in every output folder kbsite writes; its presence allows replacing the folder."""
@@ -98,8 +97,7 @@ class SiteWriter:
         return self.output / self.path_for(relative).relative_to(self.staging)
 
     def _move_in(self, new_marker: bool) -> None:
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        try:
+        with interrupts_held():
             for relative in sorted(self.written):
                 target = self.live_path(relative)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -108,8 +106,6 @@ class SiteWriter:
                 os.replace(self.staging / MARKER, self.output / MARKER)
             for relative in sorted(self.stale - self.written):
                 self.live_path(relative).unlink(missing_ok=True)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def discard(self) -> None:
@@ -140,16 +136,13 @@ def swap_in(new: Path, target: Path) -> None:
     """
     os.chmod(new, 0o755)
     old = None
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
+    with interrupts_held():
         if target.exists():
             old = Path(
                 tempfile.mkdtemp(prefix=f"{_hidden(target)}.old-{os.getpid()}-", dir=target.parent)
             )
             os.rename(target, old / PREVIOUS)
         os.rename(new, target)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
