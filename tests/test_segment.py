@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from whoosh import index
 from whoosh.writing import SegmentWriter
 
@@ -84,9 +87,14 @@ def contents(ix: index.Index) -> dict[str, Any]:
         }
 
 
-def assert_same_index(tmp_path: Path, batches: list[list[dict[str, Any]]]) -> None:
+def assert_same_index(
+    tmp_path: Path, batches: list[list[dict[str, Any]]], run_postings: int | None = None
+) -> None:
     expected = contents(write(SegmentWriter, tmp_path / "whoosh", batches))
-    found = contents(write(PreparedWriter, tmp_path / "prepared", batches))
+    prepared: Any = PreparedWriter
+    if run_postings is not None:
+        prepared = functools.partial(PreparedWriter, run_postings=run_postings)
+    found = contents(write(prepared, tmp_path / "prepared", batches))
     assert found.keys() == expected.keys()
     for key in expected:
         assert found[key] == expected[key], key
@@ -118,3 +126,29 @@ def test_segments_whoosh_merges_in_keep_their_postings_and_lengths(
     """Merged segments' postings reach the pool through whoosh's ``add_reader``."""
     documents = sample_documents(content_articles)
     assert_same_index(tmp_path, [documents[:10], synthetic_documents(150), documents[10:]])
+
+
+@pytest.mark.parametrize("run_postings", [1, 700])
+def test_postings_written_out_in_runs_make_the_same_segment(
+    tmp_path: Path, content_articles: dict[str, Article], run_postings: int
+) -> None:
+    """A pool that spills (after every document, or every few) merges its runs back
+    into the segment it would have written from memory, merged-in segments included."""
+    documents = sample_documents(content_articles)
+    batches = [documents[:10], synthetic_documents(150), documents[10:]]
+    assert_same_index(tmp_path, batches, run_postings)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_runs_are_temporary_files_in_the_index_folder(tmp_path: Path) -> None:
+    """On the index's disk (the system's temporary folder may be memory), and gone after."""
+    ix = index.create_in(str(tmp_path), index_schema())
+    writer = PreparedWriter(ix, run_postings=100, compound=False)
+    for document in synthetic_documents(30):
+        writer.add_document(**document)
+    runs = list(writer.pool.runs)
+    assert len(runs) > 3
+    for run in runs:
+        assert Path(os.readlink(f"/proc/self/fd/{run.fileno()}")).parent == tmp_path
+    writer.commit()
+    assert all(run.closed for run in runs)

@@ -14,6 +14,10 @@ work per term instead:
 - the commit hands each term's postings to the codec's postings writer a block at a
   time, lengths taken from the lengths the writer kept per field.
 
+The pool holds at most ``RUN_POSTINGS`` postings in memory: beyond that it writes them
+to a temporary file (a run, sorted by field and term) and starts again, and the commit
+merges the runs. Memory stays bounded however large the archive; the segment is the same.
+
 Anything else (other field types, other formats, postings of segments whoosh merges
 in) takes whoosh's own path, so the writer stays a complete ``SegmentWriter``.
 """
@@ -21,9 +25,13 @@ in) takes whoosh's own path, so the writer stays a complete ``SegmentWriter``.
 from __future__ import annotations
 
 import datetime
+import heapq
+import marshal
+import struct
+import tempfile
 from array import array
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from whoosh.codec.whoosh3 import W3PostingsWriter
 from whoosh.formats import Frequency, Positions
@@ -35,19 +43,36 @@ SLOTS = 3
 """A term's postings are one flat list: document number, weight, encoded value, ..."""
 REPEATED_VALUES = (datetime.date, int, float)
 """Values whose postings whoosh makes are kept for the next document with the same one."""
+RUN_POSTINGS = 4_000_000
+"""Postings the pool holds in memory before it writes them out as a run (~300 MB)."""
+RUN_CHUNK = 50_000
+"""A run is written and read back in pieces of about this many postings."""
+
+_LENGTH = struct.Struct("<Q")
+
+Columns = tuple["array[int]", "array[float]", list[bytes]]
+"""One term's postings as columns: document numbers, weights, values."""
+TermPostings = tuple[str, bytes, Columns]
+"""A field name, a term and its postings."""
 
 
 class TermPool:
     """Postings grouped by field and term, each term's in document order.
 
     Stands in for whoosh's ``PostingPool`` (``add``, ``iter_postings``, ``cleanup``),
-    which keeps one sortable tuple per posting.
+    which keeps one sortable tuple per posting. Once it holds ``limit`` postings
+    (``size``, which the writer counts), ``spill`` writes them to a run in ``folder``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = RUN_POSTINGS, folder: str | None = None) -> None:
         self.terms: dict[str, dict[bytes, list[Any]]] = {}
         """Field name -> term -> [docnum, weight, value, docnum, weight, value, ...]."""
         self.fieldnames: set[str] = set()
+        self.size = 0
+        """Postings held in memory."""
+        self.limit = limit
+        self.folder = folder
+        self.runs: list[IO[bytes]] = []
 
     def field(self, fieldname: str) -> dict[bytes, list[Any]]:
         terms = self.terms.get(fieldname)
@@ -60,26 +85,104 @@ class TermPool:
         """whoosh's pool interface: one (fieldname, term, docnum, weight, value) posting."""
         fieldname, text, docnum, weight, value = item
         self.field(fieldname).setdefault(text, []).extend((docnum, weight, value or b""))
+        self.size += 1
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        for fieldname, text, (docnums, weights, values) in self.merged():
+            for docnum, weight, value in zip(docnums, weights, values, strict=True):
+                yield fieldname, text, docnum, weight, value
+
+    def full(self) -> bool:
+        return self.size >= self.limit
+
+    def spill(self) -> None:
+        """Write the postings held to a new run and let them go.
+
+        A run is a series of marshalled ``(fieldname, [term, documents, weights, values,
+        ...])`` pieces, fields and terms in order. Document numbers and weights are
+        arrays' bytes, which read back without making an object per posting; marshal
+        keeps the values shared in memory (single positions) shared in the run.
+        """
+        run = tempfile.TemporaryFile(prefix="kbsite-run-", dir=self.folder)  # noqa: SIM115  # closed by cleanup()
+        self.runs.append(run)
+        for fieldname, terms in sorted(self.terms.items()):
+            piece: list[Any] = []
+            held = 0
+            for text in sorted(terms):
+                docnums, weights, values = _columns(terms[text])
+                piece += (text, docnums.tobytes(), weights.tobytes(), values)
+                held += len(values)
+                if held >= RUN_CHUNK:
+                    _write_piece(run, fieldname, piece)
+                    piece, held = [], 0
+            if piece:
+                _write_piece(run, fieldname, piece)
+        self.terms = {}
+        self.size = 0
+
+    def merged(self) -> Iterator[TermPostings]:
+        """Every field's terms in order, each with all its postings in document order:
+        the runs' and the memory's, merged (runs hold earlier documents)."""
+        if not self.runs:
+            yield from self._held()
+            return
+        streams = [_read_run(run) for run in self.runs]
+        streams.append(self._held())
+        pending: TermPostings | None = None
+        for item in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
+            if pending is not None and pending[:2] == item[:2]:
+                for column, more in zip(pending[2], item[2], strict=True):
+                    column.extend(more)  # type: ignore[attr-defined]
+                continue
+            if pending is not None:
+                yield pending
+            pending = item
+        if pending is not None:
+            yield pending
+
+    def _held(self) -> Iterator[TermPostings]:
         for fieldname in sorted(self.terms):
             terms = self.terms[fieldname]
             for text in sorted(terms):
-                postings = terms[text]
-                for at in range(0, len(postings), SLOTS):
-                    docnum, weight, value = postings[at : at + SLOTS]
-                    yield fieldname, text, docnum, weight, value
+                yield fieldname, text, _columns(terms[text])
 
     def cleanup(self) -> None:
         self.terms.clear()
+        for run in self.runs:
+            run.close()
+        self.runs = []
+
+
+def _columns(postings: list[Any]) -> Columns:
+    return array("I", postings[0::SLOTS]), array("d", postings[1::SLOTS]), postings[2::SLOTS]
+
+
+def _write_piece(run: IO[bytes], fieldname: str, piece: list[Any]) -> None:
+    """A length, then the marshalled piece: ``marshal.load`` from a file reads it a few
+    bytes at a time, ``marshal.loads`` all at once, over ten times faster."""
+    data = marshal.dumps((fieldname, piece))
+    run.write(_LENGTH.pack(len(data)))
+    run.write(data)
+
+
+def _read_run(run: IO[bytes]) -> Iterator[TermPostings]:
+    run.seek(0)
+    while header := run.read(_LENGTH.size):
+        (length,) = _LENGTH.unpack(header)
+        fieldname, piece = marshal.loads(run.read(length))
+        for at in range(0, len(piece), 4):
+            docnums, weights = array("I"), array("d")
+            docnums.frombytes(piece[at + 1])
+            weights.frombytes(piece[at + 2])
+            yield fieldname, piece[at], (docnums, weights, piece[at + 3])
 
 
 class PreparedWriter(SegmentWriter):  # type: ignore[misc]
     """A whoosh ``SegmentWriter`` fast for text fields given as lists of index terms."""
 
-    def __init__(self, ix: Any, **kwargs: Any) -> None:
+    def __init__(self, ix: Any, run_postings: int = RUN_POSTINGS, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self.pool = TermPool()
+        self.pool = TermPool(run_postings, getattr(self.storage, "folder", None))
         self._lengths: dict[str, array[int]] = {}
         """Each scorable field's length per document, as the lengths column rounds it."""
         self._prepared = self.docnum
@@ -119,6 +222,8 @@ class PreparedWriter(SegmentWriter):  # type: ignore[misc]
         self._added = True
         self.docnum += 1
         self._prepared = self.docnum
+        if self.pool.full():
+            self.pool.spill()
 
     def _index(self, fieldname: str, field: Any, value: Any, docnum: int, boost: float) -> int:
         """Pool the postings of one field's value; its length (0 unless scorable)."""
@@ -127,7 +232,8 @@ class PreparedWriter(SegmentWriter):  # type: ignore[misc]
         terms = self.pool.field(fieldname)
         format_ = field.format
         if isinstance(value, list) and type(format_) in (Positions, Frequency):
-            length = _pool_terms(terms, value, docnum, format_, boost)
+            self.pool.size += _pool_terms(terms, value, docnum, format_, boost)
+            length = len(value)
         else:
             key = (fieldname, value) if isinstance(value, REPEATED_VALUES) else None
             indexed = self._indexed.get(key) if key else None
@@ -136,6 +242,7 @@ class PreparedWriter(SegmentWriter):  # type: ignore[misc]
                 if key:
                     self._indexed[key] = indexed
             postings, length = indexed
+            self.pool.size += len(postings)
             for text, weight, vbytes in postings:
                 found = terms.get(text)
                 if found is None:
@@ -170,26 +277,32 @@ class PreparedWriter(SegmentWriter):  # type: ignore[misc]
         merged in (``add_reader``, after them) come from the lengths column, like whoosh's.
         """
         fieldwriter = self.fieldwriter
-        for fieldname in sorted(self.pool.terms):
-            terms = self.pool.terms[fieldname]
+        current: str | None = None
+        lengths: array[int] | None = None
+        for fieldname, text, postings in self.pool.merged():
             if fieldname not in self.schema:
                 continue
-            field = self.schema[fieldname]
-            lengths: array[int] | None = None
-            if field.scorable:
-                lengths = self._lengths.get(fieldname, array("i"))
-                lengths.extend([0] * (self._prepared - len(lengths)))
-                lengths.extend(
-                    pdr.doc_field_length(docnum, fieldname) or 0
-                    for docnum in range(self._prepared, self.docnum)
-                )
-            fieldwriter.start_field(fieldname, field)
-            postwriter = fieldwriter._postwriter
-            for text in sorted(terms):
-                fieldwriter.start_term(text)
-                _add_postings(postwriter, terms[text], lengths)
-                fieldwriter.finish_term()
+            if fieldname != current:
+                if current is not None:
+                    fieldwriter.finish_field()
+                current = fieldname
+                field = self.schema[fieldname]
+                lengths = self._field_lengths(fieldname, pdr) if field.scorable else None
+                fieldwriter.start_field(fieldname, field)
+            fieldwriter.start_term(text)
+            _add_postings(fieldwriter._postwriter, postings, lengths)
+            fieldwriter.finish_term()
+        if current is not None:
             fieldwriter.finish_field()
+
+    def _field_lengths(self, fieldname: str, pdr: Any) -> array[int]:
+        lengths = self._lengths.get(fieldname, array("i"))
+        lengths.extend([0] * (self._prepared - len(lengths)))
+        lengths.extend(
+            pdr.doc_field_length(docnum, fieldname) or 0
+            for docnum in range(self._prepared, self.docnum)
+        )
+        return lengths
 
 
 _WEIGHTS = [float(count) for count in range(256)]
@@ -202,8 +315,8 @@ def _pool_terms(
     terms: dict[bytes, list[Any]], value: list[str], docnum: int, format_: Any, boost: float
 ) -> int:
     """Pool the postings whoosh's ``Positions`` or ``Frequency`` format makes of a term
-    list (weight: the term's count, boosted; value: its positions, or its count); its
-    length."""
+    list (weight: the term's count, boosted; value: its positions, or its count); how
+    many it pooled."""
     field_boost = format_.field_boost
     unboosted = field_boost == 1.0 and boost == 1.0
     if type(format_) is Frequency:
@@ -220,7 +333,7 @@ def _pool_terms(
                 terms[text] = [docnum, weight, vbytes]
             else:
                 found.extend((docnum, weight, vbytes))
-        return len(value)
+        return len(counts)
     positions: dict[str, Any] = {}
     for position, term in enumerate(value):
         found = positions.get(term)
@@ -248,7 +361,7 @@ def _pool_terms(
             terms[text] = [docnum, weight, vbytes]
         else:
             pooled.extend((docnum, weight, vbytes))
-    return len(value)
+    return len(positions)
 
 
 def _whoosh_postings(
@@ -263,28 +376,27 @@ def _whoosh_postings(
     return postings, length
 
 
-def _add_postings(postwriter: Any, postings: list[Any], lengths: array[int] | None) -> None:
+def _add_postings(postwriter: Any, postings: Columns, lengths: array[int] | None) -> None:
     """One term's postings, buffered as ``W3PostingsWriter.add_posting`` buffers them but a
     block at a time; the last block stays buffered for ``finish_postings`` to write."""
+    docnums, weights, values = postings
     if type(postwriter) is not W3PostingsWriter:
-        for at in range(0, len(postings), SLOTS):
-            docnum, weight, value = postings[at : at + SLOTS]
+        for docnum, weight, value in zip(docnums, weights, values, strict=True):
             postwriter.add_posting(docnum, weight, value, lengths[docnum] if lengths else None)
         return
-    step = postwriter._blocklimit * SLOTS
-    for start in range(0, len(postings), step):
+    step = postwriter._blocklimit
+    for start in range(0, len(docnums), step):
         if start:
             postwriter._write_block()
-        block = postings[start : start + step] if len(postings) > step else postings
-        docnums = block[0::SLOTS]
-        weights = block[1::SLOTS]
-        postwriter._ids = array("I", docnums)
-        postwriter._weights = array("f", weights)
-        postwriter._values = list(filter(None, block[2::SLOTS]))
-        heaviest = max(weights)
+        block = docnums[start : start + step]
+        block_weights = weights[start : start + step]
+        postwriter._ids = block
+        postwriter._weights = array("f", block_weights)
+        postwriter._values = list(filter(None, values[start : start + step]))
+        heaviest = max(block_weights)
         postwriter._maxweight = heaviest if heaviest > 0 else 0
         if lengths is not None:
-            known = list(filter(None, map(lengths.__getitem__, docnums)))
+            known = list(filter(None, map(lengths.__getitem__, block)))
             if known:
                 postwriter._minlength = min(known)
                 postwriter._maxlength = max(known)
