@@ -4,6 +4,7 @@ result always the same as a fresh full build's."""
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import shutil
 import time
@@ -239,7 +240,7 @@ def test_a_damaged_or_foreign_cache_is_ignored(archive: Path, tmp_path: Path, da
         from kbsite.cache import file_digest
 
         fields = json.loads(header)
-        bad = b'{"renderer": 1, "sources": []}'
+        bad = marshal.dumps({"renderer": 1, "sources": []})
         fields["digest"] = file_digest(bad)
         path.write_bytes(json.dumps(fields).encode() + b"\n" + bad)
     else:
