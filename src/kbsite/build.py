@@ -27,6 +27,7 @@ import dataclasses
 import gc
 import hashlib
 import json
+import operator
 import os
 import time
 import zlib
@@ -63,7 +64,6 @@ from kbsite.index import (
 from kbsite.link import (
     RelatedIndex,
     Site,
-    article_facets,
     article_record,
     link_site,
     related_index,
@@ -607,31 +607,44 @@ def page_keys(
     digests = {state.record.id: state.digest for state in states.values() if state.record}
     keys: dict[str, str] = {}
     shown = _ShownText(site)
+    listed_under = _listed_under(site)
+    no_ids: list[str] = []
     for record in records:
-        facets = [
-            f"{f.kind}\x1f{f.name}\x1f{facet_href(f)}"
-            for kind, values in article_facets(record).items()
-            for name in values
-            if (f := site.facet(kind, name)) is not None
-        ]
+        article_id = record.id
         resolved = [r for r in record.references if r in site.summaries]
         text = "\x1d".join(
             (
                 renderer_key,
-                digests[record.id],
-                "\x1e".join(facets),
-                shown.summaries(site.backlinks.get(record.id, [])),
-                shown.summaries(site.related.get(record.id, [])),
+                digests[article_id],
+                "\x1e".join(listed_under.get(article_id, no_ids)),
+                shown.summaries(site.backlinks.get(article_id, no_ids)),
+                shown.summaries(site.related.get(article_id, no_ids)),
                 "\x1e".join(resolved),
             )
         )
-        keys[article_href(record.id)] = _digest(text)
+        keys[article_href(article_id)] = _digest(text)
     for page in others:
         path = page.path
         if path in keys:
             raise OutputError(f"two pages would be written to {path}", Path(path))
         keys[path] = _digest(f"{renderer_key}\x1d{shown(page)}")
     return keys
+
+
+def _listed_under(site: Site) -> dict[str, list[str]]:
+    """For each article, the facets it is listed under as its page shows them (kind, name
+    and listing), facet by facet rather than article by article: each spelled once."""
+    listed: dict[str, list[str]] = {}
+    for kind, facets in site.facets.items():
+        for facet in facets.values():
+            text = f"{kind}\x1f{facet.name}\x1f{facet_href(facet)}"
+            for article_id in facet.ids:
+                found = listed.get(article_id)
+                if found is None:
+                    listed[article_id] = [text]
+                else:
+                    found.append(text)
+    return listed
 
 
 class _ShownText:
@@ -641,27 +654,27 @@ class _ShownText:
     dataclass ``repr``, was most of an edit's rebuild."""
 
     def __init__(self, site: Site) -> None:
-        self.site = site
-        self.texts: dict[str, str] = {}
+        self.texts = {summary.id: _summary_text(summary) for summary in site.summaries.values()}
         self.fields: dict[type, tuple[str, ...]] = {}
 
     def summary(self, summary: ArticleSummary) -> str:
         text = self.texts.get(summary.id)
         if text is None:
-            date = summary.date.isoformat() if summary.date else ""
-            text = self.texts[summary.id] = "\x1f".join(
-                (summary.id, summary.title, date, summary.category, summary.product,
-                 summary.bare_title)
-            )  # fmt: skip
+            text = self.texts[summary.id] = _summary_text(summary)
         return text
 
     def summaries(self, ids: Iterable[str]) -> str:
-        return "\x1e".join([self.summary(self.site.summaries[i]) for i in ids])
+        return "\x1e".join(map(self.texts.__getitem__, ids))
 
     def __call__(self, value: Any) -> str:
-        if isinstance(value, ArticleSummary):
+        kind = type(value)
+        if kind is ArticleSummary:
             return self.summary(value)
+        if kind is Link:  # a listing's pager has a link to each of its pages
+            return f"Link({value.href!r}\x1f{value.text!r}\x1f{value.count!r}\x1f{value.current!r})"
         if isinstance(value, list | tuple):
+            if set(map(type, value)) == {ArticleSummary}:  # a listing's entries
+                return "[" + self.summaries(map(_ID, value)) + "]"
             return "[" + "\x1e".join([self(item) for item in value]) + "]"
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             names = self.fields.get(type(value))
@@ -670,6 +683,19 @@ class _ShownText:
             parts = [self(getattr(value, name)) for name in names]
             return f"{type(value).__name__}(" + "\x1f".join(parts) + ")"
         return repr(value)
+
+
+_ID = operator.attrgetter("id")
+
+
+def _summary_text(summary: ArticleSummary) -> str:
+    """A summary's digest: a page key spells the summaries it shows this way, shorter
+    than the summary itself (the page keys of an archive spelled some 200 MB)."""
+    date = summary.date.isoformat() if summary.date else ""
+    text = "\x1f".join(
+        (summary.id, summary.title, date, summary.category, summary.product, summary.bare_title)
+    )
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def _digest(text: str) -> str:
@@ -791,7 +817,7 @@ class SearchWork:
             old.get("order") == order
             and bool(self.old_files)
             and not self.update.report.rebuilt
-            and all((self.postings_dir / e[0]).exists() for e in self.old_offsets.values())
+            and all((self.postings_dir / name).exists() for name in self._old_postings_files())
             and (self.index_dir / WORDS_FILE).exists()
         )
         self.whole = not self.patch
@@ -805,6 +831,9 @@ class SearchWork:
         self.postings_out: Any = None
         self.files: dict[str, str] = {}
         self.order = order
+
+    def _old_postings_files(self) -> set[str]:
+        return {entry[0] for entry in self.old_offsets.values()}
 
     def wanted(self, article_id: str) -> bool:
         """Whether the article must be analyzed."""

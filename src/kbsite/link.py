@@ -192,12 +192,14 @@ def _facets(
         for kind, names in article_facets(record).items():
             for name in names:
                 members[kind][name].append(record.id)
+    newest = sorted(summaries.values(), key=newest_first)
+    rank = {summary.id: n for n, summary in enumerate(newest)}.__getitem__
     facets: dict[str, dict[str, Facet]] = {}
     for kind, by_name in members.items():
         used = {"index"}  # the kind's own index page, kind/index.html
         facets[kind] = {}
         for name in sorted(by_name, key=lambda n: (n.casefold(), n)):
-            ids = sorted(by_name[name], key=lambda i: newest_first(summaries[i]))
+            ids = sorted(by_name[name], key=rank)
             facets[kind][name] = Facet(kind, name, _unique_slug(name, used), ids)
     return facets
 

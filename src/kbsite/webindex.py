@@ -222,10 +222,10 @@ class ArticleEdit:
 def patch_web_index(
     site: Path, ordered: list[ArticleRecord], edits: list[ArticleEdit], writer: SiteWriter
 ) -> WebIndexReport | None:
-    """Rewrite only the shards the edits touch: those of the edited articles' old and new
-    terms, and their document shards. The archive's order and membership must be as
-    when ``search/`` was written; None when ``search/`` cannot be read as expected,
-    and the caller writes it whole.
+    """Rewrite only the shards the edits touch: those of the terms an edited article gained,
+    lost or ranks differently for, and their document shards. The archive's order and
+    membership must be as when ``search/`` was written; None when ``search/`` cannot be
+    read as expected, and the caller writes it whole.
     """
     try:
         meta = _read_script(site / "search" / "meta.js")
@@ -239,8 +239,11 @@ def patch_web_index(
     touched: dict[int, dict[str, dict[str, tuple[int, int | None]]]] = {}
     for edit in edits:
         for code in FIELD_CODES.values():
+            old_levels = dict(edit.old.get(code, ()))
             levels = dict(edit.new.get(code, ()))
-            for term in {t for t, _ in edit.old.get(code, ())} | levels.keys():
+            for term in old_levels.keys() | levels.keys():
+                if old_levels.get(term) == levels.get(term):
+                    continue
                 shard = max(0, bisect.bisect_right(boundaries, term) - 1)
                 changes = touched.setdefault(shard, {}).setdefault(term, {})
                 changes[code] = (edit.number, levels.get(term))
