@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kbsite.build import POSTINGS_FILES, BuildOptions, BuildReport, build_site
-from kbsite.cache import cache_folder, cache_path, detail_path, load_cache
+from kbsite.cache import cache_folder, cache_path, detail_path, load_cache, load_cache_detail
 from kbsite.config import Config
 from kbsite.search import search
 from kbsite.webindex import _read_script
@@ -148,6 +148,47 @@ def test_a_body_edit_rewrites_only_that_page_and_the_search_shards_of_its_words(
     assert report.written == 1 + report.web_index.files
     assert report.web_index.term_shards <= 3
     assert [h.id for h in search(tmp_path / "ix", "zanzibarquux").hits] == ["Q200105"]
+    assert_same_as_full_build(archive, tmp_path, tmp_path)
+
+
+def cached_page_keys(base: Path) -> dict[str, str]:
+    cache, why = load_cache(base / "site")
+    assert cache is not None and why is None
+    assert load_cache_detail(base / "site", cache) is None
+    return cache.pages
+
+
+def test_a_body_edit_keeps_every_other_page_key_as_a_full_build_makes_it(
+    archive: Path, tmp_path: Path
+) -> None:
+    """No link changed, so the rebuild takes the keys of the pages made from the site
+    graph from the cache rather than making them again: they must be a full build's."""
+    build(archive, tmp_path)
+    append_line(archive / "200" / "Q200102.TXT", "Zanzibarquux.")
+    build(archive, tmp_path)
+    build(archive, tmp_path / "fresh", full=True)
+    assert cached_page_keys(tmp_path) == cached_page_keys(tmp_path / "fresh")
+    cited = archive / "200" / "Q200101.TXT"
+    text = cited.read_text(encoding="cp1252")
+    title_line = next(line for line in text.splitlines() if line.startswith("TITLE"))
+    cited.write_text(text.replace(title_line, title_line + " Renamed"), "cp1252")
+    report = build(archive, tmp_path)
+    assert report.written > 2
+    assert_same_as_full_build(archive, tmp_path, tmp_path)
+
+
+def test_a_markdown_page_edit_rewrites_that_page(archive: Path, tmp_path: Path) -> None:
+    build(archive, tmp_path)
+    page = archive / "about.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nA new closing line.\n", "utf-8")
+    report = build(archive, tmp_path)
+    assert report.incremental and report.written == 1
+    written = [
+        p
+        for p in (tmp_path / "site").rglob("*.html")
+        if "A new closing line." in p.read_text("utf-8")
+    ]
+    assert [p.name for p in written] == ["about.html"]
     assert_same_as_full_build(archive, tmp_path, tmp_path)
 
 

@@ -64,6 +64,7 @@ from kbsite.index import (
 from kbsite.link import (
     RelatedIndex,
     Site,
+    article_facets,
     article_record,
     link_site,
     related_index,
@@ -209,9 +210,12 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     texts = written_pages(load_text_pages(found.pages, report.problems))
     nav = [Link(page.path, page.title) for page in texts]
     renderer_key = renderer_fingerprint(options.settings, nav)
+    text_pages_key = _digest(repr(texts))
     index_dir = options.index or default_index_dir(options.output)
     unchanged, todo = stat_sources(found.articles, cache)
-    if cache is not None and _up_to_date(cache, unchanged, todo, renderer_key, options, index_dir):
+    if cache is not None and _up_to_date(
+        cache, unchanged, todo, (renderer_key, text_pages_key), options, index_dir
+    ):
         _report_unchanged(cache, report)
         report.seconds = time.perf_counter() - started
         return report
@@ -225,17 +229,29 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     problems_before = len(report.problems)
     records = unique_records(states, report)
     duplicates = report.problems[problems_before:]
-    site = link_site(records, related=lambda rs: _related_lists(rs, cache, options.jobs))
+    old_records = _cached_records(cache)
+    site = link_site(
+        records, related=lambda rs: _related_lists(rs, old_records, cache, options.jobs)
+    )
     report.articles = len(records)
     report.unresolved = len(site.unresolved)
     report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
     ordered = sorted(records, key=order_key)
-    others = other_pages(site, texts, options.settings)
-    keys = page_keys(site, records, states, others, renderer_key)
     in_place = (
         cache is not None and cache.renderer == renderer_key and (options.output / MARKER).exists()
     )
     old_keys = cache.pages if cache is not None and in_place else {}
+    kept = None
+    if cache is not None and in_place and links_unchanged(records, old_records):
+        kept = kept_page_keys(site, records, old_records, states, texts, cache, renderer_key)
+    if cache is not None and kept is not None:
+        others: list[Any] = list(texts)
+        keys = kept
+        generated = cache.generated
+    else:
+        others = other_pages(site, texts, options.settings)
+        keys = page_keys(site, records, states, others, renderer_key)
+        generated = [page.path for page in others if not isinstance(page, WrittenPage)]
     if cache is not None and not in_place:
         report.notes.append("the templates or settings changed: writing every page")
     writer = SiteWriter(options.output, in_place=in_place)
@@ -282,6 +298,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     cache = BuildCache(
         renderer_key, started_at, states, site.related, files, search.state(), unresolved,
         _index_files(index_dir), len(records), duplicates, report.pages,
+        text_pages=text_pages_key, generated=generated,
     )  # fmt: skip
     save_cache(options.output, cache)
     search.forget_unused_postings()
@@ -293,17 +310,17 @@ def _up_to_date(
     cache: BuildCache,
     unchanged: dict[str, SourceState],
     todo: list[tuple[Path, str | None]],
-    renderer: str,
+    renderer: tuple[str, str],
     options: BuildOptions,
     index: Path,
 ) -> bool:
     """Whether the last build's site is this build's: every source file the one it read
-    (as ``stat_sources`` tells), the same templates and settings, and the site and whoosh
-    index as it left them."""
+    (as ``stat_sources`` tells), the same templates, settings (``renderer``: their key,
+    and the Markdown pages'), and the site and whoosh index as it left them."""
     return (
         not todo
         and unchanged.keys() == cache.sources.keys()
-        and cache.renderer == renderer
+        and (cache.renderer, cache.text_pages) == renderer
         and _index_files(index) == cache.index_files
         and (read_site_marker(options.output) or {}).get("index")
         == _index_note(index, options.output)
@@ -479,7 +496,7 @@ def check_sources(
     warn_if_no_articles(files, sources, report)
     with fewer_collections():
         articles = load_articles(files, jobs, report, progress)
-        site = link_site(articles, related=lambda records: _related_lists(records, None, jobs))
+        site = link_site(articles, related=lambda records: _related_lists(records, {}, None, jobs))
     report.articles = len(articles)
     report.unresolved = len(site.unresolved)
     report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
@@ -522,32 +539,35 @@ _RELATED: dict[str, RelatedIndex] = {}
 
 
 def _related_lists(
-    records: list[ArticleRecord], cache: BuildCache | None, jobs: int
+    records: list[ArticleRecord],
+    old: dict[str, ArticleRecord],
+    cache: BuildCache | None,
+    jobs: int,
 ) -> dict[str, list[str]]:
     """Every article's related articles: from the cache, recomputed only for the articles
     whose lists an edit can change, or all of them (in parallel) when articles came or went.
 
+    ``old`` holds the records the cached lists were computed from (``_cached_records``).
     An article's list depends on the holders of its features and their products; when
     one article's features or product change, the lists that can change are its own and
     those of every article sharing a feature it had or has. Those that held one of its
     old features before hold it still, unless they changed too: the new index tells them.
     """
-    index = related_index(records)
-    old = _cached_records(cache)
-    if cache is None or old.keys() != index.features.keys() or cache.related.keys() < old.keys():
-        ids = list(index.features)
-        return dict(zip(ids, _related_all(index, ids, jobs), strict=True))
+    ids = [r.id for r in records]
+    if cache is None or old.keys() != set(ids) or cache.related.keys() < old.keys():
+        return dict(zip(ids, _related_all(related_index(records), ids, jobs), strict=True))
     changed = [
         r.id for r in records if (old[r.id].features, old[r.id].product) != (r.features, r.product)
     ]
-    related = {i: cache.related[i] for i in index.features}
+    related = {i: cache.related[i] for i in ids}
     if changed:
+        index = related_index(records)
         affected: set[str] = set(changed)
         for article_id in changed:
             affected |= index.holders(old[article_id].features)
             affected |= index.holders(index.features[article_id])
-        ids = sorted(affected, key=id_number)
-        related.update(zip(ids, _related_all(index, ids, jobs), strict=True))
+        ordered = sorted(affected, key=id_number)
+        related.update(zip(ordered, _related_all(index, ordered, jobs), strict=True))
     return related
 
 
@@ -607,7 +627,6 @@ def page_keys(
     digests = {state.record.id: state.digest for state in states.values() if state.record}
     keys: dict[str, str] = {}
     shown = _ShownText(site)
-    listed_under = _listed_under(site)
     no_ids: list[str] = []
     for record in records:
         article_id = record.id
@@ -616,7 +635,7 @@ def page_keys(
             (
                 renderer_key,
                 digests[article_id],
-                "\x1e".join(listed_under.get(article_id, no_ids)),
+                "\x1e".join(shown.facets(record)),
                 shown.summaries(site.backlinks.get(article_id, no_ids)),
                 shown.summaries(site.related.get(article_id, no_ids)),
                 "\x1e".join(resolved),
@@ -631,20 +650,57 @@ def page_keys(
     return keys
 
 
-def _listed_under(site: Site) -> dict[str, list[str]]:
-    """For each article, the facets it is listed under as its page shows them (kind, name
-    and listing), facet by facet rather than article by article: each spelled once."""
-    listed: dict[str, list[str]] = {}
-    for kind, facets in site.facets.items():
-        for facet in facets.values():
-            text = f"{kind}\x1f{facet.name}\x1f{facet_href(facet)}"
-            for article_id in facet.ids:
-                found = listed.get(article_id)
-                if found is None:
-                    listed[article_id] = [text]
-                else:
-                    found.append(text)
-    return listed
+_LINK_FIELDS = operator.attrgetter(
+    "title", "title_prefix", "date", "category", "product", "bare_title", "keywords",
+    "references", "features",
+)  # fmt: skip
+"""What of a record the site graph (``link.Site``) is made from: all but its source and
+excerpt."""
+
+
+def links_unchanged(records: list[ArticleRecord], old: dict[str, ArticleRecord]) -> bool:
+    """Whether the site graph is the one the cached records made: the same articles, each
+    with the same ``_LINK_FIELDS``, so every page but those of edited articles is the same.
+
+    A record read again is a new object; the others are the cached ones themselves.
+    """
+    if len(records) != len(old):
+        return False
+    for record in records:
+        before = old.get(record.id)
+        if before is None:
+            return False
+        if before is not record and _LINK_FIELDS(before) != _LINK_FIELDS(record):
+            return False
+    return True
+
+
+def kept_page_keys(
+    site: Site,
+    records: list[ArticleRecord],
+    old: dict[str, ArticleRecord],
+    states: dict[str, SourceState],
+    texts: list[WrittenPage],
+    cache: BuildCache,
+    renderer_key: str,
+) -> dict[str, str] | None:
+    """``page_keys`` when ``links_unchanged``: the cached key of every page made from the
+    site graph alone, and of every article not read again; the others' keys made anew.
+    None when the cache lacks one of them (the caller makes them all)."""
+    edited = [r for r in records if old[r.id] is not r]
+    made = page_keys(site, edited, states, texts, renderer_key)
+    keys: dict[str, str] = {}
+    try:
+        for record in records:
+            href = article_href(record.id)
+            keys[href] = made.get(href) or cache.pages[href]
+        for page in texts:
+            keys[page.path] = made[page.path]
+        for path in cache.generated:
+            keys[path] = cache.pages[path]
+    except KeyError:
+        return None
+    return keys
 
 
 class _ShownText:
@@ -654,7 +710,9 @@ class _ShownText:
     dataclass ``repr``, was most of an edit's rebuild."""
 
     def __init__(self, site: Site) -> None:
-        self.texts = {summary.id: _summary_text(summary) for summary in site.summaries.values()}
+        self.site = site
+        self.texts = _SummaryDigests(site.summaries)
+        self.facet_texts: dict[tuple[str, str], str] = {}
         self.fields: dict[type, tuple[str, ...]] = {}
 
     def summary(self, summary: ArticleSummary) -> str:
@@ -662,6 +720,20 @@ class _ShownText:
         if text is None:
             text = self.texts[summary.id] = _summary_text(summary)
         return text
+
+    def facets(self, record: ArticleRecord) -> list[str]:
+        """The facets an article is listed under, as its page shows them: kind, name and
+        listing."""
+        texts = []
+        for kind, names in article_facets(record).items():
+            for name in names:
+                text = self.facet_texts.get((kind, name))
+                if text is None:
+                    facet = self.site.facet(kind, name)
+                    href = facet_href(facet) if facet is not None else ""
+                    text = self.facet_texts[kind, name] = f"{kind}\x1f{name}\x1f{href}"
+                texts.append(text)
+        return texts
 
     def summaries(self, ids: Iterable[str]) -> str:
         return "\x1e".join(map(self.texts.__getitem__, ids))
@@ -686,6 +758,18 @@ class _ShownText:
 
 
 _ID = operator.attrgetter("id")
+
+
+class _SummaryDigests(dict[str, str]):
+    """Each article's ``_summary_text`` by id, made when first asked for."""
+
+    def __init__(self, summaries: dict[str, ArticleSummary]) -> None:
+        super().__init__()
+        self.summaries = summaries
+
+    def __missing__(self, article_id: str) -> str:
+        text = self[article_id] = _summary_text(self.summaries[article_id])
+        return text
 
 
 def _summary_text(summary: ArticleSummary) -> str:

@@ -35,7 +35,7 @@ from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 _FORMAT = f"{CACHE_FORMAT}/marshal-{marshal.version}"
 """What the header says of the layout: the cache's own, and marshal's."""
 _UNEXPECTED = (ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError)
@@ -85,6 +85,12 @@ class BuildCache:
     """Pages in ``pages`` (its static files aside)."""
     detail_digest: str = ""
     """The digest of ``detail.bin`` as this cache wrote it."""
+    text_pages: str = ""
+    """A digest of the Markdown pages as that build read them: with every article and
+    template unchanged, an edited page still makes a rebuild with something to do."""
+    generated: list[str] = dataclasses.field(default_factory=list)
+    """The pages made from the site graph alone (listings, facet indexes, home, missing,
+    search, statistics, 404): an edit that changes no link keeps their keys."""
 
 
 def cache_folder(output: Path) -> Path:
@@ -201,6 +207,7 @@ def _cache_as_data(cache: BuildCache) -> dict[str, Any]:
         "duplicates": [_problem_as_data(p) for p in cache.duplicates],
         "page_count": cache.page_count,
         "detail": cache.detail_digest,
+        "text_pages": cache.text_pages,
     }
 
 
@@ -222,6 +229,7 @@ def _cache_from_data(data: dict[str, Any]) -> BuildCache:
         duplicates=[_problem_from_data(p) for p in data["duplicates"]],
         page_count=int(data["page_count"]),
         detail_digest=str(data["detail"]),
+        text_pages=str(data["text_pages"]),
     )
 
 
@@ -234,6 +242,7 @@ def _detail_as_data(cache: BuildCache) -> dict[str, Any]:
         "related": cache.related,
         "pages": cache.pages,
         "search": cache.search,
+        "generated": cache.generated,
     }
 
 
@@ -250,6 +259,7 @@ def _detail_from_data(data: dict[str, Any], cache: BuildCache) -> None:
         state.record = _record_from_data(record, folders) if record is not None else None
     cache.related = {str(k): [str(i) for i in v] for k, v in data["related"].items()}
     cache.pages = {str(k): str(v) for k, v in data["pages"].items()}
+    cache.generated = [str(path) for path in data["generated"]]
     cache.search = search
 
 
