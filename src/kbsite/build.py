@@ -299,6 +299,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
         renderer_key, started_at, states, site.related, files, search.state(), unresolved,
         _index_files(index_dir), len(records), duplicates, report.pages,
         text_pages=text_pages_key, generated=generated,
+        record_chunks=cache.record_chunks if cache is not None else [],
     )  # fmt: skip
     save_cache(options.output, cache)
     search.forget_unused_postings()

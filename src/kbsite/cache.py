@@ -27,6 +27,7 @@ import datetime
 import hashlib
 import json
 import marshal
+import operator
 import os
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,11 @@ from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
 
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 _FORMAT = f"{CACHE_FORMAT}/marshal-{marshal.version}"
 """What the header says of the layout: the cache's own, and marshal's."""
+RECORD_CHUNK = 2048
+"""Records per marshalled chunk of the detail."""
 _UNEXPECTED = (ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError)
 """What reading data of the wrong shape raises (``marshal.loads``: ValueError, EOFError)."""
 RACY_SECONDS = 2.0
@@ -88,6 +91,12 @@ class BuildCache:
     text_pages: str = ""
     """A digest of the Markdown pages as that build read them: with every article and
     template unchanged, an edited page still makes a rebuild with something to do."""
+    record_chunks: list[tuple[bytes, list[ArticleRecord | None]]] = dataclasses.field(
+        default_factory=list
+    )
+    """The detail's records as read, chunk by chunk: the bytes, and the records made of
+    them. ``save_cache`` writes those bytes again for a chunk whose records are the same
+    objects: an edit's rebuild marshals a chunk, not the archive."""
     generated: list[str] = dataclasses.field(default_factory=list)
     """The pages made from the site graph alone (listings, facet indexes, home, missing,
     search, statistics, 404): an edit that changes no link keeps their keys."""
@@ -235,10 +244,8 @@ def _cache_from_data(data: dict[str, Any]) -> BuildCache:
 
 def _detail_as_data(cache: BuildCache) -> dict[str, Any]:
     return {
-        "records": [
-            _record_as_data(state.record) if state.record else None
-            for state in cache.sources.values()
-        ],
+        "chunk": RECORD_CHUNK,
+        "records": _record_chunks(cache),
         "related": cache.related,
         "pages": cache.pages,
         "search": cache.search,
@@ -246,21 +253,54 @@ def _detail_as_data(cache: BuildCache) -> dict[str, Any]:
     }
 
 
+def _record_chunks(cache: BuildCache) -> list[bytes]:
+    """The records in order, a marshalled chunk of ``RECORD_CHUNK`` at a time; a chunk
+    whose records are the very ones a chunk was read into is its bytes as read."""
+    states = list(cache.sources.values())
+    chunks = []
+    for number, start in enumerate(range(0, len(states), RECORD_CHUNK)):
+        records = [state.record for state in states[start : start + RECORD_CHUNK]]
+        if number < len(cache.record_chunks):
+            data, read = cache.record_chunks[number]
+            if len(read) == len(records) and all(map(operator.is_, read, records)):
+                chunks.append(data)
+                continue
+        rows = [_record_as_data(record) if record else None for record in records]
+        chunks.append(marshal.dumps(rows, marshal.version))
+    return chunks
+
+
 def _detail_from_data(data: dict[str, Any], cache: BuildCache) -> None:
     """Records come in the order of ``build.bin``'s sources, one (or null) for each."""
-    records = data["records"]
-    if len(records) != len(cache.sources):
-        raise ValueError(f"{len(records)} records for {len(cache.sources)} files")
+    chunks = data["records"]
+    size = data["chunk"]
+    states = list(cache.sources.values())
+    if len(chunks) != -(-len(states) // size):
+        raise ValueError(f"{len(chunks)} chunks of records for {len(states)} files")
     search = data["search"]
     if not isinstance(search, dict):
         raise TypeError("search state is not an object")
     folders: dict[str, Path] = {}
-    for state, record in zip(cache.sources.values(), records, strict=True):
-        state.record = _record_from_data(record, folders) if record is not None else None
-    cache.related = {str(k): [str(i) for i in v] for k, v in data["related"].items()}
-    cache.pages = {str(k): str(v) for k, v in data["pages"].items()}
-    cache.generated = [str(path) for path in data["generated"]]
+    cache.record_chunks = []
+    for number, chunk in enumerate(chunks):
+        part = states[number * size : (number + 1) * size]
+        rows = marshal.loads(chunk)
+        if len(rows) != len(part):
+            raise ValueError(f"{len(rows)} records for {len(part)} files")
+        for state, row in zip(part, rows, strict=True):
+            state.record = _record_from_data(row, folders) if row is not None else None
+        cache.record_chunks.append((chunk, [state.record for state in part]))
+    cache.related = _mapping(data["related"])
+    cache.pages = _mapping(data["pages"])
+    cache.generated = list(data["generated"])
     cache.search = search
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A dict as read; the digest vouches for its content, this for its shape."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{type(value).__name__} where a mapping belongs")
+    return value
 
 
 def _record_as_data(r: ArticleRecord) -> list[Any]:
@@ -280,19 +320,9 @@ def _record_from_data(data: list[Any], folders: dict[str, Path]) -> ArticleRecor
     if parent is None:
         parent = folders[folder] = Path(folder or ".")
     return ArticleRecord(
-        id=id_,
-        source=parent / name,
-        title=title,
-        title_prefix=prefix,
-        date=datetime.date.fromisoformat(date) if date else None,
-        category=category,
-        product=product,
-        bare_title=bare,
-        keywords=list(keywords),
-        references=list(refs),
-        features=list(feats),
-        excerpt=excerpt,
-    )
+        id_, parent / name, title, prefix, datetime.date.fromisoformat(date) if date else None,
+        category, product, bare, keywords, refs, feats, excerpt,
+    )  # fmt: skip
 
 
 def _problem_as_data(problem: Problem) -> list[Any]:
