@@ -220,7 +220,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
         report.seconds = time.perf_counter() - started
         return report
     if cache is not None:
-        why = load_cache_detail(options.output, cache)
+        why = load_cache_detail(options.output, cache, {str(path): path for path in found.articles})
         if why is not None:
             report.notes.append(why)
             cache = None
@@ -236,7 +236,8 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     report.articles = len(records)
     report.unresolved = len(site.unresolved)
     report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
-    ordered = sorted(records, key=order_key)
+    order = sorted(zip(map(order_key, records), range(len(records)), strict=True))
+    ordered = [records[at] for _, at in order]
     in_place = (
         cache is not None and cache.renderer == renderer_key and (options.output / MARKER).exists()
     )
@@ -262,6 +263,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
             index_dir,
             cache_folder(options.output),
             ordered,
+            [key for key, _ in order],
             states,
             cache if writer.in_place else None,
         )
@@ -873,10 +875,13 @@ class SearchWork:
         index_dir: Path,
         postings_dir: Path,
         ordered: list[ArticleRecord],
+        order: list[str],
         states: dict[str, SourceState],
         cache: BuildCache | None,
     ) -> None:
+        """``ordered``: the records in archive order; ``order``: their ``order_key``."""
         self.ordered = ordered
+        self.order = order
         self.postings_dir = postings_dir
         self.digests = {s.record.id: s.digest for s in states.values() if s.record is not None}
         self.update = IndexUpdate(
@@ -893,13 +898,12 @@ class SearchWork:
         self.index_dir = self.update.index_dir
         """Where the index is written: a staging folder when whoosh rebuilds it whole."""
         old = cache.search if cache is not None else {}
-        order = [order_key(r) for r in ordered]
         self.old_digests: dict[str, str] = old.get("digests", {})
         self.old_offsets: dict[str, list[Any]] = old.get("offsets", {})
         self.old_files: dict[str, str] = old.get("files", {})
         self.changed = {i for i, d in self.digests.items() if self.old_digests.get(i) != d}
         self.patch = (
-            old.get("order") == order
+            old.get("order") == self.order
             and bool(self.old_files)
             and not self.update.report.rebuilt
             and all((self.postings_dir / name).exists() for name in self._old_postings_files())
@@ -915,7 +919,6 @@ class SearchWork:
         self.postings_name = f"postings-{time.time_ns()}.bin"
         self.postings_out: Any = None
         self.files: dict[str, str] = {}
-        self.order = order
 
     def _old_postings_files(self) -> set[str]:
         return {entry[0] for entry in self.old_offsets.values()}

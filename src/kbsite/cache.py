@@ -150,9 +150,14 @@ def load_cache(output: Path) -> tuple[BuildCache | None, str | None]:
         return None, f"{path} holds unexpected data ({exc!r}); ignoring it"
 
 
-def load_cache_detail(output: Path, cache: BuildCache) -> str | None:
+def load_cache_detail(
+    output: Path, cache: BuildCache, paths: dict[str, Path] | None = None
+) -> str | None:
     """Fill in ``cache``'s records, related lists, page keys and search state from
-    ``detail.bin``; or say why they cannot be trusted (the cache is then unusable)."""
+    ``detail.bin``; or say why they cannot be trusted (the cache is then unusable).
+
+    ``paths``, the source files the build found by name, become the records' sources
+    rather than each made again."""
     path = detail_path(output)
     try:
         body = path.read_bytes()
@@ -161,7 +166,7 @@ def load_cache_detail(output: Path, cache: BuildCache) -> str | None:
     if file_digest(body) != cache.detail_digest:
         return f"{path} is damaged (its digest does not match); ignoring the cache"
     try:
-        _detail_from_data(marshal.loads(body), cache)
+        _detail_from_data(marshal.loads(body), cache, paths or {})
     except _UNEXPECTED as exc:
         return f"{path} holds unexpected data ({exc!r}); ignoring the cache"
     return None
@@ -270,7 +275,7 @@ def _record_chunks(cache: BuildCache) -> list[bytes]:
     return chunks
 
 
-def _detail_from_data(data: dict[str, Any], cache: BuildCache) -> None:
+def _detail_from_data(data: dict[str, Any], cache: BuildCache, paths: dict[str, Path]) -> None:
     """Records come in the order of ``build.bin``'s sources, one (or null) for each."""
     chunks = data["records"]
     size = data["chunk"]
@@ -282,13 +287,17 @@ def _detail_from_data(data: dict[str, Any], cache: BuildCache) -> None:
         raise TypeError("search state is not an object")
     folders: dict[str, Path] = {}
     cache.record_chunks = []
+    path_of = paths.get
     for number, chunk in enumerate(chunks):
         part = states[number * size : (number + 1) * size]
         rows = marshal.loads(chunk)
         if len(rows) != len(part):
             raise ValueError(f"{len(rows)} records for {len(part)} files")
         for state, row in zip(part, rows, strict=True):
-            state.record = _record_from_data(row, folders) if row is not None else None
+            if row is not None:
+                state.record = _record_from_data(row, path_of(row[1]) or _path(row[1], folders))
+            else:
+                state.record = None
         cache.record_chunks.append((chunk, [state.record for state in part]))
     cache.related = _mapping(data["related"])
     cache.pages = _mapping(data["pages"])
@@ -310,19 +319,24 @@ def _record_as_data(r: ArticleRecord) -> list[Any]:
     ]  # fmt: skip
 
 
-def _record_from_data(data: list[Any], folders: dict[str, Path]) -> ArticleRecord:
+def _record_from_data(data: list[Any], source: Path) -> ArticleRecord:
     """A record from its list; the cache's digest vouches for the types (a wrong shape
-    still raises). ``folders`` shares the parent ``Path`` of the many files of a folder:
+    still raises)."""
+    id_, _, title, prefix, date, category, product, bare, keywords, refs, feats, excerpt = data
+    return ArticleRecord(
+        id_, source, title, prefix, datetime.date.fromisoformat(date) if date else None,
+        category, product, bare, keywords, refs, feats, excerpt,
+    )  # fmt: skip
+
+
+def _path(source: str, folders: dict[str, Path]) -> Path:
+    """``source`` as a Path; ``folders`` shares the parent of the many files of a folder:
     parsing each whole path anew was a third of reading the cache."""
-    id_, source, title, prefix, date, category, product, bare, keywords, refs, feats, excerpt = data
     folder, _, name = source.rpartition("/")
     parent = folders.get(folder)
     if parent is None:
         parent = folders[folder] = Path(folder or ".")
-    return ArticleRecord(
-        id_, parent / name, title, prefix, datetime.date.fromisoformat(date) if date else None,
-        category, product, bare, keywords, refs, feats, excerpt,
-    )  # fmt: skip
+    return parent / name
 
 
 def _problem_as_data(problem: Problem) -> list[Any]:
