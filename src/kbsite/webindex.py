@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import json
+import operator
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -256,12 +259,11 @@ def patch_web_index(
         for term, by_code in shard_changes.items():
             entry = shard.get(term, {})
             for code, (doc, level) in by_code.items():
-                docs = _decode_postings(entry[code][1]) if code in entry else []
-                docs = [pair for pair in docs if pair[0] != doc]
-                if level is not None:
-                    bisect.insort(docs, (doc, level))
-                if docs:
-                    entry[code] = [len(docs), _encode_postings(docs)]
+                count, encoded = _patch_postings(
+                    entry[code][1] if code in entry else "", doc, level
+                )
+                if count:
+                    entry[code] = [count, encoded]
                 else:
                     entry.pop(code, None)
             if entry:
@@ -285,33 +287,63 @@ def _read_script(path: Path) -> Any:
     return json.loads(text[start : text.rindex(");")])
 
 
-def _decode_postings(encoded: str) -> list[tuple[int, int]]:
-    """``(document, level)`` pairs from the gap encoding ``WebIndexBuilder.add`` writes."""
+def _patch_postings(encoded: str, doc: int, level: int | None) -> tuple[int, str]:
+    """A term's postings with ``doc``'s replaced by ``level`` (None: removed); their count."""
+    docs, levels = _decode_postings(encoded)
+    at = bisect.bisect_left(docs, doc)
+    if at < len(docs) and docs[at] == doc:
+        del docs[at], levels[at]
+    if level is not None:
+        docs.insert(at, doc)
+        levels.insert(at, level)
+    return len(docs), _encode_postings(docs, levels)
+
+
+_DIGIT_VALUES = bytes.maketrans(DIGITS, bytes(range(len(DIGITS))))
+_DIGIT_CHARS = bytes.maketrans(bytes(range(len(DIGITS))), DIGITS)
+_MORE = re.compile(rb"[\x20-\x3f]")
+"""A digit saying "more": a number longer than one character."""
+_PLUS_ONE = (1).__add__
+_MINUS_ONE = (-1).__add__
+
+
+def _decode_postings(encoded: str) -> tuple[list[int], list[int]]:
+    """Documents and levels from the gap encoding ``WebIndexBuilder.add`` writes.
+
+    A common term's postings run to tens of thousands: where every number is one
+    character, as in most of them, bytes are turned into numbers without a Python loop."""
+    values = encoded.encode("ascii").translate(_DIGIT_VALUES)
+    numbers = list(values) if _MORE.search(values) is None else _numbers(values)
+    gaps, levels = numbers[0::2], numbers[1::2]
+    return list(map(_MINUS_ONE, itertools.accumulate(map(_PLUS_ONE, gaps)))), levels
+
+
+def _numbers(values: bytes) -> list[int]:
     numbers: list[int] = []
     value = shift = 0
-    for char in encoded.encode("ascii"):
-        digit = DIGITS.index(char)
+    for digit in values:
         if digit >= 32:
             value += (digit - 32) << shift
             shift += 5
         else:
             numbers.append(value + (digit << shift))
             value = shift = 0
-    pairs = []
-    doc = -1
-    for gap, level in zip(numbers[::2], numbers[1::2], strict=True):
-        doc += gap + 1
-        pairs.append((doc, level))
-    return pairs
+    return numbers
 
 
-def _encode_postings(pairs: list[tuple[int, int]]) -> str:
+def _encode_postings(docs: list[int], levels: list[int]) -> str:
+    gaps = list(map(_MINUS_ONE, map(operator.sub, docs, [-1, *docs[:-1]])))
+    if not gaps:
+        return ""
+    if max(gaps) < 32 and max(levels) < 32:
+        numbers = [0] * (2 * len(gaps))
+        numbers[0::2] = gaps
+        numbers[1::2] = levels
+        return bytes(numbers).translate(_DIGIT_CHARS).decode("ascii")
     out = bytearray()
-    previous = -1
-    for doc, level in pairs:
-        encode_number(doc - previous - 1, out)
-        out.append(DIGITS[level])
-        previous = doc
+    for gap, level in zip(gaps, levels, strict=True):
+        encode_number(gap, out)
+        encode_number(level, out)
     return out.decode("ascii")
 
 
