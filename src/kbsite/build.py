@@ -374,15 +374,19 @@ def stat_sources(
     unchanged: dict[str, SourceState] = {}
     todo: list[tuple[Path, str | None]] = []
     for path in files:
-        old = known.get(str(path))
+        name = str(path)
+        old = known.get(name)
         try:
-            stat = path.stat()
+            stat = os.stat(name)
         except OSError:
             old = None
         else:
-            same = old is not None and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-            if same and old is not None and stat.st_mtime_ns < trusted_before:
-                unchanged[str(path)] = old
+            if (
+                old is not None
+                and old.size == stat.st_size
+                and old.mtime_ns == stat.st_mtime_ns < trusted_before
+            ):
+                unchanged[name] = old
                 continue
         todo.append((path, old.digest if old else None))
     return unchanged, todo

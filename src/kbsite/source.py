@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import operator
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -58,14 +59,17 @@ def find_source_files(roots: Iterable[Path], problems: list[Problem] | None = No
     appended to ``problems`` (raised when None), so the articles in it never vanish
     silently. One walk finds both kinds: listing a large archive twice cost a second.
     """
-    articles: set[Path] = set()
-    pages: set[Path] = set()
+    articles: dict[str, tuple[tuple[str, ...], Path | None]] = {}
+    pages: dict[str, tuple[tuple[str, ...], Path | None]] = {}
     for root in roots:
         if root.is_file():
-            (pages if root.name.lower().endswith(PAGE_SUFFIX) else articles).add(root)
+            found = pages if root.name.lower().endswith(PAGE_SUFFIX) else articles
+            found.setdefault(str(root), (root.parts, root))
         elif root.is_dir():
-            for path, is_page in _walk(root, problems):
-                (pages if is_page else articles).add(path)
+            for folder, name, is_page in _walk(root, problems):
+                (pages if is_page else articles).setdefault(
+                    os.path.join(folder[0], name), ((*folder[1], name), None)
+                )
         else:
             raise SourceError("no such file or folder", root)
     return SourceFiles(_in_order(articles), _in_order(pages))
@@ -76,12 +80,29 @@ def find_sources(roots: Iterable[Path], problems: list[Problem] | None = None) -
     return find_source_files(roots, problems).articles
 
 
-def _in_order(paths: set[Path]) -> list[Path]:
-    return sorted(paths, key=lambda path: path.parts)  # as Path's order, without its slow __lt__
+def _in_order(found: dict[str, tuple[tuple[str, ...], Path | None]]) -> list[Path]:
+    """The files in Path's order (by parts, without its slow ``__lt__``), each made a
+    Path once: making and hashing them was most of finding a large archive's files."""
+    folders: dict[tuple[str, ...], Path] = {}
+    paths = []
+    for parts, path in sorted(found.values(), key=_PARTS):
+        if path is None:
+            parent = folders.get(parts[:-1])
+            if parent is None:
+                parent = folders[parts[:-1]] = Path(*parts[:-1])
+            path = parent / parts[-1]
+        paths.append(path)
+    return paths
 
 
-def _walk(root: Path, problems: list[Problem] | None) -> Iterator[tuple[Path, bool]]:
-    """Each article or page file below ``root``, and whether it is a page."""
+_PARTS = operator.itemgetter(0)
+
+
+def _walk(
+    root: Path, problems: list[Problem] | None
+) -> Iterator[tuple[tuple[str, tuple[str, ...]], str, bool]]:
+    """Each article or page file below ``root``: its folder (as text and as Path's parts),
+    its name, and whether it is a page."""
 
     def unlistable(exc: OSError) -> None:
         message = f"cannot list folder: {exc.strerror or exc}; its articles are skipped"
@@ -92,15 +113,15 @@ def _walk(root: Path, problems: list[Problem] | None) -> Iterator[tuple[Path, bo
 
     for folder, dirs, files in os.walk(root, onerror=unlistable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        parent = Path(folder)
+        where = (folder, Path(folder).parts)
         for name in files:
             lowered = name.lower()
             if name.startswith("."):
                 continue
             if lowered.endswith(ARTICLE_SUFFIX):
-                yield parent / name, False
+                yield where, name, False
             elif lowered.endswith(PAGE_SUFFIX):
-                yield parent / name, True
+                yield where, name, True
 
 
 def read_source(path: Path) -> SourceText:
