@@ -29,7 +29,6 @@ import bisect
 import dataclasses
 import itertools
 import json
-import operator
 import re
 from collections import Counter
 from pathlib import Path
@@ -288,63 +287,80 @@ def _read_script(path: Path) -> Any:
 
 
 def _patch_postings(encoded: str, doc: int, level: int | None) -> tuple[int, str]:
-    """A term's postings with ``doc``'s replaced by ``level`` (None: removed); their count."""
-    docs, levels = _decode_postings(encoded)
+    """A term's postings with ``doc``'s replaced by ``level`` (None: removed); their count.
+
+    Only ``doc``'s posting and the next one's gap change: the rest of the text is kept as
+    it is, so a common term's tens of thousands of postings are decoded (to find the
+    place) but never encoded again."""
+    postings = _decode_postings(encoded)
+    docs = postings.docs
     at = bisect.bisect_left(docs, doc)
-    if at < len(docs) and docs[at] == doc:
-        del docs[at], levels[at]
+    present = at < len(docs) and docs[at] == doc
+    after = at + 1 if present else at
+    previous = docs[at - 1] if at else -1
+    middle = bytearray()
     if level is not None:
-        docs.insert(at, doc)
-        levels.insert(at, level)
-    return len(docs), _encode_postings(docs, levels)
+        encode_number(doc - previous - 1, middle)
+        middle.append(DIGITS[level])
+        previous = doc
+    if after < len(docs):
+        encode_number(docs[after] - previous - 1, middle)
+        middle.append(DIGITS[postings.levels[after]])
+        after += 1
+    text = (
+        encoded[: postings.offset(at)] + middle.decode("ascii") + encoded[postings.offset(after) :]
+    )
+    return len(docs) - present + (level is not None), text
+
+
+@dataclasses.dataclass(slots=True)
+class DecodedPostings:
+    """A term's postings as ``WebIndexBuilder.add`` encodes them, decoded."""
+
+    docs: list[int]
+    levels: list[int]
+    long_numbers: list[int]
+    """Where each number of more than one character is, counted in numbers."""
+    extra_characters: list[int]
+    """Before each of those, how many characters beyond one a number the text holds."""
+
+    def offset(self, posting: int) -> int:
+        """Where a posting (or, past the last, the end) starts in the text."""
+        number = 2 * posting
+        return number + self.extra_characters[bisect.bisect_left(self.long_numbers, number)]
 
 
 _DIGIT_VALUES = bytes.maketrans(DIGITS, bytes(range(len(DIGITS))))
-_DIGIT_CHARS = bytes.maketrans(bytes(range(len(DIGITS))), DIGITS)
-_MORE = re.compile(rb"[\x20-\x3f]")
-"""A digit saying "more": a number longer than one character."""
+_LONG_NUMBER = re.compile(rb"[\x20-\x3f]+[\x00-\x1f]")
+"""Digits saying "more", then the last digit: a number of more than one character."""
 _PLUS_ONE = (1).__add__
 _MINUS_ONE = (-1).__add__
 
 
-def _decode_postings(encoded: str) -> tuple[list[int], list[int]]:
-    """Documents and levels from the gap encoding ``WebIndexBuilder.add`` writes.
+def _decode_postings(encoded: str) -> DecodedPostings:
+    """The documents and levels of a term's postings.
 
-    A common term's postings run to tens of thousands: where every number is one
-    character, as in most of them, bytes are turned into numbers without a Python loop."""
+    Most numbers are one character (a common term's gaps are small; levels always are):
+    those become numbers without a Python loop, only the longer ones one by one."""
     values = encoded.encode("ascii").translate(_DIGIT_VALUES)
-    numbers = list(values) if _MORE.search(values) is None else _numbers(values)
-    gaps, levels = numbers[0::2], numbers[1::2]
-    return list(map(_MINUS_ONE, itertools.accumulate(map(_PLUS_ONE, gaps)))), levels
-
-
-def _numbers(values: bytes) -> list[int]:
     numbers: list[int] = []
-    value = shift = 0
-    for digit in values:
-        if digit >= 32:
+    long_numbers: list[int] = []
+    extra = [0]
+    done = 0
+    for match in _LONG_NUMBER.finditer(values):
+        start, end = match.span()
+        numbers += values[done:start]
+        value = shift = 0
+        for digit in values[start : end - 1]:
             value += (digit - 32) << shift
             shift += 5
-        else:
-            numbers.append(value + (digit << shift))
-            value = shift = 0
-    return numbers
-
-
-def _encode_postings(docs: list[int], levels: list[int]) -> str:
-    gaps = list(map(_MINUS_ONE, map(operator.sub, docs, [-1, *docs[:-1]])))
-    if not gaps:
-        return ""
-    if max(gaps) < 32 and max(levels) < 32:
-        numbers = [0] * (2 * len(gaps))
-        numbers[0::2] = gaps
-        numbers[1::2] = levels
-        return bytes(numbers).translate(_DIGIT_CHARS).decode("ascii")
-    out = bytearray()
-    for gap, level in zip(gaps, levels, strict=True):
-        encode_number(gap, out)
-        encode_number(level, out)
-    return out.decode("ascii")
+        long_numbers.append(len(numbers))
+        extra.append(extra[-1] + end - start - 1)
+        numbers.append(value + (values[end - 1] << shift))
+        done = end
+    numbers += values[done:]
+    docs = list(map(_MINUS_ONE, itertools.accumulate(map(_PLUS_ONE, numbers[0::2]))))
+    return DecodedPostings(docs, numbers[1::2], long_numbers, extra)
 
 
 def _sort_keys(ordered: list[ArticleRecord]) -> dict[str, str]:
