@@ -69,6 +69,8 @@ from kbsite.link import (
     link_site,
     related_index,
     related_to,
+    relink_site,
+    site_graph,
 )
 from kbsite.model import Article, ArticleRecord, ArticleSummary, TextPage
 from kbsite.pages import (
@@ -230,9 +232,14 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     records = unique_records(states, report)
     duplicates = report.problems[problems_before:]
     old_records = _cached_records(cache)
-    site = link_site(
-        records, related=lambda rs: _related_lists(rs, old_records, cache, options.jobs)
-    )
+    same_links = cache is not None and links_unchanged(records, old_records)
+    if cache is not None and same_links and cache.graph:
+        related = _related_lists(records, old_records, cache, options.jobs)
+        site = relink_site(records, cache.graph, related)
+    else:
+        site = link_site(
+            records, related=lambda rs: _related_lists(rs, old_records, cache, options.jobs)
+        )
     report.articles = len(records)
     report.unresolved = len(site.unresolved)
     report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
@@ -243,7 +250,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     )
     old_keys = cache.pages if cache is not None and in_place else {}
     kept = None
-    if cache is not None and in_place and links_unchanged(records, old_records):
+    if cache is not None and in_place and same_links:
         kept = kept_page_keys(site, records, old_records, states, texts, cache, renderer_key)
     if cache is not None and kept is not None:
         others: list[Any] = list(texts)
@@ -300,7 +307,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     cache = BuildCache(
         renderer_key, started_at, states, site.related, files, search.state(), unresolved,
         _index_files(index_dir), len(records), duplicates, report.pages,
-        text_pages=text_pages_key, generated=generated,
+        text_pages=text_pages_key, generated=generated, graph=site_graph(site),
         record_chunks=cache.record_chunks if cache is not None else [],
     )  # fmt: skip
     save_cache(options.output, cache)

@@ -36,7 +36,7 @@ from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 _FORMAT = f"{CACHE_FORMAT}/marshal-{marshal.version}"
 """What the header says of the layout: the cache's own, and marshal's."""
 RECORD_CHUNK = 2048
@@ -91,6 +91,8 @@ class BuildCache:
     text_pages: str = ""
     """A digest of the Markdown pages as that build read them: with every article and
     template unchanged, an edited page still makes a rebuild with something to do."""
+    graph: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """``link.site_graph`` of the site the pages were made from."""
     record_chunks: list[tuple[bytes, list[ArticleRecord | None]]] = dataclasses.field(
         default_factory=list
     )
@@ -255,6 +257,7 @@ def _detail_as_data(cache: BuildCache) -> dict[str, Any]:
         "pages": cache.pages,
         "search": cache.search,
         "generated": cache.generated,
+        "graph": cache.graph,
     }
 
 
@@ -303,6 +306,7 @@ def _detail_from_data(data: dict[str, Any], cache: BuildCache, paths: dict[str, 
     cache.pages = _mapping(data["pages"])
     cache.generated = list(data["generated"])
     cache.search = search
+    cache.graph = _mapping(data["graph"])
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import heapq
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from kbsite.model import Article, ArticleRecord, ArticleSummary, excerpt
 from kbsite.syntax import id_number
@@ -161,6 +161,38 @@ def link_site(
     )
 
 
+def site_graph(site: Site) -> dict[str, Any]:
+    """The site as data, but what its records hold (summaries) and the related lists
+    (kept apart): for ``relink_site``."""
+    return {
+        "backlinks": site.backlinks,
+        "facets": {
+            kind: {name: [facet.slug, facet.ids] for name, facet in by_name.items()}
+            for kind, by_name in site.facets.items()
+        },
+        "unresolved": site.unresolved,
+    }
+
+
+def relink_site(
+    records: Iterable[ArticleRecord], graph: dict[str, Any], related: dict[str, list[str]]
+) -> Site:
+    """The site ``link_site`` would make of ``records``, from the ``site_graph`` of a site
+    made of records with the same links (``build.links_unchanged``), without linking
+    the whole archive again."""
+    ordered = sorted(records, key=lambda r: id_number(r.id))
+    return Site(
+        summaries={r.id: ArticleSummary.of(r) for r in ordered},
+        backlinks=graph["backlinks"],
+        related=related,
+        facets={
+            kind: {name: Facet(kind, name, slug, ids) for name, (slug, ids) in by_name.items()}
+            for kind, by_name in graph["facets"].items()
+        },
+        unresolved=graph["unresolved"],
+    )
+
+
 class Faceted(Protocol):
     category: str
     product: str
@@ -185,22 +217,20 @@ def article_facets(article: Faceted) -> dict[str, list[str]]:
 def _facets(
     records: list[ArticleRecord], summaries: dict[str, ArticleSummary]
 ) -> dict[str, dict[str, Facet]]:
+    """Each facet's articles, newest first: the records are visited in that order."""
     members: dict[str, dict[str, list[str]]] = {
         kind: collections.defaultdict(list) for kind in FACET_KINDS
     }
-    for record in records:
+    for record in sorted(records, key=lambda r: newest_first(summaries[r.id])):
         for kind, names in article_facets(record).items():
             for name in names:
                 members[kind][name].append(record.id)
-    newest = sorted(summaries.values(), key=newest_first)
-    rank = {summary.id: n for n, summary in enumerate(newest)}.__getitem__
     facets: dict[str, dict[str, Facet]] = {}
     for kind, by_name in members.items():
         used = {"index"}  # the kind's own index page, kind/index.html
         facets[kind] = {}
         for name in sorted(by_name, key=lambda n: (n.casefold(), n)):
-            ids = sorted(by_name[name], key=rank)
-            facets[kind][name] = Facet(kind, name, _unique_slug(name, used), ids)
+            facets[kind][name] = Facet(kind, name, _unique_slug(name, used), by_name[name])
     return facets
 
 
