@@ -66,6 +66,7 @@ from kbsite.link import (
     Site,
     article_facets,
     article_record,
+    features_of,
     link_site,
     related_index,
     related_to,
@@ -578,7 +579,7 @@ def _related_lists(
         index = related_index(records)
         affected: set[str] = set(changed)
         for article_id in changed:
-            affected |= index.holders(old[article_id].features)
+            affected |= index.holders(features_of(old[article_id]))
             affected |= index.holders(index.features[article_id])
         ordered = sorted(affected, key=id_number)
         related.update(zip(ordered, _related_all(index, ordered, jobs), strict=True))

@@ -18,6 +18,8 @@ from kbsite.model import Article, ArticleRecord, ArticleSummary, excerpt
 from kbsite.syntax import id_number
 
 MAX_RELATED = 10
+FEATURE_END = "\n"
+"""Ends each of a record's features (none spans lines)."""
 PRODUCT_BONUS = 2.5
 """Added to a candidate's score when it is about the same product."""
 
@@ -128,9 +130,14 @@ def article_record(article: Article) -> ArticleRecord:
         bare_title=article.bare_title,
         keywords=list(article.keywords),
         references=list(dict.fromkeys(ref.target for ref in article.references)),
-        features=sorted(_features(article)),
+        features="".join(f"{feature}{FEATURE_END}" for feature in sorted(_features(article))),
         excerpt=excerpt(article),
     )
+
+
+def features_of(record: ArticleRecord) -> list[str]:
+    """A record's features as a list."""
+    return record.features.split(FEATURE_END)[:-1]
 
 
 def link_site(
@@ -301,7 +308,7 @@ class RelatedIndex:
 
 
 def related_index(records: Sequence[ArticleRecord]) -> RelatedIndex:
-    features = {r.id: r.features for r in records}
+    features = {r.id: features_of(r) for r in records}
     postings: dict[str, list[str]] = collections.defaultdict(list)
     for article_id, feats in features.items():
         for feature in feats:

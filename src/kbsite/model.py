@@ -190,8 +190,10 @@ class ArticleRecord:
     keywords: list[str]
     references: list[str]
     """The ids the article cites, each once, in the order first cited."""
-    features: list[str]
-    """What relates it to other articles (``link.related_articles``), sorted."""
+    features: str
+    """What relates it to other articles (``link.related_articles``), sorted, each ended
+    by ``FEATURE_END``: one string, not a dozen, as every record stays in memory (see
+    ``link.features_of``)."""
     excerpt: str
     """The opening of its text, for feeds and search results."""
 
