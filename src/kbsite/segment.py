@@ -48,6 +48,15 @@ RUN_POSTINGS = 4_000_000
 RUN_CHUNK = 50_000
 """A run is written and read back in pieces of about this many postings."""
 
+COMPRESS_FROM = 8
+"""Postings a block needs for the commit to compress it. whoosh compresses every block
+(it means to skip those under 20 bytes, but a later line undoes that): most terms have
+a block of a few postings, which zlib hardly shrinks (the index grows 2% without), and
+compressing them was an eighth of the commit. A block says whether it is compressed, so
+whoosh reads both kinds."""
+_CODEC_COMPRESSION = 3
+"""whoosh's own level (``W3Codec``'s default)."""
+
 _LENGTH = struct.Struct("<Q")
 
 Columns = tuple["array[int]", "array[float]", list[bytes]]
@@ -385,10 +394,12 @@ def _add_postings(postwriter: Any, postings: Columns, lengths: array[int] | None
             postwriter.add_posting(docnum, weight, value, lengths[docnum] if lengths else None)
         return
     step = postwriter._blocklimit
+    compression = postwriter._compression or _CODEC_COMPRESSION
     for start in range(0, len(docnums), step):
         if start:
             postwriter._write_block()
         block = docnums[start : start + step]
+        postwriter._compression = compression if len(block) >= COMPRESS_FROM else 0
         block_weights = weights[start : start + step]
         postwriter._ids = block
         postwriter._weights = array("f", block_weights)
