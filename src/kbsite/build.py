@@ -234,13 +234,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     duplicates = report.problems[problems_before:]
     old_records = _cached_records(cache)
     same_links = cache is not None and links_unchanged(records, old_records)
-    if cache is not None and same_links and cache.graph:
-        related = _related_lists(records, old_records, cache, options.jobs)
-        site = relink_site(records, cache.graph, related)
-    else:
-        site = link_site(
-            records, related=lambda rs: _related_lists(rs, old_records, cache, options.jobs)
-        )
+    site = _link(records, old_records, cache, same_links, options.jobs)
     report.articles = len(records)
     report.unresolved = len(site.unresolved)
     report.unresolved_mentions = sum(len(v) for v in site.unresolved.values())
@@ -254,9 +248,8 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     if cache is not None and in_place and same_links:
         kept = kept_page_keys(site, records, old_records, states, texts, cache, renderer_key)
     if cache is not None and kept is not None:
-        others: list[Any] = list(texts)
-        keys = kept
-        generated = cache.generated
+        others: list[Any] = list(texts)  # the other pages are as the cache keeps them
+        keys, generated = kept, cache.generated
     else:
         others = other_pages(site, texts, options.settings)
         keys = page_keys(site, records, states, others, renderer_key)
@@ -584,6 +577,20 @@ def _related_lists(
         ordered = sorted(affected, key=id_number)
         related.update(zip(ordered, _related_all(index, ordered, jobs), strict=True))
     return related
+
+
+def _link(
+    records: list[ArticleRecord],
+    old: dict[str, ArticleRecord],
+    cache: BuildCache | None,
+    same_links: bool,
+    jobs: int,
+) -> Site:
+    """The site graph: made again from the cache's when the records' links are the ones
+    it was made of (``links_unchanged``), else by linking the archive."""
+    if cache is not None and same_links and cache.graph:
+        return relink_site(records, cache.graph, _related_lists(records, old, cache, jobs))
+    return link_site(records, related=lambda rs: _related_lists(rs, old, cache, jobs))
 
 
 def _cached_records(cache: BuildCache | None) -> dict[str, ArticleRecord]:
