@@ -727,21 +727,21 @@ def kept_page_keys(
 
 class _ShownText:
     """What a page object shows, as text for its key: its ``repr``, but with each article
-    summary spelled once and reused. A summary recurs on many pages (every listing the
-    article is in, the pages citing it); spelling it anew each time, through the
-    dataclass ``repr``, was most of an edit's rebuild."""
+    summary as its digest, made once and reused. A summary recurs on many pages (every
+    listing the article is in, the pages citing it); spelling it anew each time, through
+    the dataclass ``repr``, was most of an edit's rebuild."""
 
     def __init__(self, site: Site) -> None:
         self.site = site
-        self.texts = _SummaryDigests(site.summaries)
+        self.digests = _SummaryDigests(site.summaries)
         self.facet_texts: dict[tuple[str, str], str] = {}
         self.fields: dict[type, tuple[str, ...]] = {}
 
     def summary(self, summary: ArticleSummary) -> str:
-        text = self.texts.get(summary.id)
-        if text is None:
-            text = self.texts[summary.id] = _summary_text(summary)
-        return text
+        digest = self.digests.get(summary.id)
+        if digest is None:
+            digest = self.digests[summary.id] = _summary_digest(summary)
+        return digest
 
     def facets(self, record: ArticleRecord) -> list[str]:
         """The facets an article is listed under, as its page shows them: kind, name and
@@ -758,7 +758,7 @@ class _ShownText:
         return texts
 
     def summaries(self, ids: Iterable[str]) -> str:
-        return "\x1e".join(map(self.texts.__getitem__, ids))
+        return "\x1e".join(map(self.digests.__getitem__, ids))
 
     def __call__(self, value: Any) -> str:
         kind = type(value)
@@ -783,18 +783,18 @@ _ID = operator.attrgetter("id")
 
 
 class _SummaryDigests(dict[str, str]):
-    """Each article's ``_summary_text`` by id, made when first asked for."""
+    """Each article's ``_summary_digest`` by id, made when first asked for."""
 
     def __init__(self, summaries: dict[str, ArticleSummary]) -> None:
         super().__init__()
         self.summaries = summaries
 
     def __missing__(self, article_id: str) -> str:
-        text = self[article_id] = _summary_text(self.summaries[article_id])
-        return text
+        digest = self[article_id] = _summary_digest(self.summaries[article_id])
+        return digest
 
 
-def _summary_text(summary: ArticleSummary) -> str:
+def _summary_digest(summary: ArticleSummary) -> str:
     """A summary's digest: a page key spells the summaries it shows this way, shorter
     than the summary itself (the page keys of an archive spelled some 200 MB)."""
     date = summary.date.isoformat() if summary.date else ""
