@@ -100,6 +100,7 @@ from kbsite.parse import parse_article, parse_text_page
 from kbsite.render import PageRenderer, templates_dir
 from kbsite.source import decode_source, find_source_files, find_sources, read_source
 from kbsite.spelling import WORDS_FILE, article_words, write_words
+from kbsite.spool import ArticleSpool, Place
 from kbsite.syntax import id_number
 from kbsite.webindex import (
     ArticleEdit,
@@ -182,8 +183,24 @@ class LoadResult:
 
 def build_site(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Build the whole site; raises KbsiteError only when no site can be written at all."""
-    with fewer_collections():
+    with fewer_collections(), spooled(cache_folder(options.output)):
         return _build_site(options, progress)
+
+
+_SPOOL: dict[str, ArticleSpool] = {}
+"""The spool the build's processes put the articles they parse in, to take them back
+when writing them (``spool.py``)."""
+
+
+@contextlib.contextmanager
+def spooled(folder: Path) -> Iterator[None]:
+    spool = ArticleSpool(folder)
+    _SPOOL["spool"] = spool
+    try:
+        yield
+    finally:
+        _SPOOL.clear()
+        spool.close()
 
 
 @contextlib.contextmanager
@@ -409,9 +426,12 @@ def read_sources(
     with _progress(progress, "Reading", len(files)) as advance:
         advance(len(files) - len(todo))
         read = contextlib.closing(parallel_map(_source_state, todo, jobs, chunksize=64))
+        spool = _SPOOL.get("spool")
         with read as results:
-            for (path, _), (state, size, mtime_ns) in zip(todo, results, strict=True):
+            for (path, _), (state, size, mtime_ns, place) in zip(todo, results, strict=True):
                 advance(1)
+                if place is not None and spool is not None:
+                    spool.places[str(path)] = place
                 if state is None:
                     state = dataclasses.replace(known[str(path)], size=size, mtime_ns=mtime_ns)
                 else:
@@ -423,23 +443,27 @@ def read_sources(
     return ordered
 
 
-def _source_state(item: tuple[Path, str | None]) -> tuple[SourceState | None, int, int]:
-    """Read and parse one file, with its size and time; no state when its content is
-    the cached one (``digest``)."""
+def _source_state(
+    item: tuple[Path, str | None],
+) -> tuple[SourceState | None, int, int, Place | None]:
+    """Read and parse one file, with its size and time, and where the spool keeps the
+    article; no state when its content is the cached one (``digest``)."""
     path, digest = item
     try:
         stat = path.stat()
         data: bytes | None = path.read_bytes()
     except OSError:
-        return SourceState(-1, -1, "", None, load_article(path).problems), -1, -1
+        return SourceState(-1, -1, "", None, load_article(path).problems), -1, -1, None
     assert data is not None
     new_digest = file_digest(data)
     if new_digest == digest:
-        return None, stat.st_size, stat.st_mtime_ns
+        return None, stat.st_size, stat.st_mtime_ns, None
     result = load_article(path, data)
     record = article_record(result.article) if result.article is not None else None
     state = SourceState(stat.st_size, stat.st_mtime_ns, new_digest, record, result.problems)
-    return state, stat.st_size, stat.st_mtime_ns
+    spool = _SPOOL.get("spool")
+    place = spool.put(result.article) if spool is not None and result.article else None
+    return state, stat.st_size, stat.st_mtime_ns, place
 
 
 def unique_records(states: dict[str, SourceState], report: BuildReport) -> list[ArticleRecord]:
@@ -1070,6 +1094,8 @@ class ArticleTask:
     source: Path
     render: bool
     analyze: bool
+    place: Place | None = None
+    """Where the spool keeps the article as the build read it (else it is read again)."""
 
 
 _WORKER: dict[str, Any] = {}
@@ -1093,10 +1119,13 @@ def process_articles(
     fed to the indexes as it comes: nothing piles up.
     """
     tasks = []
+    spool = _SPOOL.get("spool")
+    places = spool.places if spool is not None else {}
     for record in ordered:
         analyze = search.wanted(record.id)
         if record.id in render or analyze:
-            tasks.append(ArticleTask(record.id, record.source, record.id in render, analyze))
+            place = places.get(str(record.source))
+            tasks.append(ArticleTask(record.id, record.source, record.id in render, analyze, place))
         if record.id in render:
             writer.written.add(article_href(record.id))
     by_id = {r.id: r for r in ordered}
@@ -1128,8 +1157,11 @@ def process_articles(
 
 def _process_article(task: ArticleTask) -> ArticleResult:
     result = ArticleResult()
-    loaded = load_article(task.source)
-    article = loaded.article
+    spool = _SPOOL.get("spool")
+    if task.place is not None and spool is not None:
+        article: Article | None = spool.get(task.place)
+    else:
+        article = load_article(task.source).article
     if article is None or article.id != task.id:
         result.error = KbsiteError(f"{task.source} changed during the build", task.source)
         return result
