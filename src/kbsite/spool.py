@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from kbsite.model import Article
+from kbsite.parallel import is_running
 
 Place = tuple[str, int, int]
 """Where a spooled article is: file name, offset, length."""
@@ -77,15 +78,5 @@ def _remove_left_behind(parent: Path) -> None:
     """Remove the spools of builds that were killed (their process is gone)."""
     for folder in parent.glob("spool-*-*"):
         pid = folder.name.split("-")[1]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not is_running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

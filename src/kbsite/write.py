@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from kbsite.errors import OutputError, interrupts_held
+from kbsite.parallel import is_running
 
 MARKER = ".kbsite-site"
 """A file in every output folder kbsite writes; its presence allows replacing the folder."""
@@ -160,24 +161,12 @@ def recover_leftovers(target: Path) -> None:
         return
     for entry in sorted(target.parent.iterdir()):
         match = _LEFTOVER.fullmatch(entry.name)
-        if match is None or match["name"] != _hidden(target) or _is_running(int(match["pid"])):
+        if match is None or match["name"] != _hidden(target) or is_running(int(match["pid"])):
             continue
         previous = entry / PREVIOUS
         if match["kind"] == "old" and previous.is_dir() and not target.exists():
             os.rename(previous, target)
         shutil.rmtree(entry, ignore_errors=True)
-
-
-def _is_running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _marker_text(site: Path) -> str | None:
