@@ -26,7 +26,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
-import json
+import marshal
 import operator
 import os
 import time
@@ -979,12 +979,13 @@ class SearchWork:
             return
         if self.builder is not None:
             self.builder.add(result.postings)
-            self.words.update(result.words)
+            if result.words:
+                self.words.update(result.words.split("\n"))
         elif record.id in self.changed:
             self.edits.append(
                 ArticleEdit(self.numbers[record.id], record, self._old(record.id), result.postings)
             )
-            self.new_words[record.id] = result.words
+            self.new_words[record.id] = result.words.split("\n") if result.words else []
         if record.id in self.changed or self.builder is not None:
             self._remember(record.id, result)
 
@@ -1007,8 +1008,8 @@ class SearchWork:
         name, offset, length = where
         with (self.postings_dir / name).open("rb") as data:
             data.seek(offset)
-            postings, words = json.loads(zlib.decompress(data.read(length)))
-        return {code: [tuple(p) for p in pairs] for code, pairs in postings.items()}, words
+            postings, words = marshal.loads(zlib.decompress(data.read(length)))
+        return postings, words.split("\n") if words else []
 
     def finish(self, writer: SiteWriter) -> tuple[IndexReport, WebIndexReport]:
         if self.postings_out is not None:
@@ -1082,7 +1083,8 @@ class ArticleResult:
     error: KbsiteError | None = None
     whoosh: dict[str, Any] | None = None
     postings: ArticlePostings | None = None
-    words: list[str] = dataclasses.field(default_factory=list)
+    words: str = ""
+    """The article's distinct words (``spelling.article_words``), sorted, a line each."""
     packed: bytes = b""
     """Postings and words as the cache folder keeps them, packed by the worker: the
     main process, which feeds both indexes, is the build's bottleneck."""
@@ -1186,14 +1188,14 @@ def _process_article(task: ArticleTask) -> ArticleResult:
         result.whoosh = whoosh_document(document, terms)
         result.postings = article_postings(terms)
         text = " ".join((document["title"], document["headings"], document["body"]))
-        result.words = sorted(article_words(text))
+        result.words = "\n".join(sorted(article_words(text)))
         result.packed = pack_postings(result.postings, result.words)
     return result
 
 
-def pack_postings(postings: ArticlePostings, words: list[str]) -> bytes:
+def pack_postings(postings: ArticlePostings, words: str) -> bytes:
     """An article's browser-index postings and words, as ``_old_entry`` reads them back."""
-    return zlib.compress(json.dumps([postings, words]).encode(), 1)
+    return zlib.compress(marshal.dumps((postings, words)), 1)
 
 
 # -- feeds --------------------------------------------------------------------------

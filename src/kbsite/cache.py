@@ -36,7 +36,7 @@ from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
 
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9
 _FORMAT = f"{CACHE_FORMAT}/marshal-{marshal.version}"
 """What the header says of the layout: the cache's own, and marshal's."""
 RECORD_CHUNK = 2048

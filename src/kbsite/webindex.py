@@ -63,8 +63,11 @@ def encode_number(value: int, out: bytearray) -> None:
     out.append(DIGITS[value])
 
 
-ArticlePostings = dict[str, list[tuple[str, int]]]
-"""One article's part of the index: field code to (term, level), terms each once."""
+ArticlePostings = dict[str, tuple[str, bytes]]
+"""One article's part of the index: field code to its terms, each once, joined by
+newlines (no term holds one), and their levels, a byte each. Compact because it
+crosses from a worker to the main process and waits in the cache: as a list of
+(term, level) pairs it took the main process longer to unpickle than to index."""
 
 
 def article_postings(terms: dict[str, list[str]]) -> ArticlePostings:
@@ -77,10 +80,17 @@ def article_postings(terms: dict[str, list[str]]) -> ArticlePostings:
         length = byte_to_length(length_to_byte(len(field_terms)))
         pivot = ranking.TYPICAL_LENGTH[name]
         frequencies = Counter(field_terms)
-        postings[code] = [
-            (term, _level(frequency, length, pivot)) for term, frequency in frequencies.items()
-        ]
+        levels = bytes([_level(frequency, length, pivot) for frequency in frequencies.values()])
+        postings[code] = ("\n".join(frequencies), levels)
     return postings
+
+
+def posting_levels(postings: ArticlePostings, code: str) -> dict[str, int]:
+    """One field's terms and their levels."""
+    if code not in postings:
+        return {}
+    terms, levels = postings[code]
+    return dict(zip(terms.split("\n"), levels, strict=True))
 
 
 _LEVELS: dict[tuple[int, float, float], int] = {}
@@ -122,7 +132,6 @@ class WebIndexBuilder:
 
     def __init__(self) -> None:
         self.postings: dict[str, dict[str, bytearray]] = {c: {} for c in FIELD_CODES.values()}
-        self.counts: dict[str, Counter[str]] = {c: Counter() for c in FIELD_CODES.values()}
         self.last_doc: dict[str, dict[str, int]] = {c: {} for c in FIELD_CODES.values()}
         self.documents = 0
 
@@ -130,10 +139,9 @@ class WebIndexBuilder:
         """The next article's postings: articles must come in archive order."""
         number = self.documents
         self.documents += 1
-        for code, pairs in article.items():
+        for code, (terms, levels) in article.items():
             field_postings, field_last = self.postings[code], self.last_doc[code]
-            self.counts[code].update(term for term, _ in pairs)
-            for term, level in pairs:
+            for term, level in zip(terms.split("\n"), levels, strict=True):
                 encoded = field_postings.get(term)
                 if encoded is None:
                     encoded = field_postings[term] = bytearray()
@@ -148,7 +156,7 @@ class WebIndexBuilder:
     def write(self, ordered: list[ArticleRecord], writer: SiteWriter) -> WebIndexReport:
         """Write every file of ``search/``; ``ordered`` are the records in archive order."""
         report = WebIndexReport(documents=len(ordered))
-        postings, counts = self.postings, self.counts
+        postings = self.postings
         all_terms = sorted(set().union(*(postings[code] for code in postings)))
         report.terms = len(all_terms)
         total = sum(len(encoded) for field in postings.values() for encoded in field.values())
@@ -161,7 +169,7 @@ class WebIndexBuilder:
             for code in FIELD_CODES.values():
                 encoded = postings[code].pop(term, None)
                 if encoded is not None:
-                    entry[code] = [counts[code][term], encoded.decode("ascii")]
+                    entry[code] = [_posting_count(encoded), encoded.decode("ascii")]
                     size += len(entry[code][1]) + 12
             if not shard:
                 boundaries.append(term)
@@ -241,8 +249,8 @@ def patch_web_index(
     touched: dict[int, dict[str, dict[str, tuple[int, int | None]]]] = {}
     for edit in edits:
         for code in FIELD_CODES.values():
-            old_levels = dict(edit.old.get(code, ()))
-            levels = dict(edit.new.get(code, ()))
+            old_levels = posting_levels(edit.old, code)
+            levels = posting_levels(edit.new, code)
             for term in old_levels.keys() | levels.keys():
                 if old_levels.get(term) == levels.get(term):
                     continue
@@ -328,6 +336,12 @@ class DecodedPostings:
         """Where a posting (or, past the last, the end) starts in the text."""
         number = 2 * posting
         return number + self.extra_characters[bisect.bisect_left(self.long_numbers, number)]
+
+
+def _posting_count(encoded: bytearray) -> int:
+    """How many postings an encoded term holds: each is two numbers, and every number
+    ends in a digit below 32."""
+    return len(encoded.translate(None, DIGITS[32:])) // 2
 
 
 _DIGIT_VALUES = bytes.maketrans(DIGITS, bytes(range(len(DIGITS))))
