@@ -16,14 +16,18 @@ from kbsite.index import (
     LEDGER,
     IndexError_,
     IndexReport,
+    IndexUpdate,
+    fingerprint,
     index_document,
     open_index,
     order_key,
     update_index,
+    whoosh_document,
 )
 from kbsite.model import EXCERPT_LENGTH, Article, excerpt
 from kbsite.search import search
 from kbsite.source import find_sources
+from tests.test_segment import contents
 
 SAMPLE_SIZE = 35
 
@@ -183,3 +187,59 @@ def test_excerpts_are_bounded_and_cut_between_words(content_articles: dict[str, 
             opening = text.removesuffix(" …")
             assert opening == opening.strip()
             assert " ".join(index_document(article)["body"].split()).find(opening) >= 0
+
+
+def _update(articles: list[Article], changed: int, index_dir: Path) -> IndexUpdate:
+    """An update of ``index_dir`` to ``articles``, the first ``changed`` of them changed."""
+    marks = {a.id: fingerprint(index_document(a)) for a in articles}
+    for article in articles[:changed]:
+        marks[article.id] += "+"
+    update = IndexUpdate(index_dir, marks)
+    for article in articles[:changed]:
+        update.add(whoosh_document(index_document(article)))
+    return update
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("rebuilt", [True, False], ids=["fresh-index", "updated-index"])
+def test_a_commit_in_the_background_writes_the_index_a_commit_here_writes(
+    tmp_path: Path, content_articles: dict[str, Article], rebuilt: bool
+) -> None:
+    """The build lets a forked process commit while it writes the rest of the site."""
+    articles = list(content_articles.values())
+    changed = len(articles) if rebuilt else 3
+    results = []
+    for where in ("here", "background"):
+        index_dir = tmp_path / where
+        update_index(articles, index_dir)
+        update = _update(articles, changed, index_dir)
+        if where == "background":
+            update.commit_in_background()
+            assert update._commit is not None
+        report = update.finish()
+        assert counts(report) == (
+            (changed, 0, 0, 0, True) if rebuilt else (0, 3, 0, len(articles) - 3, False)
+        )
+        results.append(contents(open_index(index_dir)))
+        assert [p.name for p in tmp_path.iterdir() if where in p.name] == [where]
+    assert results[0] == results[1]
+
+
+def test_a_background_commit_cancelled_leaves_the_index_as_it_was(
+    tmp_path: Path, content_articles: dict[str, Article]
+) -> None:
+    articles = list(content_articles.values())
+    index_dir = tmp_path / "index"
+    update_index(articles, index_dir)
+    before = _files(index_dir)
+    update = _update(articles, len(articles), index_dir)
+    update.commit_in_background()
+    assert update._commit is not None
+    pid = update._commit.pid
+    update.cancel()
+    assert pid is not None and not Path(f"/proc/{pid}").exists()
+    assert _files(index_dir) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["index"]

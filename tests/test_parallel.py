@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from kbsite.parallel import parallel_map
+from kbsite.errors import KbsiteError
+from kbsite.parallel import Forked, parallel_map
 
 BIG = 20_000_000
 
@@ -54,7 +55,8 @@ def test_workers_stopped_by_sigterm_while_sending_do_not_hang_the_pool() -> None
 
 INTERRUPTED_WHILE_STARTING = """
 import multiprocessing.pool, multiprocessing.util, os, signal, sys, threading
-from kbsite.parallel import parallel_map
+from kbsite.errors import KbsiteError
+from kbsite.parallel import Forked, parallel_map
 
 def interrupt(signum, frame):
     raise KeyboardInterrupt
@@ -97,3 +99,31 @@ def test_ctrl_c_while_the_pool_starts_leaves_no_worker_behind() -> None:
     assert child.returncode == 130, stderr
     with pytest.raises(ProcessLookupError):
         os.killpg(child.pid, 0)
+
+
+def _fail() -> None:
+    raise ValueError("no good")
+
+
+def test_a_forked_call_returns_or_raises_what_its_function_did() -> None:
+    assert Forked(lambda: {"pid": os.getpid()}).result()["pid"] != os.getpid()
+    with pytest.raises(ValueError, match="no good"):
+        Forked(_fail).result()
+
+
+def test_a_forked_call_that_dies_says_how() -> None:
+    call = Forked(lambda: time.sleep(60))
+    assert call.pid is not None
+    os.kill(call.pid, signal.SIGKILL)
+    with pytest.raises(KbsiteError, match=r"ended before it finished \(killed by SIGKILL\)"):
+        call.result()
+
+
+def test_a_cancelled_forked_call_is_gone_at_once() -> None:
+    call = Forked(lambda: time.sleep(60))
+    pid = call.pid
+    started = time.monotonic()
+    call.cancel()
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid or 0, os.WNOHANG)  # reaped: no zombie left either

@@ -14,7 +14,8 @@ from whoosh.writing import SegmentWriter
 
 from kbsite.index import TEXT_FIELDS, index_document, index_schema, whoosh_document
 from kbsite.model import Article
-from kbsite.segment import PreparedWriter
+from kbsite.parallel import Forked
+from kbsite.segment import RUN_POSTINGS, PreparedWriter
 
 
 def sample_documents(articles: dict[str, Article]) -> list[dict[str, Any]]:
@@ -152,3 +153,26 @@ def test_runs_are_temporary_files_in_the_index_folder(tmp_path: Path) -> None:
         assert Path(os.readlink(f"/proc/self/fd/{run.fileno()}")).parent == tmp_path
     writer.commit()
     assert all(run.closed for run in runs)
+
+
+@pytest.mark.parametrize("run_postings", [RUN_POSTINGS, 100])
+def test_a_forked_copy_commits_and_this_copy_writes_nothing_after(
+    tmp_path: Path, content_articles: dict[str, Article], run_postings: int
+) -> None:
+    """``flush_files`` before the fork, ``close_copy`` after: the buffers this process
+    held would otherwise be written again, at the offsets the child's writes moved."""
+    documents = sample_documents(content_articles) + synthetic_documents(150)
+    expected = contents(write(PreparedWriter, tmp_path / "here", [documents]))
+    folder = tmp_path / "forked"
+    folder.mkdir()
+    ix = index.create_in(str(folder), index_schema())
+    writer = PreparedWriter(ix, run_postings=run_postings, compound=False)
+    for document in documents:
+        writer.add_document(**document)
+    assert writer.flush_files()
+    Forked(writer.commit).result()
+    committed = {p.name: p.read_bytes() for p in folder.iterdir()}
+    writer.close_copy()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == committed
+    found = contents(index.open_dir(str(folder)))
+    assert found == expected

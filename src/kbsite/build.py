@@ -290,7 +290,9 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
             r.id for r in records if old_keys.get(article_href(r.id)) != keys[article_href(r.id)]
         }
         process_articles(site, ordered, render, search, writer, nav, options, report, progress)
-        report.index, report.web_index = search.finish(writer)
+        if options.jobs > 1:
+            search.commit_in_background()
+        report.web_index = search.write_web_index(writer)
         write_other_pages(others, renderer, keys, old_keys, writer)
         files = dict(keys)
         files.update(search.files)
@@ -301,10 +303,13 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
             files.update({p: k for p, k in old_keys.items() if k == STATIC_KEY})
             writer.stale = old_keys.keys() - files.keys()
             report.removed = len(writer.stale)
+        report.index = search.finish()
         remove_cache(options.output)  # from here until the new one is saved, site and cache differ
         writer.publish({"index": _index_note(index_dir, writer.output)})
     except OSError as exc:
         writer.discard()
+        if search is not None:
+            search.cancel()
         where = Path(exc.filename) if exc.filename else options.output
         raise OutputError(f"cannot write: {exc.strerror or exc}", where) from exc
     except BaseException:
@@ -1011,7 +1016,12 @@ class SearchWork:
             postings, words = marshal.loads(zlib.decompress(data.read(length)))
         return postings, words.split("\n") if words else []
 
-    def finish(self, writer: SiteWriter) -> tuple[IndexReport, WebIndexReport]:
+    def commit_in_background(self) -> None:
+        """Let the whoosh index commit in another process while this one writes the rest."""
+        self.update.commit_in_background()
+
+    def write_web_index(self, writer: SiteWriter) -> WebIndexReport:
+        """Write the browser's index (patched or whole) and the spelling word list."""
         if self.postings_out is not None:
             self.postings_out.close()
         web: WebIndexReport | None = None
@@ -1023,8 +1033,11 @@ class SearchWork:
             web = self.builder.write(self.ordered, writer)
             self.files = {p: "search" for p in writer.written if p.startswith("search/")}
             write_words(self.index_dir, self.words)
-        index_report = self.update.finish()
-        return index_report, web
+        return web
+
+    def finish(self) -> IndexReport:
+        """Finish the whoosh index (waiting for its commit) and put it in place."""
+        return self.update.finish()
 
     def cancel(self) -> None:
         if self.postings_out is not None:

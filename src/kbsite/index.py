@@ -23,6 +23,7 @@ from whoosh.analysis import Analyzer, Token
 from kbsite import analysis
 from kbsite.errors import KbsiteError
 from kbsite.model import Article, ArticleRecord, body_text, excerpt
+from kbsite.parallel import Forked
 from kbsite.segment import PreparedWriter
 from kbsite.syntax import id_number
 from kbsite.write import recover_leftovers, staging_folder, swap_in
@@ -225,6 +226,7 @@ class IndexUpdate:
             self.index_dir = staging_folder(index_dir)
             self.report.rebuilt = True
         self._writer: Any = None
+        self._commit: Forked[None] | None = None
         try:  # interrupted from here on, the staging folder must not stay behind
             self.ix = (
                 index.create_in(str(self.index_dir), index_schema())
@@ -262,22 +264,50 @@ class IndexUpdate:
             self.writer().update_document(**document)
             self.report.added += 1
 
+    def commit_in_background(self) -> None:
+        """Start the commit in a forked process, for ``finish`` to wait for: meanwhile
+        the build writes the site's other files (a whole index's commit is a sixth of a
+        build, on one core, while the other stood idle)."""
+        if not self.changes or self._commit is not None:
+            return
+        if self.writer().flush_files():
+            self._commit = Forked(self._commit_now)
+
+    def _close_copy(self) -> None:
+        """Let go of this process's writer once the forked commit is over."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close_copy()
+
+    def _commit_now(self) -> None:
+        writer = self.writer()
+        for gone in self.removed:
+            writer.delete_by_term("id", gone)
+        writer.commit()
+        _write_ledger(self.index_dir, self.marks)
+
     def finish(self) -> IndexReport:
         """Delete what is gone, commit, record the marks; swap a new index in."""
-        if self.changes:
-            writer = self.writer()
-            for gone in self.removed:
-                writer.delete_by_term("id", gone)
-                self.report.removed += 1
-            writer.commit()
-            self._writer = None
-            _write_ledger(self.index_dir, self.marks)
+        if self._commit is not None:
+            commit, self._commit = self._commit, None
+            try:
+                commit.result()
+            finally:
+                self._close_copy()
+        elif self.changes:
+            self._commit_now()
+        self._writer = None
+        self.report.removed += len(self.removed)
         if self.report.rebuilt:
             swap_in(self.index_dir, self.target)
         self.report.seconds = time.perf_counter() - self.started
         return self.report
 
     def cancel(self) -> None:
+        if self._commit is not None:
+            self._commit.cancel()
+            self._commit = None
+            self._close_copy()
         if self._writer is not None:
             self._writer.cancel()
         if self.report.rebuilt:

@@ -7,15 +7,18 @@ without pickling it; only each item and its result cross between processes.
 from __future__ import annotations
 
 import collections
+import contextlib
+import gc
 import multiprocessing
 import multiprocessing.pool
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Callable, Generator, Iterator
-from typing import TypeVar
+from typing import Generic, TypeVar
 
-from kbsite.errors import INTERRUPTS, interrupts_held
+from kbsite.errors import INTERRUPTS, KbsiteError, interrupts_held
 
 STOP_SECONDS = 5.0
 
@@ -53,6 +56,80 @@ def parallel_map(
         raise
     pool.close()
     pool.join()
+
+
+class Forked(Generic[R]):
+    """``func()`` run in a forked process while this one goes on; ``result`` waits for it.
+
+    The child starts as a copy of this process (nothing is pickled on the way in) and
+    sends back only what ``func`` returns or raises. Like a pool worker it leaves Ctrl-C
+    to this process, which stops it (``cancel``), and it leaves by ``os._exit``: it never
+    flushes or closes what this process still holds. Files this process has open with
+    data still buffered must be flushed before: the child's copies share their offsets.
+    """
+
+    def __init__(self, func: Callable[[], R]) -> None:
+        read, write = os.pipe()
+        with interrupts_held():  # the child must not be stopped before its handlers are set
+            pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            _run_forked(func, write)
+        os.close(write)
+        self.pid: int | None = pid
+        self._pipe = read
+
+    def result(self) -> R:
+        """Wait for the child; what ``func`` returned, or raise what it raised."""
+        with os.fdopen(self._pipe, "rb") as pipe:
+            data = pipe.read()
+        assert self.pid is not None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        if not data:
+            raise KbsiteError(f"a background process ended before it finished ({_ended(status)})")
+        done, value = pickle.loads(data)
+        if not done:
+            raise value
+        result: R = value
+        return result
+
+    def cancel(self) -> None:
+        """Stop the child, if it still runs, and wait for it to be gone."""
+        if self.pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        self.pid = None
+        os.close(self._pipe)
+
+
+def _run_forked(func: Callable[[], R], pipe: int) -> None:
+    """The child's side of ``Forked``: never returns."""
+    code = 1
+    try:
+        _worker_signals()
+        gc.disable()  # a short life: collecting would only copy the parent's pages
+        try:
+            outcome: tuple[bool, object] = (True, func())
+        except BaseException as exc:  # sent to the parent, which raises it
+            outcome = (False, exc)
+        try:
+            data = pickle.dumps(outcome)
+        except Exception as exc:  # an unpicklable result or exception
+            data = pickle.dumps((False, KbsiteError(f"{outcome[1]!r} ({exc})")))
+        with os.fdopen(pipe, "wb") as out:
+            out.write(data)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def _stop(pool: multiprocessing.pool.Pool) -> None:

@@ -33,7 +33,7 @@ from array import array
 from collections.abc import Iterator
 from typing import IO, Any
 
-from whoosh.codec.whoosh3 import W3PostingsWriter
+from whoosh.codec.whoosh3 import W3FieldWriter, W3PerDocWriter, W3PostingsWriter
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -268,6 +268,41 @@ class PreparedWriter(SegmentWriter):  # type: ignore[misc]
                 lengths.extend([0] * (docnum - len(lengths)))
             lengths.append(byte_to_length(length_to_byte(length)))
         return length
+
+    def flush_files(self) -> bool:
+        """Write out what the writer's open files hold buffered, so that a forked copy of
+        this process can commit: the copies share the files' offsets, and this process's
+        buffers would land in them when it let go of the writer. False when the codec's
+        files are not the ones known here (then only this process may commit)."""
+        files = self._open_files()
+        if files is None:
+            return False
+        for file in files:
+            file.flush()
+        return True
+
+    def close_copy(self) -> None:
+        """Close this process's copy of the writer's files after a forked copy committed
+        (or was stopped): nothing of it is written, and the index is left as the commit
+        left it."""
+        for file in self._open_files() or []:
+            file.close()
+        searcher: Any = getattr(self, "_searcher", None)
+        if searcher is not None:  # closed as whoosh's ``_finish`` closes it
+            searcher._orig_close()
+            self._searcher = None
+        if self.writelock is not None and self.writelock.fd is not None:
+            self.writelock.release()
+        self.is_closed = True
+
+    def _open_files(self) -> list[Any] | None:
+        perdoc, fieldwriter = self.perdocwriter, self.fieldwriter
+        if type(perdoc) is not W3PerDocWriter or type(fieldwriter) is not W3FieldWriter:
+            return None
+        files = [perdoc._cols._temp, fieldwriter._tindex.dbfile, fieldwriter._postfile]
+        if perdoc._vpostfile is not None:
+            files.append(perdoc._vpostfile)
+        return [*files, *self.pool.runs]
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
