@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import kbsite.index
 from kbsite.build import BuildReport, load_articles
 from kbsite.index import (
     INDEX_FORMAT,
@@ -206,9 +207,13 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("rebuilt", [True, False], ids=["fresh-index", "updated-index"])
 def test_a_commit_in_the_background_writes_the_index_a_commit_here_writes(
-    tmp_path: Path, content_articles: dict[str, Article], rebuilt: bool
+    tmp_path: Path,
+    content_articles: dict[str, Article],
+    rebuilt: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The build lets a forked process commit while it writes the rest of the site."""
+    monkeypatch.setattr(kbsite.index, "BACKGROUND_COMMIT_FROM", 1)
     articles = list(content_articles.values())
     changed = len(articles) if rebuilt else 3
     results = []
@@ -229,8 +234,9 @@ def test_a_commit_in_the_background_writes_the_index_a_commit_here_writes(
 
 
 def test_a_background_commit_cancelled_leaves_the_index_as_it_was(
-    tmp_path: Path, content_articles: dict[str, Article]
+    tmp_path: Path, content_articles: dict[str, Article], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(kbsite.index, "BACKGROUND_COMMIT_FROM", 1)
     articles = list(content_articles.values())
     index_dir = tmp_path / "index"
     update_index(articles, index_dir)

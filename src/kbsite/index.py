@@ -31,6 +31,9 @@ from kbsite.write import recover_leftovers, staging_folder, swap_in
 INDEX_FORMAT = 4
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
+BACKGROUND_COMMIT_FROM = 1000
+"""Articles to add or remove for the commit to be worth a forked process (an edit's
+commit takes less than forking the build would)."""
 
 
 class IndexError_(KbsiteError):
@@ -268,7 +271,7 @@ class IndexUpdate:
         """Start the commit in a forked process, for ``finish`` to wait for: meanwhile
         the build writes the site's other files (a whole index's commit is a sixth of a
         build, on one core, while the other stood idle)."""
-        if not self.changes or self._commit is not None:
+        if len(self.stale) + len(self.removed) < BACKGROUND_COMMIT_FROM or self._commit is not None:
             return
         if self.writer().flush_files():
             self._commit = Forked(self._commit_now)
