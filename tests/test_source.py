@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+import kbsite.source
 from kbsite.errors import SourceError
 from kbsite.source import decode_bytes, find_sources, normalise_text, read_source
 
@@ -30,7 +31,13 @@ def test_control_characters_become_visible() -> None:
     assert normalise_text("esc\x1b[0m del\x7f tab\t") == "esc\u241b[0m del\u2421 tab\t"
 
 
-def test_find_sources_any_case_recursively(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fast_paths", [True, False], ids=["pathlib-child", "slash"])
+def test_find_sources_any_case_recursively(
+    tmp_path: Path, fast_paths: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found files are the Paths ``/`` makes, whether pathlib's faster way is there or not."""
+    if not fast_paths:
+        monkeypatch.setattr(kbsite.source, "_child", None)
     for name in (
         "a/Q100001.TXT",
         "a/b/q100002.txt",
@@ -40,8 +47,11 @@ def test_find_sources_any_case_recursively(tmp_path: Path) -> None:
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    found = [p.relative_to(tmp_path).as_posix() for p in find_sources([tmp_path])]
-    assert found == ["a/Q100001.TXT", "a/b/q100002.txt", "c/Q100003.Txt"]
+    found = find_sources([tmp_path])
+    expected = ["a/Q100001.TXT", "a/b/q100002.txt", "c/Q100003.Txt"]
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == expected
+    assert found == [tmp_path / name for name in expected]
+    assert [str(p) for p in found] == [str(tmp_path / name) for name in expected]
 
 
 def test_missing_source_is_a_source_error(tmp_path: Path) -> None:
