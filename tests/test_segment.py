@@ -15,7 +15,7 @@ from whoosh.writing import SegmentWriter
 from kbsite.index import TEXT_FIELDS, index_document, index_schema, whoosh_document
 from kbsite.model import Article
 from kbsite.parallel import Forked
-from kbsite.segment import RUN_POSTINGS, PreparedWriter
+from kbsite.segment import RUN_POSTINGS, PreparedWriter, TermWriter
 
 
 def sample_documents(articles: dict[str, Article]) -> list[dict[str, Any]]:
@@ -176,3 +176,26 @@ def test_a_forked_copy_commits_and_this_copy_writes_nothing_after(
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == committed
     found = contents(index.open_dir(str(folder)))
     assert found == expected
+
+
+def test_term_writer_writes_the_bytes_whooshs_postings_writer_writes(
+    tmp_path: Path, content_articles: dict[str, Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``TermWriter`` against the whoosh writers it stands in for, file by file."""
+    documents = sample_documents(content_articles) + synthetic_documents(400)
+    written = []
+    for name in ("whoosh", "term-writer"):
+        if name == "whoosh":
+            monkeypatch.setattr(TermWriter, "for_", classmethod(lambda cls, fieldwriter: None))
+        else:
+            monkeypatch.undo()
+        write(PreparedWriter, tmp_path / name, [documents])
+        written.append(
+            {
+                path.suffix: path.read_bytes()
+                for path in (tmp_path / name).iterdir()
+                if path.suffix in (".pst", ".trm")
+            }
+        )
+    assert written[0].keys() == {".pst", ".trm"}
+    assert written[1] == written[0]
