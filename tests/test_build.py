@@ -5,8 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kbsite.build import BuildOptions, BuildReport, build_site, load_articles
+from kbsite.build import BuildOptions, BuildReport, archive_order, build_site, load_articles
+from kbsite.cache import BuildCache
 from kbsite.errors import Level
+from kbsite.index import order_key
+from kbsite.link import article_record
+from kbsite.model import Article
 
 CYCLE = Path(__file__).parent / "sites" / "cycle"
 
@@ -49,3 +53,20 @@ def test_duplicate_ids_keep_the_newer_article_and_name_both_files(tmp_path: Path
             f"keeping {newer} (newer)",
         )
     ]
+
+
+def test_archive_order_after_an_edit_is_the_cached_one_else_sorted(
+    content_articles: dict[str, Article],
+) -> None:
+    records = [article_record(a) for a in reversed(content_articles.values())]
+    keys, ordered = archive_order(records)
+    assert keys == sorted(order_key(r) for r in records)
+    assert [order_key(r) for r in ordered] == keys
+    cache = BuildCache("renderer", 0.0)
+    cache.search = {"ids": [r.id for r in ordered], "order": keys}
+    assert archive_order(records[::-1], cache) == (keys, ordered)
+    cache.search["order"] = [f"cached {n}" for n in range(len(keys))]
+    assert archive_order(records, cache) == (cache.search["order"], ordered)  # not sorted again
+    cache.search["order"] = keys
+    cache.search = {"ids": [r.id for r in ordered[1:]] + ["Q1"], "order": keys}
+    assert archive_order(records, cache) == (keys, ordered)  # an unknown id: sorted anew

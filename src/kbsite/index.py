@@ -220,8 +220,10 @@ class IndexUpdate:
         self.target = index_dir
         self.index_dir = index_dir
         ledger = _read_ledger(index_dir)
-        if ledger is not None and _mostly_stale(ledger, marks):
+        stale = _stale(ledger or {}, marks)
+        if ledger is not None and _mostly_stale(ledger, marks, stale):
             ledger = None
+            stale = set(marks)
         if ledger is None:
             _check_ours(index_dir)
             index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -237,8 +239,8 @@ class IndexUpdate:
                 else index.open_dir(str(index_dir))
             )
             self.ledger = ledger or {}
-            self.stale = {key for key, mark in marks.items() if self.ledger.get(key) != mark}
-            self.removed = sorted(set(self.ledger) - set(marks))
+            self.stale = stale if ledger is not None else set(marks)
+            self.removed = sorted(self.ledger.keys() - marks.keys())
             self.report.unchanged = len(marks) - len(self.stale)
         except BaseException:
             self.cancel()
@@ -317,12 +319,17 @@ class IndexUpdate:
             shutil.rmtree(self.index_dir, ignore_errors=True)
 
 
-def _mostly_stale(ledger: dict[str, str], marks: dict[str, str]) -> bool:
+def _stale(ledger: dict[str, str], marks: dict[str, str]) -> set[str]:
+    """The articles whose mark the ledger does not hold (compared as item sets, in C: a
+    Python loop over 57,000 articles was a tenth of an edit's rebuild)."""
+    return {key for key, _ in marks.items() - ledger.items()}
+
+
+def _mostly_stale(ledger: dict[str, str], marks: dict[str, str], stale: set[str]) -> bool:
     """Whether more than half the index would change: then a fresh index is faster to
     write, and to search (no deleted documents, fewer segments)."""
-    changed = sum(ledger.get(key) != mark for key, mark in marks.items())
-    removed = len(set(ledger) - set(marks))
-    return 2 * (changed + removed) > max(len(ledger), len(marks))
+    removed = len(ledger.keys() - marks.keys())
+    return 2 * (len(stale) + removed) > max(len(ledger), len(marks))
 
 
 def _read_ledger(index_dir: Path) -> dict[str, str] | None:
