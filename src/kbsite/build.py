@@ -1001,13 +1001,12 @@ class SearchWork:
             return
         if self.builder is not None:
             self.builder.add(result.postings)
-            if result.words:
-                self.words.update(result.words.split("\n"))
+            self.words.update(word_list(result.words))
         elif record.id in self.changed:
             self.edits.append(
                 ArticleEdit(self.numbers[record.id], record, self._old(record.id), result.postings)
             )
-            self.new_words[record.id] = result.words.split("\n") if result.words else []
+            self.new_words[record.id] = word_list(result.words)
         if record.id in self.changed or self.builder is not None:
             self._remember(record.id, result)
 
@@ -1031,7 +1030,7 @@ class SearchWork:
         with (self.postings_dir / name).open("rb") as data:
             data.seek(offset)
             postings, words = marshal.loads(zlib.decompress(data.read(length)))
-        return postings, words.split("\n") if words else []
+        return postings, word_list(words)
 
     def commit_in_background(self) -> None:
         """Let the whoosh index commit in another process while this one writes the rest."""
@@ -1222,6 +1221,11 @@ def _process_article(task: ArticleTask) -> ArticleResult:
         result.words = "\n".join(sorted(article_words(text)))
         result.packed = pack_postings(result.postings, result.words)
     return result
+
+
+def word_list(words: str) -> list[str]:
+    """``ArticleResult.words`` (a word a line) as a list."""
+    return words.split("\n") if words else []
 
 
 def pack_postings(postings: ArticlePostings, words: str) -> bytes:
