@@ -239,7 +239,7 @@ class IndexUpdate:
                 else index.open_dir(str(index_dir))
             )
             self.ledger = ledger or {}
-            self.stale = stale if ledger is not None else set(marks)
+            self.stale = stale
             self.removed = sorted(self.ledger.keys() - marks.keys())
             self.report.unchanged = len(marks) - len(self.stale)
         except BaseException:
