@@ -28,7 +28,7 @@ SHARED = ROOT.parent / "shared"
 
 
 def floor_seconds(source: Path) -> tuple[float, int]:
-    from kbsite.source import find_sources, read_source
+    from kbsite.read.source import find_sources, read_source
 
     started = time.perf_counter()
     files = find_sources([source])

@@ -33,8 +33,8 @@ def cpu_seconds() -> float:
 
 def main() -> int:
     from kbsite.build import BuildReport, load_articles
-    from kbsite.index import IndexUpdate, index_document, whoosh_document
-    from kbsite.source import find_sources
+    from kbsite.read.source import find_sources
+    from kbsite.search.index import IndexUpdate, index_document, whoosh_document
 
     parser = benchmark_arguments(__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from build import benchmark_arguments, benchmark_source, folder_size  # noqa: E402
+
 from search import TWO_WORD_QUERIES  # noqa: E402
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from kbsite.build import BuildOptions, BuildReport, build_site, load_articles
 from kbsite.model import Article
-from kbsite.search import index_dir_for_site
-from kbsite.source import find_sources
+from kbsite.read.source import find_sources
+from kbsite.search.searcher import index_dir_for_site
 
 from .browser import browser_unavailable, launch_browser
 

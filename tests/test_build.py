@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 from kbsite.build import BuildOptions, BuildReport, archive_order, build_site, load_articles
-from kbsite.cache import BuildCache
 from kbsite.errors import Level
-from kbsite.index import order_key
-from kbsite.link import article_record
+from kbsite.incremental.cache import BuildCache
 from kbsite.model import Article
+from kbsite.search.index import order_key
+from kbsite.site.link import article_record
 
 CYCLE = Path(__file__).parent / "sites" / "cycle"
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from kbsite.build import BuildOptions, BuildReport, build_site
-from kbsite.search import index_dir_for_site, search
+from kbsite.search.searcher import index_dir_for_site, search
 
 from .conftest import TOOLS
-from .test_render import Page
+from .render.test_render import Page
 
 pytestmark = pytest.mark.corpus
 

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from kbsite.build import BuildOptions, BuildReport, build_site
 from kbsite.cli import main
 
-from .test_search_js import serve
+from .search.test_search_js import serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from kbsite.build import BuildOptions, build_site
-from kbsite.search import index_dir_for_site, search
+from kbsite.search.searcher import index_dir_for_site, search
 
 CONTENT = Path(__file__).parents[1] / "content"
 ARTICLES = 2500

@@ -38,7 +38,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kbsite import __version__
-from kbsite.cache import (
+from kbsite.config import Config
+from kbsite.errors import KbsiteError, Level, OutputError, Problem
+from kbsite.incremental.cache import (
     RACY_SECONDS,
     BuildCache,
     SourceState,
@@ -49,10 +51,16 @@ from kbsite.cache import (
     remove_cache,
     save_cache,
 )
-from kbsite.config import Config
-from kbsite.errors import KbsiteError, Level, OutputError, Problem
-from kbsite.feeds import FeedEntry, atom_feed, opensearch_description, robots_txt, sitemaps
-from kbsite.index import (
+from kbsite.model import Article, ArticleRecord, ArticleSummary, TextPage
+from kbsite.output.feeds import FeedEntry, atom_feed, opensearch_description, robots_txt, sitemaps
+from kbsite.output.spool import ArticleSpool, Place
+from kbsite.output.write import MARKER, SiteWriter, read_site_marker
+from kbsite.parallel import parallel_map
+from kbsite.read.parse import parse_article, parse_text_page
+from kbsite.read.source import decode_source, find_source_files, find_sources, read_source
+from kbsite.read.syntax import id_number
+from kbsite.render.renderer import PageRenderer, templates_dir
+from kbsite.search.index import (
     IndexReport,
     IndexUpdate,
     analyzed_fields,
@@ -61,7 +69,16 @@ from kbsite.index import (
     order_key,
     whoosh_document,
 )
-from kbsite.link import (
+from kbsite.search.spelling import WORDS_FILE, article_words, write_words
+from kbsite.search.webindex import (
+    ArticleEdit,
+    ArticlePostings,
+    WebIndexBuilder,
+    WebIndexReport,
+    article_postings,
+    patch_web_index,
+)
+from kbsite.site.link import (
     RelatedIndex,
     Site,
     article_facets,
@@ -73,8 +90,7 @@ from kbsite.link import (
     relink_site,
     site_graph,
 )
-from kbsite.model import Article, ArticleRecord, ArticleSummary, TextPage
-from kbsite.pages import (
+from kbsite.site.pages import (
     FacetIndexPage,
     HomePage,
     Link,
@@ -95,22 +111,6 @@ from kbsite.pages import (
     stats_page,
     written_pages,
 )
-from kbsite.parallel import parallel_map
-from kbsite.parse import parse_article, parse_text_page
-from kbsite.render import PageRenderer, templates_dir
-from kbsite.source import decode_source, find_source_files, find_sources, read_source
-from kbsite.spelling import WORDS_FILE, article_words, write_words
-from kbsite.spool import ArticleSpool, Place
-from kbsite.syntax import id_number
-from kbsite.webindex import (
-    ArticleEdit,
-    ArticlePostings,
-    WebIndexBuilder,
-    WebIndexReport,
-    article_postings,
-    patch_web_index,
-)
-from kbsite.write import MARKER, SiteWriter, read_site_marker
 
 T = TypeVar("T")
 

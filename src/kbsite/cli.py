@@ -27,9 +27,9 @@ from kbsite.errors import INTERRUPTS, KbsiteError, OutputError
 
 if TYPE_CHECKING:
     from kbsite.build import Advance, BuildReport
+    from kbsite.commands.serve import Rebuild
     from kbsite.config import Config
-    from kbsite.search import SearchResults
-    from kbsite.serve import Rebuild
+    from kbsite.search.searcher import SearchResults
 
 MAX_PROBLEMS_SHOWN = 50
 """Past this many, problems are counted but not each printed, so a 57k build stays readable."""
@@ -183,8 +183,8 @@ def new(article_id: str, content: Path, title: str, product: str, category: str)
     """Write a new article skeleton with id ID (Q315817 or 315817) into the content folder."""
     import datetime
 
-    from kbsite.skeleton import write_skeleton
-    from kbsite.syntax import ARTICLE_ID
+    from kbsite.read.skeleton import write_skeleton
+    from kbsite.read.syntax import ARTICLE_ID
 
     normalised = "Q" + article_id.upper().removeprefix("Q")
     if not ARTICLE_ID.fullmatch(normalised):
@@ -351,9 +351,9 @@ def serve(
     Ctrl-C stops it: one line, exit status 0.
     """
     from kbsite.build import BuildOptions, build_site
+    from kbsite.commands.serve import is_site, serve_site
     from kbsite.errors import ServeError
     from kbsite.parallel import default_jobs
-    from kbsite.serve import is_site, serve_site
 
     settings = _settings(config_file, output=output)
     site = settings.output
@@ -409,7 +409,7 @@ def _print_rebuild(rebuild: Rebuild) -> None:
 EXPORT_FORMATS = ("zim", "json", "markdown")
 """What ``kbsite export`` writes instead of a site: one ZIM file for offline readers, the
 model as JSON lines for other tools, or Markdown files for other site generators."""
-DEFAULT_EXPORT = {"zim": "kbsite.zim", "json": "kbsite.jsonl", "markdown": "kbsite-markdown"}
+DEFAULT_EXPORT = {"zim": "kbsite.output.zim", "json": "kbsite.jsonl", "markdown": "kbsite-markdown"}
 
 
 @main.command()
@@ -428,7 +428,7 @@ DEFAULT_EXPORT = {"zim": "kbsite.zim", "json": "kbsite.jsonl", "markdown": "kbsi
     type=click.Path(path_type=Path),
     default=None,
     help="File (zim, json; '-' for standard output) or folder (markdown) to write "
-    "[default: kbsite.zim, kbsite.jsonl, kbsite-markdown].",
+    "[default: kbsite.output.zim, kbsite.jsonl, kbsite-markdown].",
 )
 @JOBS_OPTION
 @STRICT_OPTION
@@ -477,7 +477,7 @@ def export(
         )
         return
     try:
-        from kbsite.zim import ZimMetadata, ZimOptions, export_zim
+        from kbsite.output.zim import ZimMetadata, ZimOptions, export_zim
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").partition(".")[0]
         if missing not in ("libzim", "zstandard"):
@@ -508,7 +508,7 @@ def _export_model(
     export_format: str, sources: list[Path], output: Path, jobs: int, quiet: bool, strict: bool
 ) -> None:
     from kbsite.build import BuildReport, check_sources
-    from kbsite.export import write_json_lines, write_markdown
+    from kbsite.output.export import write_json_lines, write_markdown
 
     report = BuildReport()
     with _interruptible("the export may be incomplete"):
@@ -556,8 +556,8 @@ def search_command(
     """Search the archive: words (all must match), "a phrase", OR, -word, title:, product:,
     category:, keyword:, type:, year:2001 or year:1999..2001, date:2001-05, leak*, Q315817.
     """
-    from kbsite.query import QueryError
-    from kbsite.search import index_dir_for_site, search
+    from kbsite.search.query import QueryError
+    from kbsite.search.searcher import index_dir_for_site, search
 
     if index_dir is None:
         index_dir = index_dir_for_site(site or Path("_site"))

@@ -1,0 +1,492 @@
+"""Stage 4: the model to HTML, through markdown-it-py (article text) and Jinja2 (pages).
+
+Article text is written straight from the model's blocks as markdown-it's renderer
+writes the equivalent block tokens, with inline content parsed by markdown-it and the
+KB plugin wherever it holds a reference or URL, so nothing in an article is ever
+interpreted as markup. The templates get typed page objects and never see the
+KB file format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import importlib.resources
+from collections.abc import Callable, MutableMapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.ext
+import jinja2.nodes
+import jinja2.parser
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+from markupsafe import Markup
+
+from kbsite import __version__
+from kbsite.config import Config
+from kbsite.model import (
+    AppliesTo,
+    Article,
+    ArticleSummary,
+    Block,
+    Heading,
+    ListBlock,
+    Paragraph,
+    Preformatted,
+    Rule,
+)
+from kbsite.read.syntax import id_number
+from kbsite.render.markup import has_link_candidate, new_markdown, new_page_markdown
+from kbsite.site.link import FACET_KINDS, Site, article_facets
+from kbsite.site.pages import (
+    FacetIndexPage,
+    HomePage,
+    Link,
+    ListingPage,
+    MissingPage,
+    NotFoundPage,
+    SearchPage,
+    StatsPage,
+    WrittenPage,
+    article_href,
+    facet_href,
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a chart, in the chart's own units (pixels of its viewBox)."""
+
+    href: str
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+    text_x: float
+    text_y: float
+    text: str
+    """What is written beside the bar: the label, shortened where space is short."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Chart:
+    """A bar chart drawn as inline SVG at build time: no script, no chart library."""
+
+    caption: str
+    width: int
+    height: int
+    bars: list[Bar]
+
+
+COLUMN_WIDTH = 36
+ROW_HEIGHT = 24
+CHART_HEIGHT = 200
+BAR_AREA = 360
+"""Width of the longest bar in a horizontal chart; its labels go to the right of it."""
+
+
+def column_chart(links: Sequence[Link], caption: str) -> Chart:
+    """Vertical bars, left to right (years): the label under each bar, every fifth when many."""
+    top = max((link.count or 0 for link in links), default=0) or 1
+    every = 1 if len(links) <= 30 else 5
+    bars = []
+    for n, link in enumerate(links):
+        value = link.count or 0
+        height = CHART_HEIGHT * value / top
+        x = n * COLUMN_WIDTH
+        shown = link.text if n % every == 0 or n == len(links) - 1 else ""
+        bars.append(
+            Bar(link.href, link.text, value, x + 2, CHART_HEIGHT - height, COLUMN_WIDTH - 4,
+                height, x + COLUMN_WIDTH / 2, CHART_HEIGHT + 16, shown)
+        )  # fmt: skip
+    return Chart(caption, max(len(links) * COLUMN_WIDTH, COLUMN_WIDTH), CHART_HEIGHT + 24, bars)
+
+
+def bar_chart(links: Sequence[Link], caption: str, label_chars: int = 60) -> Chart:
+    """Horizontal bars, top to bottom, each with its label and value to its right."""
+    top = max((link.count or 0 for link in links), default=0) or 1
+    bars = []
+    for n, link in enumerate(links):
+        value = link.count or 0
+        width = max(BAR_AREA * value / top, 1)
+        label = link.text if len(link.text) <= label_chars else link.text[: label_chars - 1] + "…"
+        y = n * ROW_HEIGHT
+        bars.append(
+            Bar(link.href, link.text, value, 0, y + 3, width, ROW_HEIGHT - 6, width + 6,
+                y + ROW_HEIGHT / 2 + 5, f"{label} ({value:,})")
+        )  # fmt: skip
+    return Chart(caption, BAR_AREA + 8 * label_chars, max(len(links), 1) * ROW_HEIGHT, bars)
+
+
+class FragmentCache(jinja2.ext.Extension):
+    """``{% cache key, ... %}...{% endcache %}``: the body is rendered once per key and
+    the HTML reused, for as long as the environment (one build's renderer) lives.
+
+    For what many pages show alike: an article is listed on some ten other articles'
+    pages (related articles, backlinks), and rendering its entry each time was a sixth
+    of an article page; the site navigation is the same on every page at one depth. The
+    key must name everything the body shows that can differ within a build: an
+    article's id stands for its title, date and product, but the page's ``root`` has to
+    be part of the key.
+    """
+
+    tags = {"cache"}  # noqa: RUF012 - Jinja's Extension declares tags a plain set
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        self.fragments: dict[object, str] = {}
+
+    def parse(self, parser: jinja2.parser.Parser) -> jinja2.nodes.Node:
+        lineno = next(parser.stream).lineno
+        key = parser.parse_tuple()
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        fragment = self.call_method("_fragment", [key])
+        return jinja2.nodes.CallBlock(fragment, [], [], body).set_lineno(lineno)
+
+    def _fragment(self, key: object, caller: Callable[[], str]) -> str:
+        html = self.fragments.get(key)
+        if html is None:
+            html = self.fragments[key] = caller()
+        return html
+
+
+class TemplateEnvironment(jinja2.Environment):
+    """A Jinja environment whose templates see its globals in one plain dict."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """The environment's globals overlaid with the template's own, copied.
+
+        Jinja chains the two maps so that later changes to the environment's globals
+        show; kbsite sets them all before the first template loads (as Jinja asks), and
+        the chained lookups every render makes cost a tenth of an article page.
+        """
+        return {**self.globals, **(d or {})}
+
+
+def template_loader(theme: Path | None) -> jinja2.BaseLoader:
+    """The packaged templates, each replaced by the theme folder's file of the same name.
+
+    A theme holds only what it changes: a ``base.html`` of its own, say, or a
+    ``static/kbsite.css`` (static files are copied the same way, theme last).
+    """
+    packaged = jinja2.FileSystemLoader(templates_dir())
+    if theme is None:
+        return packaged
+    return jinja2.ChoiceLoader([jinja2.FileSystemLoader(theme), packaged])
+
+
+def templates_dir() -> Path:
+    """The packaged templates, or the repository's top-level ``templates/`` in a checkout."""
+    packaged = importlib.resources.files("kbsite") / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "templates"
+
+
+@dataclasses.dataclass(slots=True)
+class RenderedSection:
+    title: str | None
+    level: int
+    anchor: str
+    html: Markup
+
+
+@dataclasses.dataclass(slots=True)
+class TocEntry:
+    title: str
+    anchor: str
+    children: list[TocEntry] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(slots=True)
+class RenderedAppliesTo:
+    html: Markup
+    items: list[RenderedAppliesTo]
+
+
+@dataclasses.dataclass(slots=True)
+class FacetLink:
+    label: str
+    links: list[Link]
+
+
+@dataclasses.dataclass(slots=True)
+class ArticlePage:
+    """Everything an article page shows, already rendered where it is article text."""
+
+    path: str
+    root: str
+    article: Article
+    title_html: Markup
+    sections: list[RenderedSection]
+    applies_to: list[RenderedAppliesTo]
+    query_words: Markup | None
+    footer: list[tuple[str, Markup]]
+    header_extra: list[Markup]
+    legal: list[Markup]
+    facets: list[FacetLink]
+    backlinks: list[ArticleSummary]
+    related: list[ArticleSummary]
+    unresolved: list[str]
+    """Referenced ids not in the archive, each once."""
+    toc: list[TocEntry]
+    """Headings for the in-page table of contents, subsections nested."""
+
+    @property
+    def title(self) -> str:
+        return f"{self.article.id}: {self.article.title}"
+
+
+class PageRenderer:
+    """Renders every kind of page of one site; one instance per process."""
+
+    def __init__(
+        self,
+        site: Site,
+        settings: Config | None = None,
+        site_search: bool = True,
+        nav_pages: Sequence[Link] = (),
+    ) -> None:
+        """``site_search=False`` leaves out the header's search box and the search scripts,
+        for readers such as Kiwix that bring their own search, and the feed and OpenSearch
+        links: such a reader holds the pages only. ``nav_pages`` are the Markdown pages
+        the navigation links to, hrefs from the site's top."""
+        settings = settings or Config()
+        self.site = site
+        self.site_title = settings.title
+        self.md = new_markdown()
+        self.page_md = new_page_markdown()
+        self.env = TemplateEnvironment(
+            loader=template_loader(settings.templates),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,  # templates do not change while a build runs
+            cache_size=-1,  # the few templates in a plain dict: Jinja's LRU cache is slower
+            extensions=[FragmentCache],
+        )
+        self.env.filters["longdate"] = _long_date
+        self.env.globals.update(
+            site_title=settings.title,
+            site_description=settings.description,
+            language=settings.language,
+            version=__version__,
+            facet_kinds=FACET_KINDS,
+            site_search=site_search,
+            opensearch=site_search and bool(settings.base_url),
+            nav_pages=list(nav_pages),
+        )
+        # every article page links a few facets: each link is made once
+        self._facet_links = {
+            (kind, name): Link("../" + facet_href(facet), facet.name)
+            for kind, facets in site.facets.items()
+            for name, facet in facets.items()
+        }
+
+    # -- pages ------------------------------------------------------------------------
+
+    def article_page(self, article: Article) -> str:
+        return self._render("article.html", self.article_context(article))
+
+    def listing_page(self, page: ListingPage) -> str:
+        return self._render("listing.html", page)
+
+    def facet_index_page(self, page: FacetIndexPage) -> str:
+        return self._render("facets.html", page)
+
+    def home_page(self, page: HomePage) -> str:
+        return self._render("index.html", page)
+
+    def missing_page(self, page: MissingPage) -> str:
+        return self._render("missing.html", page)
+
+    def search_page(self, page: SearchPage) -> str:
+        return self._render("search.html", page)
+
+    def not_found_page(self, page: NotFoundPage) -> str:
+        return self._render("404.html", page)
+
+    def written_page(self, page: WrittenPage) -> str:
+        env = self._env(prefix="../kb/")
+        body = Markup(self.page_md.render(page.text, env))
+        return self.env.get_template("page.html").render(page=page, root=page.root, body=body)
+
+    def stats_page(self, page: StatsPage) -> str:
+        charts = {
+            "years": column_chart(page.years, "Articles per year"),
+            "categories": bar_chart(page.categories, "Articles per category"),
+            "most_cited": bar_chart(page.most_cited, "Articles referred to most"),
+        }
+        return self.env.get_template("stats.html").render(page=page, root=page.root, charts=charts)
+
+    def _render(self, name: str, page: Any) -> str:
+        return self.env.get_template(name).render(page=page, root=page.root)
+
+    def article_context(self, article: Article) -> ArticlePage:
+        env = self._env()
+        text = self.inline
+        site = self.site
+        facets = []
+        for kind, names in article_facets(article).items():
+            links = [link for n in names if (link := self._facet_links.get((kind, n)))]
+            if links:
+                facets.append(FacetLink(FACET_KINDS[kind][0 if len(links) == 1 else 1], links))
+        return ArticlePage(
+            path=article_href(article.id),
+            root="../",
+            article=article,
+            title_html=text(article.title, env),
+            sections=[
+                RenderedSection(s.title, s.level, s.anchor, self.blocks(s.blocks, env))
+                for s in article.sections
+            ],
+            applies_to=self._applies_to(article.applies_to, env),
+            query_words=text(article.query_words, env) if article.query_words is not None else None,
+            footer=[(f.name, text(f.value, env)) for f in article.footer],
+            header_extra=[text(f.value, env) for f in article.header_extra],
+            legal=[text(p, env) for p in article.legal],
+            facets=facets,
+            backlinks=[site.summaries[i] for i in site.backlinks.get(article.id, [])],
+            related=[site.summaries[i] for i in site.related.get(article.id, [])],
+            unresolved=sorted(
+                {r.target for r in article.references if r.target not in site.summaries},
+                key=id_number,
+            ),
+            toc=table_of_contents(article),
+        )
+
+    def _applies_to(self, items: list[AppliesTo], env: dict[str, Any]) -> list[RenderedAppliesTo]:
+        return [
+            RenderedAppliesTo(self.inline(i.text, env), self._applies_to(i.items, env))
+            for i in items
+        ]
+
+    # -- article text -----------------------------------------------------------------
+
+    def _env(self, prefix: str = "") -> dict[str, Any]:
+        summaries = self.site.summaries
+        return {
+            "article_href": lambda i: f"{prefix}{i}.html" if i in summaries else None,
+            "links": [],
+        }
+
+    def inline(self, text: str, env: dict[str, Any]) -> Markup:
+        """One line of article text (a title, a field value) with its links."""
+        return Markup(self._text(text, env))
+
+    def blocks(self, blocks: Sequence[Block], env: dict[str, Any]) -> Markup:
+        """The blocks as HTML, written straight from the model the way markdown-it's
+        renderer writes the equivalent block tokens: building and rendering a token per
+        paragraph cost a quarter of an article page."""
+        out: list[str] = []
+        self._write(blocks, out, env, tight=False)
+        return Markup("".join(out))
+
+    def _text(self, text: str, env: dict[str, Any]) -> str:
+        """Inline text as markdown-it and the KB plugin render it. Most text holds no
+        reference or URL: that parses to one text token, rendered escaped, so the
+        parser is skipped."""
+        if not has_link_candidate(text):
+            return escapeHtml(text)
+        children: list[Token] = []
+        self.md.inline.parse(text, self.md, env, children)
+        html: str = self.md.renderer.render(children, self.md.options, env)
+        return html
+
+    def _write(
+        self, blocks: Sequence[Block], out: list[str], env: dict[str, Any], tight: bool
+    ) -> None:
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                self._write_paragraph(block, out, env, tight)
+            elif isinstance(block, Preformatted):
+                out += ("<pre>", self._text(block.text, env), "</pre>\n")
+            elif isinstance(block, ListBlock):
+                self._write_list(block, out, env)
+            elif isinstance(block, Rule):
+                out.append("<hr>\n")
+            elif isinstance(block, Heading):
+                out += ("<h4>", self._text(block.text, env), "</h4>\n")
+
+    def _write_paragraph(
+        self, block: Paragraph, out: list[str], env: dict[str, Any], tight: bool
+    ) -> None:
+        """A paragraph; in a tight list item (the item's only block) without its ``<p>``,
+        unless it is indented."""
+        if block.reflow:
+            html = self._text(reflow(block.lines), env)
+        else:
+            html = "<br>\n".join(self._text(line, env) for line in block.lines)
+        if block.indented:
+            out += ('<p class="indented">', html, "</p>\n")
+        elif tight:
+            out.append(html)
+        else:
+            out += ("<p>", html, "</p>\n")
+
+    def _write_list(self, block: ListBlock, out: list[str], env: dict[str, Any]) -> None:
+        tag = "ol" if block.ordered else "ul"
+        attrs = ""
+        if block.ordered and block.start != 1:
+            attrs += f' start="{block.start}"'
+        if block.style == "letter":
+            attrs += ' type="a"'
+        marked = block.style != "references" and (
+            block.ordered or any(ch.isalnum() for item in block.items for ch in item.marker)
+        )
+        if block.style == "references":
+            attrs += ' class="references"'
+        elif marked:
+            attrs += ' class="marked"'
+        out.append(f"<{tag}{attrs}>\n" if block.items else f"<{tag}{attrs}>")
+        for item in block.items:
+            only = item.blocks[0] if len(item.blocks) == 1 else None
+            bare_text = isinstance(only, Paragraph) and not only.indented
+            # as markdown-it writes it: a line break after <li> unless bare text or nothing follows
+            if marked:
+                out += ('<li>\n<span class="marker">', escapeHtml(item.marker), "</span>")
+            elif bare_text or not item.blocks:
+                out.append("<li>")
+            else:
+                out.append("<li>\n")
+            self._write(item.blocks, out, env, tight=isinstance(only, Paragraph))
+            out.append("</li>\n")
+        out.append(f"</{tag}>\n")
+
+
+def table_of_contents(article: Article) -> list[TocEntry]:
+    entries: list[TocEntry] = []
+    for section in article.sections:
+        if section.title is None:
+            continue
+        entry = TocEntry(section.title, section.anchor)
+        if section.level > 1 and entries:
+            entries[-1].children.append(entry)
+        else:
+            entries.append(entry)
+    return entries
+
+
+def reflow(lines: Sequence[str]) -> str:
+    """Join hard-wrapped lines; a word hyphenated at a line's end is joined back up."""
+    text = ""
+    for line in lines:
+        if not text:
+            text = line
+        elif len(text) > 1 and text.endswith("-") and text[-2].isalpha() and line[:1].isalpha():
+            text += line
+        else:
+            text += " " + line
+    return text
+
+
+@functools.cache
+def _long_date(value: datetime.date | None) -> str:
+    """``3 March 1999``; cached, as strftime is slow and every listed article shows one."""
+    return f"{value.day} {value:%B %Y}" if value else ""

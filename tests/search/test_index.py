@@ -1,0 +1,251 @@
+"""The whoosh index: kept up to date incrementally, rebuilt when it cannot be trusted."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import kbsite.search.index
+from kbsite.build import BuildReport, load_articles
+from kbsite.model import EXCERPT_LENGTH, Article, excerpt
+from kbsite.read.source import find_sources
+from kbsite.search.index import (
+    INDEX_FORMAT,
+    LEDGER,
+    IndexError_,
+    IndexReport,
+    IndexUpdate,
+    fingerprint,
+    index_document,
+    open_index,
+    order_key,
+    update_index,
+    whoosh_document,
+)
+from kbsite.search.searcher import search
+from tests.search.test_segment import contents
+
+SAMPLE_SIZE = 35
+
+
+def articles_in(folder: Path) -> list[Article]:
+    return load_articles(find_sources([folder]), 1, BuildReport())
+
+
+def ids_found(index_dir: Path, query: str) -> list[str]:
+    return [hit.id for hit in search(index_dir, query, limit=100).hits]
+
+
+def counts(report: IndexReport) -> tuple[int, int, int, int, bool]:
+    return report.added, report.changed, report.removed, report.unchanged, report.rebuilt
+
+
+def test_a_second_run_changes_nothing(tmp_path: Path, content_copy: Path) -> None:
+    articles = articles_in(content_copy)
+    assert len(articles) == SAMPLE_SIZE
+    index_dir = tmp_path / "index"
+    assert counts(update_index(articles, index_dir)) == (SAMPLE_SIZE, 0, 0, 0, True)
+    assert counts(update_index(articles, index_dir)) == (0, 0, 0, SAMPLE_SIZE, False)
+    assert open_index(index_dir).doc_count() == SAMPLE_SIZE
+
+
+def test_only_added_changed_and_removed_articles_are_touched(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    update_index(articles_in(content_copy), index_dir)
+    assert ids_found(index_dir, "title:relay") == ["Q200107", "Q200103"]
+
+    changed = content_copy / "200" / "Q200107.TXT"
+    changed.write_bytes(
+        changed.read_bytes().replace(b"Configure Relay Hosts", b"Configure Zeppelin Moorings")
+    )
+    (content_copy / "200" / "Q200103.TXT").unlink()
+    template = (content_copy / "200" / "Q200129.TXT").read_bytes()
+    added = re.sub(rb"TITLE   :[^\n]*", b"TITLE   :PRB: Quokkas Nest in CHAR Columns", template)
+    (content_copy / "200" / "Q200199.TXT").write_bytes(added.replace(b"Q200129", b"Q200199"))
+
+    report = update_index(articles_in(content_copy), index_dir)
+    assert counts(report) == (1, 1, 1, SAMPLE_SIZE - 2, False)
+    assert open_index(index_dir).doc_count() == SAMPLE_SIZE
+    assert ids_found(index_dir, "zeppelin") == ["Q200107"]
+    assert ids_found(index_dir, "quokkas") == ["Q200199"]
+    assert ids_found(index_dir, "title:relay") == []
+    assert "Q200103" not in ids_found(index_dir, '"relaying denied"')
+    assert "Q200103" not in ids_found(index_dir, "Q200103")
+
+
+@pytest.mark.parametrize(
+    "ledger",
+    [None, "not json", json.dumps({"format": INDEX_FORMAT + 1, "articles": {}})],
+    ids=["missing", "unreadable", "other-format"],
+)
+def test_an_untrusted_ledger_rebuilds_the_index(
+    tmp_path: Path, content_articles: dict[str, Article], ledger: str | None
+) -> None:
+    articles = list(content_articles.values())
+    index_dir = tmp_path / "index"
+    update_index(articles, index_dir)
+    if ledger is None:
+        (index_dir / LEDGER).unlink()
+    else:
+        (index_dir / LEDGER).write_text(ledger, encoding="utf-8")
+    assert counts(update_index(articles, index_dir)) == (SAMPLE_SIZE, 0, 0, 0, True)
+    assert open_index(index_dir).doc_count() == SAMPLE_SIZE
+    assert json.loads((index_dir / LEDGER).read_text(encoding="utf-8"))["format"] == INDEX_FORMAT
+
+
+def test_replacing_most_of_the_archive_starts_a_fresh_index(
+    tmp_path: Path, content_articles: dict[str, Article]
+) -> None:
+    """Past half the index changing, a new index beats thousands of deletions."""
+    articles = list(content_articles.values())
+    index_dir = tmp_path / "index"
+    update_index(articles, index_dir)
+    few = articles[: len(articles) // 3]
+    assert counts(update_index(few, index_dir)) == (len(few), 0, 0, 0, True)
+    with open_index(index_dir).reader() as reader:
+        assert reader.doc_count_all() == len(few)
+
+
+def test_an_empty_folder_is_used(tmp_path: Path, content_articles: dict[str, Article]) -> None:
+    report = update_index(list(content_articles.values()), tmp_path)
+    assert counts(report) == (SAMPLE_SIZE, 0, 0, 0, True)
+
+
+def test_a_folder_holding_something_else_is_not_reset(
+    tmp_path: Path, content_articles: dict[str, Article]
+) -> None:
+    """A mistyped --index must not delete the user's files."""
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(IndexError_) as caught:
+        update_index(list(content_articles.values()), tmp_path)
+    assert str(caught.value).startswith(f"{tmp_path}: the index folder is not empty")
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_file_is_not_an_index_folder(
+    tmp_path: Path, content_articles: dict[str, Article]
+) -> None:
+    path = tmp_path / "index"
+    path.write_text("mine", encoding="utf-8")
+    with pytest.raises(IndexError_, match="not a folder"):
+        update_index(list(content_articles.values()), path)
+    assert path.read_text(encoding="utf-8") == "mine"
+
+
+def test_opening_a_folder_without_an_index_says_so(tmp_path: Path) -> None:
+    with pytest.raises(IndexError_) as caught:
+        open_index(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path}: no search index here; build the site first (kbsite build) or give --index"
+    )
+
+
+def test_index_document(content_articles: dict[str, Article]) -> None:
+    document = index_document(content_articles["Q200107"])
+    assert document["id"] == "Q200107"
+    assert document["title"] == "HMAIL: How to Configure Relay Hosts"
+    assert document["product"] == "Northwind Harbor Mail Server"
+    assert document["category"] == "hmail"
+    assert document["type"] == "HMAIL"
+    assert document["date"] == datetime.datetime(2001, 6, 11)
+    assert document["headings"].splitlines()[:2] == ["SUMMARY", "MORE INFORMATION"]
+    assert document["keywords"].splitlines()[:3] == ["kbhowto", "kbnetwork", "kbconfig"]
+    assert "smarthost" in document["keywords"]
+    assert document["body"].startswith("The information in this article applies to:")
+    assert "hmadmin relay add 10.1.4.22" in document["body"]
+    assert document["excerpt"].startswith("Harbor Mail Server 2.0 accepts mail for remote domains")
+    assert document["order"] == order_key(content_articles["Q200107"])
+
+
+def test_an_undated_article_has_no_date_field(content_articles: dict[str, Article]) -> None:
+    undated = dataclasses.replace(content_articles["Q200107"], date=None)
+    assert "date" not in index_document(undated)
+    assert order_key(undated).split("\x1f")[3] == "0000-00-00"
+
+
+def test_order_key_is_archive_order(content_articles: dict[str, Article]) -> None:
+    """Category, product, type, date, then number: how ties between equal scores are broken."""
+    ordered = sorted(content_articles.values(), key=order_key)
+    assert [a.id for a in ordered[:3]] == ["Q90210", "Q200121", "Q200123"]
+    hmail_howtos = [a.id for a in ordered if a.title_prefix == "HMAIL"]
+    assert hmail_howtos == ["Q201777", "Q200107", "Q200102"]
+    keys = [(a.category, a.product, a.title_prefix or "", a.date) for a in ordered]
+    assert keys == sorted(keys)
+
+
+def test_excerpts_are_bounded_and_cut_between_words(content_articles: dict[str, Article]) -> None:
+    for article in content_articles.values():
+        text = excerpt(article)
+        assert 20 <= len(text) <= EXCERPT_LENGTH + 2, article.id
+        if text.endswith(" …"):
+            opening = text.removesuffix(" …")
+            assert opening == opening.strip()
+            assert " ".join(index_document(article)["body"].split()).find(opening) >= 0
+
+
+def _update(articles: list[Article], changed: int, index_dir: Path) -> IndexUpdate:
+    """An update of ``index_dir`` to ``articles``, the first ``changed`` of them changed."""
+    marks = {a.id: fingerprint(index_document(a)) for a in articles}
+    for article in articles[:changed]:
+        marks[article.id] += "+"
+    update = IndexUpdate(index_dir, marks)
+    for article in articles[:changed]:
+        update.add(whoosh_document(index_document(article)))
+    return update
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("rebuilt", [True, False], ids=["fresh-index", "updated-index"])
+def test_a_commit_in_the_background_writes_the_index_a_commit_here_writes(
+    tmp_path: Path,
+    content_articles: dict[str, Article],
+    rebuilt: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The build lets a forked process commit while it writes the rest of the site."""
+    monkeypatch.setattr(kbsite.search.index, "BACKGROUND_COMMIT_FROM", 1)
+    articles = list(content_articles.values())
+    changed = len(articles) if rebuilt else 3
+    results = []
+    for where in ("here", "background"):
+        index_dir = tmp_path / where
+        update_index(articles, index_dir)
+        update = _update(articles, changed, index_dir)
+        if where == "background":
+            update.commit_in_background()
+            assert update._commit is not None
+        report = update.finish()
+        assert counts(report) == (
+            (changed, 0, 0, 0, True) if rebuilt else (0, 3, 0, len(articles) - 3, False)
+        )
+        results.append(contents(open_index(index_dir)))
+        assert [p.name for p in tmp_path.iterdir() if where in p.name] == [where]
+    assert results[0] == results[1]
+
+
+def test_a_background_commit_cancelled_leaves_the_index_as_it_was(
+    tmp_path: Path, content_articles: dict[str, Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kbsite.search.index, "BACKGROUND_COMMIT_FROM", 1)
+    articles = list(content_articles.values())
+    index_dir = tmp_path / "index"
+    update_index(articles, index_dir)
+    before = _files(index_dir)
+    update = _update(articles, len(articles), index_dir)
+    update.commit_in_background()
+    assert update._commit is not None
+    pid = update._commit.pid
+    update.cancel()
+    assert pid is not None and not Path(f"/proc/{pid}").exists()
+    assert _files(index_dir) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["index"]
