@@ -32,8 +32,9 @@ def cpu_seconds() -> float:
 
 
 def main() -> int:
-    from kbsite.build import BuildReport, load_articles
+    from kbsite.build import load_articles
     from kbsite.read.source import find_sources
+    from kbsite.report import BuildReport
     from kbsite.search.index import IndexUpdate, index_document, whoosh_document
 
     parser = benchmark_arguments(__doc__.splitlines()[0])

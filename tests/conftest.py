@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kbsite.build import BuildOptions, BuildReport, build_site, load_articles
+from kbsite.build import BuildOptions, build_site, load_articles
 from kbsite.model import Article
 from kbsite.read.source import find_sources
+from kbsite.report import BuildReport
 from kbsite.search.searcher import index_dir_for_site
 
 from .browser import browser_unavailable, launch_browser

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kbsite.build import BuildOptions, BuildReport, archive_order, build_site, load_articles
+from kbsite.build import BuildOptions, archive_order, build_site, load_articles
 from kbsite.errors import Level
 from kbsite.incremental.cache import BuildCache
 from kbsite.model import Article
+from kbsite.report import BuildReport
 from kbsite.search.index import order_key
 from kbsite.site.link import article_record
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.build import BuildOptions, build_site
+from kbsite.report import BuildReport
 from kbsite.search.searcher import index_dir_for_site, search
 
 from .conftest import TOOLS

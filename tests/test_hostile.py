@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 import pytest
 from click.testing import CliRunner
 
-from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
+from kbsite.report import BuildReport
 
 from .search.test_search_js import serve
 

@@ -33,7 +33,6 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,6 +59,7 @@ from kbsite.read.parse import parse_article, parse_text_page
 from kbsite.read.source import decode_source, find_source_files, find_sources, read_source
 from kbsite.read.syntax import id_number
 from kbsite.render.renderer import PageRenderer, templates_dir
+from kbsite.report import BuildReport, Progress, progress_of
 from kbsite.search.index import (
     IndexReport,
     IndexUpdate,
@@ -114,10 +114,6 @@ from kbsite.site.pages import (
 
 T = TypeVar("T")
 
-Advance = Callable[[int], None]
-Progress = Callable[[str, int], AbstractContextManager[Advance]]
-"""Makes a progress display for a stage: given a label and a total, yields an advance function."""
-
 POSTINGS_FILES = "postings-*.bin"
 """In the cache folder: each article's browser-index postings and words, so an edit
 can take its old ones out of the shards it touched (``webindex.patch_web_index``). Each
@@ -136,38 +132,6 @@ class BuildOptions:
     """The site's title, description, address and the like (kbsite.toml and flags)."""
     full: bool = False
     """Ignore the build cache: read every file and write every page."""
-
-
-@dataclasses.dataclass(slots=True)
-class BuildReport:
-    """What a build did, for the summary line and the exit status."""
-
-    articles: int = 0
-    pages: int = 0
-    """Files the site holds."""
-    written: int = 0
-    """Files this build wrote (all of them unless it was incremental)."""
-    removed: int = 0
-    parsed: int = 0
-    """Source files read and parsed (the rest were unchanged since the last build)."""
-    incremental: bool = False
-    problems: list[Problem] = dataclasses.field(default_factory=list)
-    notes: list[str] = dataclasses.field(default_factory=list)
-    """Things worth saying that are not problems of the archive (an ignored cache)."""
-    unresolved: int = 0
-    """Distinct referenced ids that are not in the archive."""
-    unresolved_mentions: int = 0
-    seconds: float = 0.0
-    index: IndexReport | None = None
-    web_index: WebIndexReport | None = None
-
-    @property
-    def errors(self) -> int:
-        return sum(p.level is Level.ERROR for p in self.problems)
-
-    @property
-    def warnings(self) -> int:
-        return sum(p.level is Level.WARNING for p in self.problems)
 
 
 @dataclasses.dataclass(slots=True)
@@ -445,7 +409,7 @@ def read_sources(
     read and parsed (in parallel). Problems go to ``report`` in file order."""
     known = cache.sources if cache is not None else {}
     states = dict(unchanged)
-    with _progress(progress, "Reading", len(files)) as advance:
+    with progress_of(progress, "Reading", len(files)) as advance:
         advance(len(files) - len(todo))
         read = contextlib.closing(parallel_map(_source_state, todo, jobs, chunksize=64))
         spool = _SPOOL.get("spool")
@@ -562,7 +526,7 @@ def load_articles(
 ) -> list[Article]:
     """Read and parse every file; duplicates keep the newer article, with a warning."""
     by_id: dict[str, Article] = {}
-    with _progress(progress, "Reading", len(files)) as advance:
+    with progress_of(progress, "Reading", len(files)) as advance:
         for result in parallel_map(load_article, files, jobs, chunksize=64):
             advance(1)
             report.problems.extend(result.problems)
@@ -1165,7 +1129,7 @@ def process_articles(
     done = set()
     try:
         with (
-            _progress(progress, "Writing", len(tasks)) as advance,
+            progress_of(progress, "Writing", len(tasks)) as advance,
             contextlib.closing(
                 parallel_map(_process_article, tasks, options.jobs, 16, window=2048)
             ) as results,
@@ -1277,9 +1241,3 @@ def _same_text(path: Path, text: str) -> bool:
         return path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError):
         return False
-
-
-def _progress(progress: Progress | None, label: str, total: int) -> AbstractContextManager[Advance]:
-    if progress is None:
-        return nullcontext(lambda _n: None)
-    return progress(label, total)

@@ -26,9 +26,9 @@ from kbsite import __version__
 from kbsite.errors import INTERRUPTS, KbsiteError, OutputError
 
 if TYPE_CHECKING:
-    from kbsite.build import Advance, BuildReport
     from kbsite.commands.serve import Rebuild
     from kbsite.config import Config
+    from kbsite.report import Advance, BuildReport
     from kbsite.search.searcher import SearchResults
 
 MAX_PROBLEMS_SHOWN = 50
@@ -145,8 +145,9 @@ def check(
     Prints every problem as ``path:line: level: message`` and a summary; exit 1 on
     errors (or on warnings with --strict).
     """
-    from kbsite.build import BuildReport, check_sources
+    from kbsite.build import check_sources
     from kbsite.parallel import default_jobs
+    from kbsite.report import BuildReport
 
     report = BuildReport()
     settings = _settings(config_file)
@@ -507,8 +508,9 @@ def export(
 def _export_model(
     export_format: str, sources: list[Path], output: Path, jobs: int, quiet: bool, strict: bool
 ) -> None:
-    from kbsite.build import BuildReport, check_sources
+    from kbsite.build import check_sources
     from kbsite.output.export import write_json_lines, write_markdown
+    from kbsite.report import BuildReport
 
     report = BuildReport()
     with _interruptible("the export may be incomplete"):

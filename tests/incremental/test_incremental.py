@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kbsite.build import POSTINGS_FILES, BuildOptions, BuildReport, build_site
+from kbsite.build import POSTINGS_FILES, BuildOptions, build_site
 from kbsite.config import Config
 from kbsite.incremental.cache import (
     cache_folder,
@@ -21,6 +21,7 @@ from kbsite.incremental.cache import (
     load_cache,
     load_cache_detail,
 )
+from kbsite.report import BuildReport
 from kbsite.search.searcher import search
 from kbsite.search.webindex import _read_script
 

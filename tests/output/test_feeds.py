@@ -6,10 +6,11 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from kbsite.output import feeds
-from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.build import BuildOptions, build_site
 from kbsite.config import Config
+from kbsite.output import feeds
 from kbsite.output.feeds import FeedEntry, atom_feed, opensearch_description, robots_txt, sitemaps
+from kbsite.report import BuildReport
 
 CONTENT = Path(__file__).parents[2] / "content"
 A = "{http://www.w3.org/2005/Atom}"

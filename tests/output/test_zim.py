@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kbsite.build import BuildReport, load_articles
+from kbsite.build import load_articles
 from kbsite.cli import main
 from kbsite.model import Article, body_text
 from kbsite.parallel import default_jobs
 from kbsite.read.source import find_sources
+from kbsite.report import BuildReport
 from kbsite.site.link import link_site
 
 from ..conftest import CONTENT

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from kbsite.build import BuildReport
+from kbsite.report import BuildReport
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

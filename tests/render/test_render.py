@@ -9,9 +9,9 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from kbsite.build import BuildReport
 from kbsite.model import Heading, ListBlock, ListItem, Paragraph, Preformatted, Rule
 from kbsite.render.renderer import FragmentCache, PageRenderer, reflow
+from kbsite.report import BuildReport
 from kbsite.site.link import Site
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kbsite.build import BuildReport
+from kbsite.report import BuildReport
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

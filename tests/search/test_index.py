@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import kbsite.search.index
-from kbsite.build import BuildReport, load_articles
+from kbsite.build import load_articles
 from kbsite.model import EXCERPT_LENGTH, Article, excerpt
 from kbsite.read.source import find_sources
+from kbsite.report import BuildReport
 from kbsite.search.index import (
     INDEX_FORMAT,
     LEDGER,

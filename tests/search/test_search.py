@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
 from kbsite.model import Article
 from kbsite.read.source import read_source
+from kbsite.report import BuildReport
 from kbsite.search.analysis import prefix_term, terms
 from kbsite.search.index import index_document, order_key
 from kbsite.search.ranking import rounded

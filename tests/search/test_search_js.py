@@ -23,10 +23,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from kbsite.search import analysis
-from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
 from kbsite.read.source import read_source
+from kbsite.report import BuildReport
+from kbsite.search import analysis
 from kbsite.search.query import And, Node, Not, Query, QueryError, Range, Text, parse_query
 from kbsite.search.searcher import search
 

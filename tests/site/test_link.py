@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kbsite.build import BuildReport, load_articles
+from kbsite.build import load_articles
 from kbsite.model import Article
+from kbsite.report import BuildReport
 from kbsite.site.link import link_site, slugify
 
 CYCLE = Path(__file__).parents[1] / "sites" / "cycle"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kbsite.build import BuildReport
 from kbsite.model import Article
+from kbsite.report import BuildReport
 
 from ..render.test_render import Page
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.build import BuildOptions, build_site
+from kbsite.report import BuildReport
 
 from ..render.test_render import Page
 

@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from kbsite.build import BuildOptions, BuildReport, build_site
+from kbsite.build import BuildOptions, build_site
 from kbsite.errors import KbsiteError, ServeError
 from kbsite.output.write import read_site_marker
+from kbsite.report import BuildReport
 from kbsite.search.index import default_index_dir
 
 HOST = "127.0.0.1"

@@ -46,14 +46,7 @@ from libzim.writer import (
 )
 
 from kbsite import __version__
-from kbsite.build import (
-    BuildReport,
-    Progress,
-    _progress,
-    check_sources,
-    fewer_collections,
-    load_text_pages,
-)
+from kbsite.build import check_sources, fewer_collections, load_text_pages
 from kbsite.config import Config
 from kbsite.errors import Level, OutputError, Problem
 from kbsite.model import Article, body_text
@@ -61,6 +54,7 @@ from kbsite.output.zimfile import cluster_count, recompress_clusters
 from kbsite.parallel import parallel_map
 from kbsite.read.source import find_source_files
 from kbsite.render.renderer import PageRenderer, templates_dir
+from kbsite.report import BuildReport, Progress, progress_of
 from kbsite.search.index import index_document
 from kbsite.site.link import Site
 from kbsite.site.pages import (
@@ -202,7 +196,7 @@ def _export_zim(options: ZimOptions, progress: Progress | None) -> BuildReport:
     staging = _staging_file(options.output)
     try:
         report.pages = write_zim(site, articles, uncompressed, options, progress, report.problems)
-        with _progress(progress, "Compressing", cluster_count(uncompressed)) as advance:
+        with progress_of(progress, "Compressing", cluster_count(uncompressed)) as advance:
             recompress_clusters(uncompressed, staging, jobs=options.jobs, advance=advance)
         os.chmod(staging, 0o644)
         os.replace(staging, options.output)
@@ -241,7 +235,7 @@ def write_zim(
         with _stdout_silenced():
             creator.__exit__(*sys.exc_info())
         raise
-    with _progress(progress, "Finishing", 1) as advance, _stdout_silenced():
+    with progress_of(progress, "Finishing", 1) as advance, _stdout_silenced():
         creator.__exit__(None, None, None)
         advance(1)
     return added
@@ -266,7 +260,7 @@ def _add_entries(
     renderer = PageRenderer(site, Config(title=metadata.title), site_search=False, nav_pages=nav)
     others = other_pages(site, renderer, texts)
     added = 0
-    with _progress(progress, "Writing", len(articles) + len(others)) as advance:
+    with progress_of(progress, "Writing", len(articles) + len(others)) as advance:
         entries = site_entries(site, articles, others, metadata.title, nav, options.jobs, problems)
         for entry in entries:
             creator.add_item(PageItem(entry))
