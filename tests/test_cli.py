@@ -117,3 +117,28 @@ def test_builds_are_reproducible_across_processes(tmp_path: Path) -> None:
             env={**os.environ, "PYTHONHASHSEED": seed},
         )
     assert _differences(filecmp.dircmp(tmp_path / "1", tmp_path / "2")) == []
+
+
+def test_each_command_loads_only_its_own_stages(tmp_path: Path) -> None:
+    """A command's body is imported when it runs: ``kbsite search`` never loads the site
+    builder, its templates or its parser."""
+    script = (
+        "import sys\n"
+        "from kbsite.cli import main\n"
+        "try:\n"
+        f"    main(['search', 'anything', '--index', {str(tmp_path)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kbsite', 'jinja2')))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert "'kbsite.commands.search'" in loaded
+    for heavy in ("kbsite.build", "kbsite.read.parse", "kbsite.render.renderer", "jinja2"):
+        assert f"'{heavy}'" not in loaded
+
+
+def test_export_names_its_default_files() -> None:
+    result = CliRunner().invoke(main, ["export", "--help"])
+    assert "[default: kbsite.zim, kbsite.jsonl, kbsite-markdown]" in " ".join(result.output.split())
