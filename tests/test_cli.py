@@ -75,12 +75,14 @@ def test_python_dash_m(tmp_path: Path) -> None:
 
 
 def test_parallel_build_is_identical_to_serial(tmp_path: Path) -> None:
+    """(Each site in a folder of its own, with one name: its marker names its own index.)"""
     for jobs in ("1", "2"):
+        output = tmp_path / jobs / "site"
         result = CliRunner().invoke(
-            main, ["build", str(CONTENT), "-o", str(tmp_path / jobs), "-q", "--jobs", jobs]
+            main, ["build", str(CONTENT), "-o", str(output), "-q", "--jobs", jobs]
         )
         assert result.exit_code == 0, result.output
-    comparison = filecmp.dircmp(tmp_path / "1", tmp_path / "2")
+    comparison = filecmp.dircmp(tmp_path / "1" / "site", tmp_path / "2" / "site")
     assert _differences(comparison) == []
 
 
@@ -109,14 +111,16 @@ def test_empty_source_warns(tmp_path: Path) -> None:
 def test_builds_are_reproducible_across_processes(tmp_path: Path) -> None:
     """Two builds under different string hash seeds write byte-identical sites."""
     for seed in ("1", "2"):
-        command = ["build", str(CONTENT), "-o", str(tmp_path / seed), "-q", "--jobs", "2"]
+        output = tmp_path / seed / "site"
+        command = ["build", str(CONTENT), "-o", str(output), "-q", "--jobs", "2"]
         subprocess.run(
             [sys.executable, "-m", "kbsite", *command],
             check=True,
             capture_output=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
         )
-    assert _differences(filecmp.dircmp(tmp_path / "1", tmp_path / "2")) == []
+    comparison = filecmp.dircmp(tmp_path / "1" / "site", tmp_path / "2" / "site")
+    assert _differences(comparison) == []
 
 
 def test_each_command_loads_only_its_own_stages(tmp_path: Path) -> None:

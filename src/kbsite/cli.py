@@ -56,7 +56,8 @@ INDEX_OPTION = click.option(
     "index_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Folder for the search index [default: OUTPUT/../.kbsite-index].",
+    help="Folder for the search index [default: the site's own, in its build cache "
+    "folder .OUTPUT.kbsite-cache].",
 )
 CONFIG_OPTION = click.option(
     "--config",
