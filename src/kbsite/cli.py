@@ -346,9 +346,14 @@ def print_problems(report: BuildReport, limit: int | None) -> None:
         )
 
 
-def print_summary(report: BuildReport, output: Path) -> None:
+def print_notes(report: BuildReport) -> None:
+    """What is worth saying about a build that is not a problem of the archive."""
     for note in report.notes:
         click.echo(f"Note: {note}", err=True)
+
+
+def print_summary(report: BuildReport, output: Path) -> None:
+    print_notes(report)
     if report.incremental:
         done = (
             f"Updated {output} in {report.seconds:.1f} s: {report.parsed:,} of "

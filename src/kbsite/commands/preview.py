@@ -13,6 +13,7 @@ from kbsite.build import build_site
 from kbsite.cli import (
     MAX_PROBLEMS_SHOWN,
     interruptible,
+    print_notes,
     print_problems,
     print_summary,
     progress_bar,
@@ -65,6 +66,7 @@ def _print_rebuild(rebuild: Rebuild) -> None:
         click.echo(f"Rebuild failed after {rebuild.changes} {noun}; serving the previous site.")
         return
     print_problems(report, MAX_PROBLEMS_SHOWN)
+    print_notes(report)
     index = report.index
     indexed = (
         f"; search index {index.added} added, {index.changed} changed, {index.removed} removed"
