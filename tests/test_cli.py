@@ -75,12 +75,14 @@ def test_python_dash_m(tmp_path: Path) -> None:
 
 
 def test_parallel_build_is_identical_to_serial(tmp_path: Path) -> None:
+    """(Each site in a folder of its own, with one name: its marker names its own index.)"""
     for jobs in ("1", "2"):
+        output = tmp_path / jobs / "site"
         result = CliRunner().invoke(
-            main, ["build", str(CONTENT), "-o", str(tmp_path / jobs), "-q", "--jobs", jobs]
+            main, ["build", str(CONTENT), "-o", str(output), "-q", "--jobs", jobs]
         )
         assert result.exit_code == 0, result.output
-    comparison = filecmp.dircmp(tmp_path / "1", tmp_path / "2")
+    comparison = filecmp.dircmp(tmp_path / "1" / "site", tmp_path / "2" / "site")
     assert _differences(comparison) == []
 
 
@@ -109,11 +111,38 @@ def test_empty_source_warns(tmp_path: Path) -> None:
 def test_builds_are_reproducible_across_processes(tmp_path: Path) -> None:
     """Two builds under different string hash seeds write byte-identical sites."""
     for seed in ("1", "2"):
-        command = ["build", str(CONTENT), "-o", str(tmp_path / seed), "-q", "--jobs", "2"]
+        output = tmp_path / seed / "site"
+        command = ["build", str(CONTENT), "-o", str(output), "-q", "--jobs", "2"]
         subprocess.run(
             [sys.executable, "-m", "kbsite", *command],
             check=True,
             capture_output=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
         )
-    assert _differences(filecmp.dircmp(tmp_path / "1", tmp_path / "2")) == []
+    comparison = filecmp.dircmp(tmp_path / "1" / "site", tmp_path / "2" / "site")
+    assert _differences(comparison) == []
+
+
+def test_each_command_loads_only_its_own_stages(tmp_path: Path) -> None:
+    """A command's body is imported when it runs: ``kbsite search`` never loads the site
+    builder, its templates or its parser."""
+    script = (
+        "import sys\n"
+        "from kbsite.cli import main\n"
+        "try:\n"
+        f"    main(['search', 'anything', '--index', {str(tmp_path)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kbsite', 'jinja2')))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert "'kbsite.commands.search'" in loaded
+    for heavy in ("kbsite.build", "kbsite.read.parse", "kbsite.render.renderer", "jinja2"):
+        assert f"'{heavy}'" not in loaded
+
+
+def test_export_names_its_default_files() -> None:
+    result = CliRunner().invoke(main, ["export", "--help"])
+    assert "[default: kbsite.zim, kbsite.jsonl, kbsite-markdown]" in " ".join(result.output.split())

@@ -159,7 +159,7 @@ def test_article_text_never_becomes_markup(hostile_build: tuple[Path, BuildRepor
 def test_nothing_is_written_outside_the_output(hostile_build: tuple[Path, BuildReport]) -> None:
     site, _ = hostile_build
     beside = sorted(p.name for p in site.parent.iterdir())
-    assert beside == [".kbsite-index", ".site.kbsite-cache", "site"]
+    assert beside == [".site.kbsite-cache", "site"]
     for folder, dirs, files in os.walk(site):
         for name in dirs + files:
             path = Path(folder, name)

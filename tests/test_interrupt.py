@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from kbsite.build import BuildOptions, build_site
+from kbsite.search.index import default_index_dir
 from kbsite.search.searcher import index_dir_for_site, search
 
 CONTENT = Path(__file__).parents[1] / "content"
@@ -108,9 +109,13 @@ def writing_pages(workspace: Path) -> Callable[[], bool]:
 
 def rebuilding_index(workspace: Path) -> Callable[[], bool]:
     def check() -> bool:
-        return any(any(p.iterdir()) for p in workspace.glob(".kbsite-index.building-*"))
+        return any(any(p.iterdir()) for p in index_of(workspace).parent.glob(".index.building-*"))
 
     return check
+
+
+def index_of(workspace: Path) -> Path:
+    return default_index_dir(workspace / "site")
 
 
 def leftovers(workspace: Path) -> list[str]:
@@ -121,7 +126,7 @@ def test_a_killed_build_leaves_the_previous_site_and_the_next_build_cleans_up(
     workspace: Path,
 ) -> None:
     site_before = snapshot(workspace / "site")
-    index_before = snapshot(workspace / ".kbsite-index")
+    index_before = snapshot(index_of(workspace))
     replicate_content(workspace / "archive", ARTICLES + 1)
     build = start_build(workspace)
     wait_for(writing_pages(workspace), build)
@@ -129,14 +134,14 @@ def test_a_killed_build_leaves_the_previous_site_and_the_next_build_cleans_up(
     finish(build)
 
     assert snapshot(workspace / "site") == site_before
-    assert snapshot(workspace / ".kbsite-index") == index_before
+    assert snapshot(index_of(workspace)) == index_before
     hits = search(index_dir_for_site(workspace / "site"), "Q500007", 1).hits
     assert [hit.id for hit in hits] == ["Q500007"]
     assert any(name.startswith(".site.building-") for name in leftovers(workspace))
 
     report = build_site(BuildOptions([workspace / "archive"], workspace / "site", jobs=2))
     assert report.errors == 0 and report.articles == ARTICLES + 1
-    assert leftovers(workspace) == [".kbsite-index", ".site.kbsite-cache"]
+    assert leftovers(workspace) == [".site.kbsite-cache"]
     assert (workspace / "site" / "kb" / f"Q{500000 + ARTICLES}.html").is_file()
 
 
@@ -149,7 +154,7 @@ def test_an_interrupted_build_says_so_and_changes_nothing(
     workspace: Path, signum: int, stop_when: Callable[[Path], Callable[[], bool]]
 ) -> None:
     site_before = snapshot(workspace / "site")
-    index_before = snapshot(workspace / ".kbsite-index")
+    index_before = snapshot(index_of(workspace))
     replicate_content(workspace / "archive", ARTICLES, edition="Revised: ")
     build = start_build(workspace)
     wait_for(stop_when(workspace), build)
@@ -162,7 +167,7 @@ def test_an_interrupted_build_says_so_and_changes_nothing(
     ]
     assert stdout == ""
     assert snapshot(workspace / "site") == site_before
-    assert snapshot(workspace / ".kbsite-index") == index_before
-    assert leftovers(workspace) == [".kbsite-index", ".site.kbsite-cache"]
+    assert snapshot(index_of(workspace)) == index_before
+    assert leftovers(workspace) == [".site.kbsite-cache"]
     with pytest.raises(ProcessLookupError):
         os.killpg(build.pid, 0)  # no worker process outlives the build

@@ -64,7 +64,7 @@ from kbsite.search.index import (
     IndexReport,
     IndexUpdate,
     analyzed_fields,
-    default_index_dir,
+    claim_index_dir,
     index_document,
     order_key,
     whoosh_document,
@@ -195,7 +195,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     nav = [Link(page.path, page.title) for page in texts]
     renderer_key = renderer_fingerprint(options.settings, nav)
     text_pages_key = _digest(repr(texts))
-    index_dir = options.index or default_index_dir(options.output)
+    index_dir = options.index or claim_index_dir(options.output, report.notes)
     unchanged, todo = stat_sources(found.articles, cache)
     if cache is not None and _up_to_date(
         cache, unchanged, todo, (renderer_key, text_pages_key), options, index_dir

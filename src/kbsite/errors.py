@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
-"""The signals that stop a command with one line (``cli._interruptible``)."""
+"""The signals that stop a command with one line (``cli.interruptible``)."""
 
 
 @contextlib.contextmanager

@@ -9,18 +9,23 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import kbsite.search.index
 from kbsite.build import load_articles
+from kbsite.cli import main
 from kbsite.model import EXCERPT_LENGTH, Article, excerpt
 from kbsite.read.source import find_sources
 from kbsite.report import BuildReport
 from kbsite.search.index import (
     INDEX_FORMAT,
     LEDGER,
+    SHARED_INDEX,
     IndexError_,
     IndexReport,
     IndexUpdate,
+    claim_index_dir,
+    default_index_dir,
     fingerprint,
     index_document,
     open_index,
@@ -28,7 +33,7 @@ from kbsite.search.index import (
     update_index,
     whoosh_document,
 )
-from kbsite.search.searcher import search
+from kbsite.search.searcher import index_dir_for_site, search
 from tests.search.test_segment import contents
 
 SAMPLE_SIZE = 35
@@ -250,3 +255,85 @@ def test_a_background_commit_cancelled_leaves_the_index_as_it_was(
     assert pid is not None and not Path(f"/proc/{pid}").exists()
     assert _files(index_dir) == before
     assert [p.name for p in tmp_path.iterdir()] == ["index"]
+
+
+# -- one index per site ---------------------------------------------------------------
+
+CYCLE = Path(__file__).parents[1] / "sites" / "cycle"
+CYCLE_IDS = {"Q300001", "Q300002", "Q300003"}
+OTHER_IDS = {"Q400001", "Q400002", "Q400003"}
+
+
+def two_archives(folder: Path) -> tuple[Path, Path]:
+    """The cycle archive, and a copy of it whose articles are Q4000NN instead of Q3000NN."""
+    other = folder / "b-src"
+    other.mkdir()
+    for source in CYCLE.iterdir():
+        renamed = source.name.replace("Q3000", "Q4000")
+        (other / renamed).write_bytes(source.read_bytes().replace(b"Q3000", b"Q4000"))
+    return CYCLE, other
+
+
+def run_kbsite(*arguments: str | Path) -> str:
+    result = CliRunner().invoke(main, [str(a) for a in arguments])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def found(site: Path) -> set[str]:
+    """The articles ``kbsite search --site`` finds for a word all six articles hold."""
+    hits = json.loads(run_kbsite("search", "cycle", "--site", site, "--json", "-n", "20"))
+    return {hit["id"] for hit in hits}
+
+
+def test_two_sites_built_side_by_side_keep_their_own_indexes(tmp_path: Path) -> None:
+    a_src, b_src = two_archives(tmp_path)
+    run_kbsite("build", a_src, "-o", tmp_path / "a", "-q")
+    run_kbsite("build", b_src, "-o", tmp_path / "b", "-q")
+    assert found(tmp_path / "a") == CYCLE_IDS
+    assert found(tmp_path / "b") == OTHER_IDS
+    assert default_index_dir(tmp_path / "a") != default_index_dir(tmp_path / "b")
+    assert not (tmp_path / SHARED_INDEX).exists()
+
+
+def test_an_index_one_site_kept_in_the_old_shared_place_is_moved_to_its_own(
+    tmp_path: Path,
+) -> None:
+    shared, site = tmp_path / SHARED_INDEX, tmp_path / "a"
+    run_kbsite("build", CYCLE, "-o", site, "-q", "--index", shared)  # as before each had its own
+    output = run_kbsite("build", CYCLE, "-o", site, "-q")
+    own = default_index_dir(site)
+    assert f"Note: moved the search index from {shared} to {own}, this site's own" in output
+    assert "Search index: 0 added, 0 changed, 0 removed, 3 unchanged" in output
+    assert not shared.exists() and own.is_dir()
+    assert found(site) == CYCLE_IDS
+
+
+def test_an_index_two_sites_shared_is_taken_by_neither(tmp_path: Path) -> None:
+    a_src, b_src = two_archives(tmp_path)
+    shared, a, b = tmp_path / SHARED_INDEX, tmp_path / "a", tmp_path / "b"
+    run_kbsite("build", a_src, "-o", a, "-q", "--index", shared)
+    run_kbsite("build", b_src, "-o", b, "-q", "--index", shared)
+    output = run_kbsite("build", a_src, "-o", a, "-q")
+    assert f"Note: the search index {shared} is shared with b; this site's own is built anew" in (
+        " ".join(output.split())
+    )
+    assert "Search index: 3 added, 0 changed, 0 removed, 0 unchanged" in output
+    assert shared.is_dir()
+    assert found(a) == CYCLE_IDS
+    assert found(b) == OTHER_IDS  # still the shared one, which b wrote last
+    assert "Note: moved the search index" in run_kbsite("build", b_src, "-o", b, "-q")
+    assert not shared.exists()
+    assert (found(a), found(b)) == (CYCLE_IDS, OTHER_IDS)
+
+
+def test_a_site_whose_index_was_moved_before_its_marker_was_rewritten_finds_it(
+    tmp_path: Path,
+) -> None:
+    shared, site = tmp_path / SHARED_INDEX, tmp_path / "a"
+    run_kbsite("build", CYCLE, "-o", site, "-q", "--index", shared)
+    notes: list[str] = []
+    own = claim_index_dir(site, notes)  # a build that stops right after moving it
+    assert own == default_index_dir(site) and own.is_dir() and notes
+    assert index_dir_for_site(site) == own
+    assert found(site) == CYCLE_IDS

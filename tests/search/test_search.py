@@ -320,10 +320,13 @@ def test_the_site_marker_finds_an_index_kept_elsewhere(tmp_path: Path) -> None:
     assert {hit["id"] for hit in json.loads(result.stdout)} == {"Q300001", "Q300002", "Q300003"}
 
 
-def test_the_default_index_is_beside_the_site(sample_site: tuple[Path, BuildReport]) -> None:
+def test_the_default_index_is_in_the_sites_cache_folder(
+    sample_site: tuple[Path, BuildReport],
+) -> None:
     site = sample_site[0]
-    assert index_dir_for_site(site) == site.parent / ".kbsite-index"
-    assert index_dir_for_site(site.parent / "elsewhere") == site.parent / ".kbsite-index"
+    assert index_dir_for_site(site) == site.parent / ".site.kbsite-cache" / "index"
+    elsewhere = site.parent / "elsewhere"
+    assert index_dir_for_site(elsewhere) == site.parent / ".elsewhere.kbsite-cache" / "index"
 
 
 def test_cli_json(sample_site: tuple[Path, BuildReport], sample_index: Path) -> None:

@@ -12,11 +12,13 @@ import pytest
 from whoosh import index
 from whoosh.writing import SegmentWriter
 
-import kbsite.search.segment
+import kbsite.search.termwriter
 from kbsite.model import Article
 from kbsite.parallel import Forked
 from kbsite.search.index import TEXT_FIELDS, index_document, index_schema, whoosh_document
-from kbsite.search.segment import RUN_POSTINGS, PreparedWriter, TermWriter
+from kbsite.search.segment import PreparedWriter
+from kbsite.search.termpool import RUN_POSTINGS
+from kbsite.search.termwriter import TermWriter
 
 
 def sample_documents(articles: dict[str, Article]) -> list[dict[str, Any]]:
@@ -191,7 +193,7 @@ def test_term_writer_writes_the_bytes_whooshs_postings_writer_writes(
             if name == "whoosh":
                 patch.setattr(TermWriter, "for_", classmethod(lambda cls, fieldwriter: None))
             else:
-                patch.setattr(kbsite.search.segment, "COMPRESS_FROM", 1)
+                patch.setattr(kbsite.search.termwriter, "COMPRESS_FROM", 1)
             write(PreparedWriter, tmp_path / name, [documents])
         written.append(
             {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,8 @@ from whoosh import query as wq
 from whoosh.matching import WrappingMatcher
 from whoosh.searching import Searcher
 
-from kbsite.output.write import read_site_marker
 from kbsite.search import analysis, ranking
-from kbsite.search.index import default_index_dir, open_index
+from kbsite.search.index import default_index_dir, marked_index_dir, open_index
 from kbsite.search.query import (
     FILTER_FIELDS,
     ID_FIELD,
@@ -288,9 +286,8 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_WIDTH) -> Snip
 
 
 def index_dir_for_site(site: Path) -> Path:
-    """Where the index of a built site lives: the site's marker file says, else the default."""
-    marker = read_site_marker(site)
-    recorded = marker.get("index") if marker else None
-    if isinstance(recorded, str) and recorded:
-        return Path(recorded) if os.path.isabs(recorded) else (site / recorded).resolve()
-    return default_index_dir(site)
+    """Where the index of a built site lives: the site's marker file says, else the
+    default (also when a build moved the index the marker names to the default place and
+    stopped before it wrote the site's new marker)."""
+    marked, own = marked_index_dir(site), default_index_dir(site)
+    return own if marked is None or (not marked.exists() and own.exists()) else marked

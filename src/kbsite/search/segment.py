@@ -4,20 +4,16 @@ whoosh's ``SegmentWriter`` spends nearly all of a build in per-posting Python: a
 ``Token`` for every term of an analyzed list, a tuple per posting in its sorting pool,
 a sort of millions of those tuples, then at commit a field-length lookup and an
 ``add_posting`` call for each posting. ``PreparedWriter`` writes the same files, byte
-for byte for the same documents (``tests/test_segment.py`` checks), doing most of that
-work per term instead:
+for byte for the same documents (``tests/search/test_segment.py`` checks), doing most of
+that work per term instead:
 
 - a text field given as a term list is counted with plain dicts into the postings
   whoosh's ``Positions`` and ``Frequency`` formats would make of it;
-- postings are kept by field and term, already in document order (documents arrive
-  in order), in one flat list per term, so the commit sorts terms, not postings;
+- postings are pooled by field and term in a ``TermPool`` (``termpool.py``), which
+  keeps memory bounded by writing runs to disk;
 - the commit writes each term's postings a block at a time, lengths taken from the
-  lengths the writer kept per field: with whoosh3's writers, ``TermWriter`` writes their
-  bytes itself, a term at once.
-
-The pool holds at most ``RUN_POSTINGS`` postings in memory: beyond that it writes them
-to a temporary file (a run, sorted by field and term) and starts again, and the commit
-merges the runs. Memory stays bounded however large the archive; the segment is the same.
+  lengths the writer kept per field: with whoosh3's writers, ``TermWriter``
+  (``termwriter.py``) writes their bytes itself, a term at once.
 
 Anything else (other field types, other formats, postings of segments whoosh merges
 in) takes whoosh's own path, so the writer stays a complete ``SegmentWriter``.
@@ -26,175 +22,20 @@ in) takes whoosh's own path, so the writer stays a complete ``SegmentWriter``.
 from __future__ import annotations
 
 import datetime
-import heapq
-import marshal
-import operator
-import pickle
-import struct
-import tempfile
-import zlib
 from array import array
-from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
-from whoosh.codec.whoosh3 import (
-    WHOOSH3_HEADER_MAGIC,
-    W3FieldWriter,
-    W3PerDocWriter,
-    W3PostingsWriter,
-    W3TermInfo,
-)
-from whoosh.filedb.filetables import OrderedHashWriter, md5_hash
+from whoosh.codec.whoosh3 import W3FieldWriter, W3PerDocWriter
 from whoosh.formats import Frequency, Positions
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-SLOTS = 3
-"""A term's postings are one flat list: document number, weight, encoded value, ..."""
+from kbsite.search.termpool import RUN_POSTINGS, Columns, TermPool
+from kbsite.search.termwriter import TermWriter
+
 REPEATED_VALUES = (datetime.date, int, float)
 """Values whose postings whoosh makes are kept for the next document with the same one."""
-RUN_POSTINGS = 4_000_000
-"""Postings the pool holds in memory before it writes them out as a run (~300 MB)."""
-RUN_CHUNK = 50_000
-"""A run is written and read back in pieces of about this many postings."""
-
-COMPRESS_FROM = 8
-"""Postings a block needs for the commit to compress it. whoosh compresses every block
-(it means to skip those under 20 bytes, but a later line undoes that): most terms have
-a block of a few postings, which zlib hardly shrinks (the index grows 2% without), and
-compressing them was an eighth of the commit. A block says whether it is compressed, so
-whoosh reads both kinds."""
-_CODEC_COMPRESSION = 3
-"""whoosh's own level (``W3Codec``'s default)."""
-
-_LENGTH = struct.Struct("<Q")
-
-Columns = tuple["array[int]", "array[float]", list[bytes]]
-"""One term's postings as columns: document numbers, weights, values."""
-TermPostings = tuple[str, bytes, Columns]
-"""A field name, a term and its postings."""
-
-
-class TermPool:
-    """Postings grouped by field and term, each term's in document order.
-
-    Stands in for whoosh's ``PostingPool`` (``add``, ``iter_postings``, ``cleanup``),
-    which keeps one sortable tuple per posting. Once it holds ``limit`` postings
-    (``size``, which the writer counts), ``spill`` writes them to a run in ``folder``.
-    """
-
-    def __init__(self, limit: int = RUN_POSTINGS, folder: str | None = None) -> None:
-        self.terms: dict[str, dict[bytes, list[Any]]] = {}
-        """Field name -> term -> [docnum, weight, value, docnum, weight, value, ...]."""
-        self.fieldnames: set[str] = set()
-        self.size = 0
-        """Postings held in memory."""
-        self.limit = limit
-        self.folder = folder
-        self.runs: list[IO[bytes]] = []
-
-    def field(self, fieldname: str) -> dict[bytes, list[Any]]:
-        terms = self.terms.get(fieldname)
-        if terms is None:
-            terms = self.terms[fieldname] = {}
-            self.fieldnames.add(fieldname)
-        return terms
-
-    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
-        """whoosh's pool interface: one (fieldname, term, docnum, weight, value) posting."""
-        fieldname, text, docnum, weight, value = item
-        self.field(fieldname).setdefault(text, []).extend((docnum, weight, value or b""))
-        self.size += 1
-
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        for fieldname, text, (docnums, weights, values) in self.merged():
-            for docnum, weight, value in zip(docnums, weights, values, strict=True):
-                yield fieldname, text, docnum, weight, value
-
-    def full(self) -> bool:
-        return self.size >= self.limit
-
-    def spill(self) -> None:
-        """Write the postings held to a new run and let them go.
-
-        A run is a series of marshalled ``(fieldname, [term, documents, weights, values,
-        ...])`` pieces, fields and terms in order. Document numbers and weights are
-        arrays' bytes, which read back without making an object per posting; marshal
-        keeps the values shared in memory (single positions) shared in the run.
-        """
-        run = tempfile.TemporaryFile(prefix="kbsite-run-", dir=self.folder)  # noqa: SIM115  # closed by cleanup()
-        self.runs.append(run)
-        for fieldname, terms in sorted(self.terms.items()):
-            piece: list[Any] = []
-            held = 0
-            for text in sorted(terms):
-                docnums, weights, values = _columns(terms[text])
-                piece += (text, docnums.tobytes(), weights.tobytes(), values)
-                held += len(values)
-                if held >= RUN_CHUNK:
-                    _write_piece(run, fieldname, piece)
-                    piece, held = [], 0
-            if piece:
-                _write_piece(run, fieldname, piece)
-        self.terms = {}
-        self.size = 0
-
-    def merged(self) -> Iterator[TermPostings]:
-        """Every field's terms in order, each with all its postings in document order:
-        the runs' and the memory's, merged (runs hold earlier documents)."""
-        if not self.runs:
-            yield from self._held()
-            return
-        streams = [_read_run(run) for run in self.runs]
-        streams.append(self._held())
-        pending: TermPostings | None = None
-        for item in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
-            if pending is not None and pending[:2] == item[:2]:
-                for column, more in zip(pending[2], item[2], strict=True):
-                    column.extend(more)  # type: ignore[attr-defined]
-                continue
-            if pending is not None:
-                yield pending
-            pending = item
-        if pending is not None:
-            yield pending
-
-    def _held(self) -> Iterator[TermPostings]:
-        for fieldname in sorted(self.terms):
-            terms = self.terms[fieldname]
-            for text in sorted(terms):
-                yield fieldname, text, _columns(terms[text])
-
-    def cleanup(self) -> None:
-        self.terms.clear()
-        for run in self.runs:
-            run.close()
-        self.runs = []
-
-
-def _columns(postings: list[Any]) -> Columns:
-    return array("I", postings[0::SLOTS]), array("d", postings[1::SLOTS]), postings[2::SLOTS]
-
-
-def _write_piece(run: IO[bytes], fieldname: str, piece: list[Any]) -> None:
-    """A length, then the marshalled piece: ``marshal.load`` from a file reads it a few
-    bytes at a time, ``marshal.loads`` all at once, over ten times faster."""
-    data = marshal.dumps((fieldname, piece))
-    run.write(_LENGTH.pack(len(data)))
-    run.write(data)
-
-
-def _read_run(run: IO[bytes]) -> Iterator[TermPostings]:
-    run.seek(0)
-    while header := run.read(_LENGTH.size):
-        (length,) = _LENGTH.unpack(header)
-        fieldname, piece = marshal.loads(run.read(length))
-        for at in range(0, len(piece), 4):
-            docnums, weights = array("I"), array("d")
-            docnums.frombytes(piece[at + 1])
-            weights.frombytes(piece[at + 2])
-            yield fieldname, piece[at], (docnums, weights, piece[at + 3])
 
 
 class PreparedWriter(SegmentWriter):  # type: ignore[misc]
@@ -437,171 +278,6 @@ def _whoosh_postings(
         postings.append((text, weight * boost, vbytes))
         length += frequency
     return postings, length
-
-
-class TermWriter:
-    """Writes terms as ``W3FieldWriter`` and ``W3PostingsWriter`` write them, byte for byte,
-    a term at a time: its blocks made in one pass and its postings written at once, and
-    where each goes in the postings and terms files counted here, not asked of the files
-    (a system call each time): a fifth less time for a whole index's commit. Blocks of
-    fewer than ``COMPRESS_FROM`` postings are left uncompressed.
-
-    Only for the whoosh3 codec's writers with their usual settings (``for_``); nothing
-    else may write to the two files meanwhile, which ``finish`` checks.
-    """
-
-    def __init__(self, fieldwriter: W3FieldWriter) -> None:
-        self.postfile = fieldwriter._postfile
-        self.tindex = fieldwriter._tindex
-        self.post_at: int = self.postfile.tell()
-        self.terms_at: int = self.tindex.dbfile.tell()
-        self.fieldid = b""
-        self.fixedsize: int | None = None
-        self.blocklimit = 0
-        self.compression = 0
-
-    @classmethod
-    def for_(cls, fieldwriter: Any) -> TermWriter | None:
-        if (
-            type(fieldwriter) is not W3FieldWriter
-            or type(fieldwriter._tindex) is not OrderedHashWriter
-        ):
-            return None
-        postwriter = fieldwriter._codec.postings_writer(fieldwriter._postfile)
-        if type(postwriter) is not W3PostingsWriter or postwriter._inlinelimit > 1:
-            return None
-        if fieldwriter._tindex.hashtype != 0:
-            return None
-        return cls(fieldwriter)
-
-    def start_field(self, fieldwriter: Any) -> None:
-        """After ``fieldwriter.start_field``."""
-        postwriter = fieldwriter._postwriter
-        self.fieldid = pack_ushort(fieldwriter._fieldid)
-        self.fixedsize = fieldwriter._format.fixed_value_size()
-        self.blocklimit = postwriter._blocklimit
-        self.compression = postwriter._compression or _CODEC_COMPRESSION
-
-    def add(self, text: bytes, postings: Columns, lengths: array[int] | None) -> None:
-        """One term: what ``start_term``, ``add`` for each posting and ``finish_term`` write."""
-        docnums, weights, values = postings
-        count = len(docnums)
-        step = self.blocklimit
-        pieces = [WHOOSH3_HEADER_MAGIC]
-        total_weight = 0.0
-        heaviest = 0.0
-        minlength: int | None = None
-        maxlength = 0
-        for start in range(0, count, step):
-            block = docnums[start : start + step]
-            block_weights = weights[start : start + step]
-            stored_weights = array("f", block_weights)
-            block_heaviest = max(block_weights)
-            if block_heaviest <= 0:
-                block_heaviest = 0
-            block_min: int | None = None
-            block_max = 0
-            if lengths is not None:
-                known = list(filter(None, map(lengths.__getitem__, block)))
-                if known:
-                    block_min, block_max = min(known), max(known)
-            total_weight += sum(stored_weights)
-            minlength = block_min if minlength is None else min(minlength, block_min)  # type: ignore[type-var]  # as W3TermInfo.add_block
-            maxlength = max(maxlength, block_max)
-            heaviest = max(heaviest, block_heaviest)
-            data = pickle.dumps(
-                (
-                    (block[0], *map(operator.sub, block[1:], block[:-1])),
-                    _mini_weights(stored_weights),
-                    self._mini_values(values[start : start + step]),
-                ),
-                2,
-            )
-            compression = self.compression if len(block) >= COMPRESS_FROM else 0
-            if compression:
-                data = zlib.compress(data, compression)
-            info = pickle.dumps(
-                (
-                    len(block),
-                    block[-1],
-                    block_heaviest,
-                    compression,
-                    _length_byte(block_min),
-                    _length_byte(block_max),
-                ),
-                2,
-            )
-            size = len(info) + len(data)
-            pieces += (pack_int(-size if start + step >= count else size), info, data)
-        written = b"".join(pieces)
-        self.postfile.write(written)
-        terminfo = _TERM_INFO.pack(
-            0,
-            total_weight,
-            count,
-            _length_byte(minlength),
-            _length_byte(maxlength),
-            heaviest,
-            docnums[0],
-            docnums[-1],
-        )
-        self._add_term(
-            self.fieldid + text, terminfo + pack_long(self.post_at) + pack_int(len(written))
-        )
-        self.post_at += len(written)
-
-    def _mini_values(self, values: list[bytes]) -> Any:
-        """``W3PostingsWriter._mini_values`` of a block's values (empty ones are not kept)."""
-        fixedsize = self.fixedsize
-        if fixedsize is None or fixedsize < 0:
-            return tuple(filter(None, values))
-        if fixedsize == 0:
-            return None
-        return b"".join(values)
-
-    def _add_term(self, key: bytes, value: bytes) -> None:
-        """``OrderedHashWriter.add``."""
-        tindex = self.tindex
-        if key <= tindex.lastkey:
-            raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
-        position = self.terms_at
-        tindex.index.append(position)
-        record = _KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value
-        tindex.dbfile.write(record)
-        hashed = md5_hash(key)
-        tindex.buckets[hashed & 255].append((hashed, position))
-        tindex.lastkey = key
-        self.terms_at += len(record)
-
-    def finish(self) -> None:
-        if (self.postfile.tell(), self.tindex.dbfile.tell()) != (self.post_at, self.terms_at):
-            raise RuntimeError("the postings or terms file was written to behind TermWriter")
-
-
-def _mini_weights(weights: array[float]) -> Any:
-    """``W3PostingsWriter._mini_weights``: None when all are 1, one when all the same."""
-    if weights.count(1.0) == len(weights):
-        return None
-    if weights.count(weights[0]) == len(weights):
-        return weights[0]
-    return tuple(weights)
-
-
-_LENGTH_BYTES: dict[int | None, int] = {None: 0}
-
-
-def _length_byte(length: int | None) -> int:
-    """``length_to_byte``, remembered: a commit asks it of the same few lengths a million
-    times."""
-    found = _LENGTH_BYTES.get(length)
-    if found is None:
-        found = _LENGTH_BYTES[length] = length_to_byte(length)
-    return found
-
-
-_TERM_INFO = W3TermInfo._struct
-_KEY_VALUE_LENGTHS = struct.Struct("!ii")
-"""``filetables._lengths``: a key's and a value's length before them."""
 
 
 def _add_postings(postwriter: Any, postings: Columns, lengths: array[int] | None) -> None:
