@@ -20,7 +20,9 @@ from click.testing import CliRunner
 
 from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
-from kbsite.commands.serve import RELOAD_TAG, Broadcaster, PreviewServer, _rebuild, inject_reload
+from kbsite.commands.livereload import RELOAD_TAG, Broadcaster, ReloadTagger
+from kbsite.commands.preview import PreviewServer
+from kbsite.commands.serve import _rebuild
 from kbsite.errors import OutputError, ServeError
 
 from ..conftest import CONTENT
@@ -40,18 +42,14 @@ def fetch(url: str) -> tuple[int, bytes]:
 
 
 @contextmanager
-def serving(site: Path, live: Broadcaster | None = None) -> Iterator[str]:
-    server = PreviewServer(site, 0, live)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+def serving(site: Path, live: Broadcaster | None = None, idle_seconds: int = 10) -> Iterator[str]:
+    with PreviewServer(site, 0, live, idle_seconds) as server:
         yield server.url
-    finally:
-        server.shutdown()
-        if live is not None:
-            live.close()
-        server.server_close()
-        thread.join()
+
+
+def inject_reload(html: bytes) -> bytes:
+    tagger = ReloadTagger()
+    return tagger.feed(html) + tagger.end()
 
 
 def test_serves_the_built_files(tmp_path: Path) -> None:
