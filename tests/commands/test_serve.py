@@ -11,8 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,25 +25,11 @@ from kbsite.commands.serve import _rebuild
 from kbsite.errors import OutputError, ServeError
 
 from ..conftest import CONTENT
+from .client import fetch, serving
 
 ARTICLE = "kb/Q200101.html"
 TITLE_LINE = b"TITLE   :FIX: Harbor Mail Server Service Stops"
 WATCH = [sys.executable, "-m", "kbsite", "serve", "site", "--watch", "--port", "0", "-s", "content"]
-
-
-def fetch(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
-
-
-@contextmanager
-def serving(site: Path, live: Broadcaster | None = None, idle_seconds: int = 10) -> Iterator[str]:
-    with PreviewServer(site, 0, live, idle_seconds) as server:
-        yield server.url
 
 
 def inject_reload(html: bytes) -> bytes:
