@@ -15,6 +15,7 @@ import time
 import tracemalloc
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,6 +23,9 @@ from kbsite.commands.livereload import RELOAD_TAG, Broadcaster, ReloadTagger
 from kbsite.report import BuildReport
 
 from .client import exchange, fetch, port_of, request, serving, status_of
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 LARGE_PAGE_MB = 24
 
@@ -203,6 +207,34 @@ def test_rebuilds_reach_open_event_streams(site: Path) -> None:
         missed = urllib.request.Request(url + "_kbsite/events", headers={"Last-Event-ID": "0"})
         with urllib.request.urlopen(missed, timeout=10) as events:
             assert [events.readline() for _ in range(4)][2:] == [b"id: 1\n", b"event: reload\n"]
+
+
+def test_an_open_page_reloads_after_a_rebuild(site: Path, browser: Browser) -> None:
+    """In Chromium, under the pages' Content-Security-Policy: the script loads, listens,
+    and reloads the page when a rebuild is announced."""
+    from playwright.sync_api import Error
+
+    live = Broadcaster()
+    with serving(site, live) as url:
+        page = browser.new_page()
+        problems: list[str] = []  # a CSP refusal, a failed load (the site has no favicon)
+        page.on("console", lambda message: problems.append(f"{message.text} {message.location}"))
+        try:
+            page.goto(url + "kb/Q200101.html")
+            page.evaluate("window.beforeRebuild = true")
+            deadline = time.monotonic() + 15
+            reloaded = False
+            while not reloaded and time.monotonic() < deadline:
+                live.announce()  # again until the page's stream is connected and hears it
+                time.sleep(0.3)
+                try:
+                    reloaded = page.evaluate("window.beforeRebuild === undefined")
+                except Error:  # asked while it was reloading
+                    continue
+            assert reloaded, "the page never reloaded"
+        finally:
+            page.close()
+    assert [problem for problem in problems if "/favicon.ico" not in problem] == []
 
 
 def test_sigterm_stops_at_once_with_connections_open(site: Path) -> None:
