@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from kbsite.commands.livereload import Broadcaster
 from kbsite.commands.preview import PreviewServer
@@ -19,6 +21,16 @@ def serving(site: Path, live: Broadcaster | None = None, idle_seconds: int = 10)
     """The address of ``site`` served until the block ends."""
     with PreviewServer(site, 0, live, idle_seconds) as server:
         yield server.url
+
+
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: once a browser test has run, Playwright's
+    sync API keeps an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def fetch(url: str) -> tuple[int, bytes]:

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import tracemalloc
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ import pytest
 from kbsite.commands.livereload import RELOAD_TAG, Broadcaster, ReloadTagger
 from kbsite.report import BuildReport
 
-from .client import exchange, fetch, port_of, request, serving, status_of
+from .client import exchange, fetch, port_of, request, run, serving, status_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -50,7 +51,7 @@ def test_hundreds_of_clients_connecting_at_once_are_all_answered(site: Path) -> 
         return await asyncio.wait_for(asyncio.gather(*answers), timeout=8)
 
     with serving(site) as url:
-        answers = asyncio.run(all_at_once(port_of(url)))
+        answers = run(all_at_once(port_of(url)))
     assert [status_of(answer) for answer in answers] == [200] * clients
 
 
@@ -91,7 +92,7 @@ def test_a_connection_that_keeps_the_server_waiting_is_closed(site: Path) -> Non
         )
 
     with serving(site, idle_seconds=1) as url:
-        waited = asyncio.run(all_kinds(port_of(url)))
+        waited = run(all_kinds(port_of(url)))
         assert all(0.9 < seconds < 4 for seconds in waited), waited
         assert fetch(url)[0] == 200
 
@@ -123,7 +124,7 @@ def test_a_large_page_is_streamed_to_clients_that_do_not_read(site: Path) -> Non
     tracemalloc.start()
     try:
         with serving(site, Broadcaster(), idle_seconds=1) as url:
-            answers = asyncio.run(stall_all(port_of(url)))
+            answers = run(stall_all(port_of(url)))
             peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -161,12 +162,36 @@ def test_paths_that_are_not_pages_are_one_clean_answer(
         ]
 
     with serving(site) as url:
-        answers = asyncio.run(ask_all(port_of(url)))
+        answers = run(ask_all(port_of(url)))
         for path, answer in zip(BAD_PATHS, answers, strict=False):
             assert status_of(answer) == 404, path
             assert answer.endswith(not_found), path
         assert [status_of(answer) for answer in answers[len(BAD_PATHS) :]] == [400, 400]
     assert capfd.readouterr().err == ""
+
+
+def test_revalidation_and_folders(site: Path) -> None:
+    """A file the browser has is 304 (a page with the reload tag never is: it is not the
+    file); a folder asked without its slash is sent to it."""
+
+    def status(url: str, **headers: str) -> int:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code
+
+    later = "Fri, 01 Jan 2100 00:00:00 GMT"
+    folder = next(index.parent.name for index in site.glob("*/index.html"))
+    for live, page_status in ((None, 304), (Broadcaster(), 200)):
+        with serving(site, live) as url:
+            with urllib.request.urlopen(url + "static/kbsite.css") as answer:
+                tag = answer.headers["ETag"]
+            assert status(url + "static/kbsite.css", **{"If-None-Match": tag}) == 304
+            assert status(url, **{"If-Modified-Since": later}) == page_status
+            assert fetch(url + folder) == fetch(url + folder + "/")
+            assert fetch(url + folder)[0] == 200
 
 
 @pytest.mark.parametrize(
@@ -261,7 +286,7 @@ def test_sigterm_stops_at_once_with_connections_open(site: Path) -> None:
             for _, writer in (silent, stalled):
                 writer.close()
 
-        asyncio.run(hold_then_stop())
+        run(hold_then_stop())
         assert serve.returncode == 0
         assert serve.stderr is not None and serve.stderr.read() == "Stopped serving.\n"
     finally:

@@ -8,16 +8,12 @@ allows.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator, Callable
-from typing import BinaryIO
 
 import anyio
-import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response, StreamingResponse
 
 RELOAD_SCRIPT = "/_kbsite/reload.js"
 EVENTS = "/_kbsite/events"
@@ -30,8 +26,6 @@ _HEAD_END = re.compile(rb"</head\s{0,32}>", re.IGNORECASE)
 _HELD = 64
 """Bytes kept back from each chunk: longer than any ``</head>`` the pattern finds, so one
 split between two chunks is still found."""
-CHUNK = 64 * 1024
-"""A page is read and sent this much at a time: a client that reads slowly holds a chunk."""
 
 NO_CACHE = {"cache-control": "no-cache"}
 """Browsers revalidate every answer, so a reload after a rebuild shows the new site."""
@@ -67,49 +61,6 @@ class ReloadTagger:
         self._held = b""
         self._tagged = True
         return rest
-
-
-class ReloadingPage(StreamingResponse):
-    """An HTML file streamed with the reload tag added, its length known up front.
-
-    The file is opened before the answer starts, so a page the build replaces meanwhile
-    is sent whole as it was when opened (builds replace pages by rename).
-    """
-
-    def __init__(self, path: str | os.PathLike[str], status_code: int) -> None:
-        self.path = path
-        super().__init__((), status_code, NO_CACHE, "text/html; charset=utf-8")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            page = await anyio.to_thread.run_sync(_open, self.path)
-        except OSError:  # swapped away since it was found
-            await PlainTextResponse("Not Found", 404, NO_CACHE)(scope, receive, send)
-            return
-        with page:
-            size = os.fstat(page.fileno()).st_size
-            self.headers["content-length"] = str(size + len(RELOAD_TAG))
-            self.body_iterator = _tagged(page, 0 if scope["method"] == "HEAD" else size)
-            await super().__call__(scope, receive, send)
-
-
-def _open(path: str | os.PathLike[str]) -> BinaryIO:
-    return open(path, "rb")
-
-
-async def _tagged(page: BinaryIO, size: int) -> AsyncIterator[bytes]:
-    """The first ``size`` bytes of ``page`` with the reload tag added (the length the
-    answer declared, even if the file grows)."""
-    tagger = ReloadTagger()
-    remaining = size
-    while remaining > 0:
-        chunk = await anyio.to_thread.run_sync(page.read, min(CHUNK, remaining))
-        if not chunk:
-            break
-        remaining -= len(chunk)
-        if sent := tagger.feed(chunk):
-            yield sent
-    yield tagger.end()
 
 
 async def reload_script(request: Request) -> Response:

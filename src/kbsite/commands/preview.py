@@ -1,12 +1,6 @@
-"""The preview server of ``kbsite serve``: uvicorn (HTTP/1.1 over asyncio) and Starlette's
-static files, with what a preview needs on top:
+"""The preview server of ``kbsite serve``: uvicorn (HTTP/1.1 over asyncio) and Starlette,
+serving the site's files (``sitefiles.py``), with what a preview needs on top:
 
-- the site folder is looked up by its path on every request, never held open, because
-  each build swaps a new folder in by rename;
-- missing paths get the site's own ``404.html`` (with status 404), folders without an
-  index get it too rather than a listing, as on a typical static host; paths that leave
-  the site (``..``, encoded slashes) or cannot name a file (``%00``) are missing paths;
-- files are streamed a chunk at a time, so a client that reads slowly costs a chunk;
 - a connection that keeps the server waiting (for a whole request, between requests, or
   for it to read what was sent) is closed after ``idle_seconds``; thousands of waiting
   connections cost memory for their buffers, never a thread each;
@@ -16,7 +10,6 @@ static files, with what a preview needs on top:
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import threading
 from pathlib import Path
@@ -24,21 +17,12 @@ from types import TracebackType
 
 import h11
 from starlette.applications import Starlette
-from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 from uvicorn import Config, Server
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from kbsite.commands.livereload import (
-    EVENTS,
-    NO_CACHE,
-    RELOAD_SCRIPT,
-    Broadcaster,
-    ReloadingPage,
-    reload_script,
-)
+from kbsite.commands.livereload import EVENTS, RELOAD_SCRIPT, Broadcaster, reload_script
+from kbsite.commands.sitefiles import SiteFiles
 from kbsite.errors import ServeError
 
 HOST = "127.0.0.1"
@@ -50,40 +34,6 @@ IDLE_SECONDS = 10
 """How long a connection may keep the server waiting before it is closed."""
 STOP_SECONDS = 1.0
 """How long answers in progress may take to finish when the server stops."""
-
-
-class SiteFiles(StaticFiles):
-    """The site's files as a static host serves them, with the reload tag in HTML pages
-    when ``live`` is given."""
-
-    def __init__(self, site: Path, live: Broadcaster | None) -> None:
-        super().__init__(directory=site, html=True, check_dir=False)
-        self.live = live
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        if isinstance(response, FileResponse) and response.status_code == 404 and self.live:
-            response = ReloadingPage(response.path, 404)  # the site's 404.html
-        response.headers.update(NO_CACHE)
-        return response
-
-    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
-        """Not found also for paths that cannot name a file (a NUL byte, a name too long)."""
-        try:
-            return super().lookup_path(path)
-        except (ValueError, OSError):
-            return "", None
-
-    def file_response(
-        self,
-        full_path: str | os.PathLike[str],
-        stat_result: os.stat_result,
-        scope: Scope,
-        status_code: int = 200,
-    ) -> Response:
-        if self.live is not None and os.fspath(full_path).endswith(".html"):
-            return ReloadingPage(full_path, status_code)
-        return super().file_response(full_path, stat_result, scope, status_code)
 
 
 def preview_app(site: Path, live: Broadcaster | None) -> Starlette:
