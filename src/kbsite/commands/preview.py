@@ -33,7 +33,8 @@ connecting at once wait their turn rather than being refused or retried."""
 IDLE_SECONDS = 10
 """How long a connection may keep the server waiting before it is closed."""
 STOP_SECONDS = 1.0
-"""How long answers in progress may take to finish when the server stops."""
+"""How long the server may take to close its connections when it stops, before it is
+made to stop waiting for them."""
 
 
 def preview_app(site: Path, live: Broadcaster | None) -> Starlette:
@@ -142,11 +143,15 @@ class PreviewServer:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}/"
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop answering: event streams end, answers in progress get ``STOP_SECONDS``."""
+        """Stop answering: event streams end, answers in progress are cut."""
         if self.live is not None:
             self.live.close()
         self._server.should_exit = True

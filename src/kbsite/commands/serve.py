@@ -79,6 +79,8 @@ def serve_site(
                     raise ServeError("the watcher stopped before it started", watched[0])
         started(server.url, watched)
         while not stop.wait(0.25):  # a timeout, so a signal reaching another thread is seen
+            if not server.running:
+                raise ServeError("the server stopped", site)
             if watcher is not None and not watcher.is_alive():
                 raise ServeError("the watcher stopped", watched[0])
     finally:
