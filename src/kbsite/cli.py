@@ -179,7 +179,7 @@ def serve(**params: Any) -> None:
 
     Ctrl-C stops it: one line, exit status 0.
     """
-    from kbsite.commands.preview import run_serve
+    from kbsite.commands.serve import run_serve
 
     run_serve(**params)
 

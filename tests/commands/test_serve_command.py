@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kbsite.commands.preview import _print_rebuild
-from kbsite.commands.serve import Rebuild
+from kbsite.commands.serve import _print_rebuild
 from kbsite.errors import KbsiteError
 from kbsite.report import BuildReport
 from kbsite.search.index import IndexReport
+from kbsite.serve.watch import Rebuild
 
 
 def test_a_rebuild_is_one_line_after_its_notes(capsys: pytest.CaptureFixture[str]) -> None:

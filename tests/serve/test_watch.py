@@ -11,8 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,38 +19,22 @@ from click.testing import CliRunner
 
 from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
-from kbsite.commands.serve import RELOAD_TAG, Broadcaster, PreviewServer, _rebuild, inject_reload
 from kbsite.errors import OutputError, ServeError
+from kbsite.serve.livereload import RELOAD_TAG, Broadcaster, ReloadTagger
+from kbsite.serve.server import PreviewServer
+from kbsite.serve.watch import _rebuild
 
 from ..conftest import CONTENT
+from .client import fetch, serving
 
 ARTICLE = "kb/Q200101.html"
 TITLE_LINE = b"TITLE   :FIX: Harbor Mail Server Service Stops"
 WATCH = [sys.executable, "-m", "kbsite", "serve", "site", "--watch", "--port", "0", "-s", "content"]
 
 
-def fetch(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
-
-
-@contextmanager
-def serving(site: Path, live: Broadcaster | None = None) -> Iterator[str]:
-    server = PreviewServer(site, 0, live)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.url
-    finally:
-        server.shutdown()
-        if live is not None:
-            live.close()
-        server.server_close()
-        thread.join()
+def inject_reload(html: bytes) -> bytes:
+    tagger = ReloadTagger()
+    return tagger.feed(html) + tagger.end()
 
 
 def test_serves_the_built_files(tmp_path: Path) -> None:
