@@ -533,7 +533,7 @@ def _parse_list(lines: list[Line], index: int, blocks: list[Block]) -> int:
         ):
             break
         is_reference = style == "references"
-        column = indent if is_reference else match.end()
+        column = match.start("marker") if is_reference else match.end()
         item_lines: list[Line] = [(number, text[column:])]
         end, probe = index + 1, index + 1
         while probe < len(lines):
