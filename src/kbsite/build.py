@@ -190,6 +190,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     report = BuildReport()
     cache = None if options.full else _usable_cache(options.output, report)
     found = find_source_files(options.sources, report.problems)
+    report.sources = len(found.articles)
     warn_if_no_articles(found.articles, options.sources, report)
     texts = written_pages(load_text_pages(found.pages, report.problems))
     nav = [Link(page.path, page.title) for page in texts]

@@ -357,8 +357,8 @@ def print_summary(report: BuildReport, output: Path) -> None:
     if report.incremental:
         done = (
             f"Updated {output} in {report.seconds:.1f} s: {report.parsed:,} of "
-            f"{report.articles:,} articles read, {report.written:,} of {report.pages:,} pages "
-            f"rewritten, {report.removed:,} removed"
+            f"{report.sources:,} files read ({report.articles:,} articles), {report.written:,} "
+            f"of {report.pages:,} pages rewritten, {report.removed:,} removed"
         )
     else:
         done = (

@@ -29,6 +29,9 @@ class BuildReport:
     written: int = 0
     """Files this build wrote (all of them unless it was incremental)."""
     removed: int = 0
+    sources: int = 0
+    """Article files found in the sources; duplicates and unreadable ones make it more
+    than ``articles``."""
     parsed: int = 0
     """Source files read and parsed (the rest were unchanged since the last build)."""
     incremental: bool = False

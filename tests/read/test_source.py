@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,17 @@ def test_find_sources_any_case_recursively(
     assert [p.relative_to(tmp_path).as_posix() for p in found] == expected
     assert found == [tmp_path / name for name in expected]
     assert [str(p) for p in found] == [str(tmp_path / name) for name in expected]
+
+
+def test_a_site_inside_the_source_is_never_read(content_copy: Path) -> None:
+    """``kbsite build content -o content/_site``, twice: the second build finds the same
+    articles as the first, not the site's ``robots.txt``."""
+    articles = find_sources([content_copy])
+    build = [sys.executable, "-m", "kbsite", "build", str(content_copy), "-q", "--jobs", "1"]
+    for _ in range(2):
+        subprocess.run([*build, "-o", str(content_copy / "_site")], check=True)
+    assert (content_copy / "_site" / "robots.txt").is_file()
+    assert find_sources([content_copy]) == articles
 
 
 def test_missing_source_is_a_source_error(tmp_path: Path) -> None:

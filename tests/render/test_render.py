@@ -134,6 +134,21 @@ def test_no_external_requests(site: Path) -> None:
     assert "prefers-color-scheme: dark" in css and "@media print" in css
 
 
+def test_article_headings_never_skip_a_level(outline_page: Path) -> None:
+    headings = [
+        (tag, text)
+        for tag, text in re.findall(r"<(h[1-6])>(.*?)</h[1-6]>", outline_page.read_text("utf-8"))
+        if text != "Contents"
+    ]
+    assert headings == [
+        ("h1", "HOWTO: Move the Ledger Server Backup Folder"),
+        ("h2", "Before You Start"),
+        ("h2", "STEPS"),
+        ("h3", "Permissions"),
+        ("h3", "Checking the Move"),
+    ]
+
+
 def test_listing_pages(site: Path) -> None:
     for path in [
         "index.html",
@@ -214,7 +229,7 @@ def test_article_text_is_written_as_markdown_it_renders_its_tokens() -> None:
     ]
     renderer = PageRenderer(Site(summaries={}, backlinks={}, related={}, facets={}, unresolved={}))
     missing = '<span class="ref-missing" title="Not in this archive">Q123456</span>'
-    assert renderer.blocks(blocks, {}) == (
+    assert renderer.blocks(blocks, {}, 3) == (
         f"<p>Hard-wrapped lines of a para-graph with &lt;markup&gt; &amp; {missing}.</p>\n"
         "<p>Short line<br>\nkept apart</p>\n"
         "<pre>C:\\&gt; dir  /w\n"
@@ -222,7 +237,7 @@ def test_article_text_is_written_as_markdown_it_renders_its_tokens() -> None:
         '<ol start="3" class="marked">\n'
         '<li>\n<span class="marker">1.</span>Tight item.</li>\n'
         '<li>\n<span class="marker">2.</span><p class="indented">Indented item.</p>\n</li>\n'
-        '<li>\n<span class="marker">3.</span><p>First.</p>\n<hr>\n<h4>Sub</h4>\n</li>\n'
+        '<li>\n<span class="marker">3.</span><p>First.</p>\n<hr>\n<h3>Sub</h3>\n</li>\n'
         '<li>\n<span class="marker">4.</span></li>\n'
         "</ol>\n"
         "<ul>\n"

@@ -17,6 +17,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+from kbsite.errors import OutputError
 from kbsite.model import Article
 from kbsite.parallel import is_running
 
@@ -41,6 +42,17 @@ class ArticleSpool:
         """Where each file's article is, by the file's path (kept by the main process)."""
 
     def put(self, article: Article) -> Place:
+        """Append the article to this process's file; a full disk or a folder that cannot
+        be made is an OutputError naming the folder (the spool's own is temporary: then
+        the one it is made in)."""
+        try:
+            return self._put(article)
+        except OSError as exc:
+            failed = Path(exc.filename) if exc.filename else self.folder
+            folder = self.parent if failed.is_relative_to(self.folder) else failed
+            raise OutputError(f"cannot write: {exc.strerror or exc}", folder) from exc
+
+    def _put(self, article: Article) -> Place:
         pid = os.getpid()
         name = f"{pid}.pickle"
         fd = self._writing.get(pid)

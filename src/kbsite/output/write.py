@@ -36,7 +36,11 @@ class SiteWriter:
 
     def __init__(self, output: Path, in_place: bool = False) -> None:
         self.output = output.resolve()
-        self.output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            folder = Path(exc.filename) if exc.filename else self.output.parent
+            raise OutputError(f"cannot write: {exc.strerror or exc}", folder) from exc
         recover_leftovers(self.output)
         _check_replaceable(self.output)
         self.in_place = in_place and self.output.is_dir()
@@ -119,9 +123,12 @@ def staging_folder(target: Path) -> Path:
     Its name carries this process's id, so a later build can tell a folder left by a
     killed build from one a running build is still writing.
     """
-    return Path(
-        tempfile.mkdtemp(prefix=f"{_hidden(target)}.building-{os.getpid()}-", dir=target.parent)
-    )
+    try:
+        return Path(
+            tempfile.mkdtemp(prefix=f"{_hidden(target)}.building-{os.getpid()}-", dir=target.parent)
+        )
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", target.parent) from exc
 
 
 def _hidden(target: Path) -> str:

@@ -40,7 +40,8 @@ from kbsite.model import (
     Section,
     TextPage,
 )
-from kbsite.read.blocks import QUERY_WORDS, UNDERLINE, Line, is_underline, parse_blocks
+from kbsite.read.blocks import parse_blocks
+from kbsite.read.shapes import QUERY_WORDS, UNDERLINE, Line, is_underline
 from kbsite.read.source import SourceText
 from kbsite.read.syntax import ARTICLE_ID, REFERENCE
 

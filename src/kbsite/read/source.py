@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kbsite.errors import Level, Problem, SourceError
+from kbsite.output.write import MARKER
 
 ARTICLE_SUFFIX = ".txt"
 PAGE_SUFFIX = ".md"
@@ -55,9 +56,12 @@ def find_source_files(roots: Iterable[Path], problems: list[Problem] | None = No
     """The articles and pages below the roots, each in a stable order.
 
     A root may also be a single file: any file but a Markdown page is read as an
-    article. Missing roots raise SourceError. A folder that cannot be listed is an error
-    appended to ``problems`` (raised when None), so the articles in it never vanish
-    silently. One walk finds both kinds: listing a large archive twice cost a second.
+    article. Hidden files and folders are passed over, and so is every site kbsite
+    wrote (a folder holding its marker): a build's own output inside its source holds
+    ``robots.txt``, and its cache and index are hidden. Missing roots raise SourceError.
+    A folder that cannot be listed is an error appended to ``problems`` (raised when
+    None), so the articles in it never vanish silently. One walk finds both kinds:
+    listing a large archive twice cost a second.
     """
     articles: dict[str, tuple[tuple[str, ...], Path | None]] = {}
     pages: dict[str, tuple[tuple[str, ...], Path | None]] = {}
@@ -116,6 +120,9 @@ def _walk(
         problems.append(Problem(folder, None, Level.ERROR, message))
 
     for folder, dirs, files in os.walk(root, onerror=unlistable):
+        if MARKER in files:
+            dirs.clear()
+            continue
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         where = (folder, Path(folder).parts)
         for name in files:

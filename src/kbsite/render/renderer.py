@@ -37,6 +37,7 @@ from kbsite.model import (
     Paragraph,
     Preformatted,
     Rule,
+    Section,
 )
 from kbsite.read.syntax import id_number
 from kbsite.render.markup import has_link_candidate, new_markdown, new_page_markdown
@@ -194,6 +195,8 @@ class RenderedSection:
     level: int
     anchor: str
     html: Markup
+    heading: int
+    """The HTML level of its title (``h2``, ``h3``): see ``title_levels``."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -343,8 +346,10 @@ class PageRenderer:
             article=article,
             title_html=text(article.title, env),
             sections=[
-                RenderedSection(s.title, s.level, s.anchor, self.blocks(s.blocks, env))
-                for s in article.sections
+                RenderedSection(
+                    s.title, s.level, s.anchor, self.blocks(s.blocks, env, level + 1), level
+                )
+                for s, level in zip(article.sections, title_levels(article.sections), strict=True)
             ],
             applies_to=self._applies_to(article.applies_to, env),
             query_words=text(article.query_words, env) if article.query_words is not None else None,
@@ -380,12 +385,12 @@ class PageRenderer:
         """One line of article text (a title, a field value) with its links."""
         return Markup(self._text(text, env))
 
-    def blocks(self, blocks: Sequence[Block], env: dict[str, Any]) -> Markup:
+    def blocks(self, blocks: Sequence[Block], env: dict[str, Any], heading: int) -> Markup:
         """The blocks as HTML, written straight from the model the way markdown-it's
         renderer writes the equivalent block tokens: building and rendering a token per
-        paragraph cost a quarter of an article page."""
+        paragraph cost a quarter of an article page. Headings among them are ``h<heading>``."""
         out: list[str] = []
-        self._write(blocks, out, env, tight=False)
+        self._write(blocks, out, env, heading, tight=False)
         return Markup("".join(out))
 
     def _text(self, text: str, env: dict[str, Any]) -> str:
@@ -400,7 +405,12 @@ class PageRenderer:
         return html
 
     def _write(
-        self, blocks: Sequence[Block], out: list[str], env: dict[str, Any], tight: bool
+        self,
+        blocks: Sequence[Block],
+        out: list[str],
+        env: dict[str, Any],
+        heading: int,
+        tight: bool,
     ) -> None:
         for block in blocks:
             if isinstance(block, Paragraph):
@@ -408,11 +418,11 @@ class PageRenderer:
             elif isinstance(block, Preformatted):
                 out += ("<pre>", self._text(block.text, env), "</pre>\n")
             elif isinstance(block, ListBlock):
-                self._write_list(block, out, env)
+                self._write_list(block, out, env, heading)
             elif isinstance(block, Rule):
                 out.append("<hr>\n")
             elif isinstance(block, Heading):
-                out += ("<h4>", self._text(block.text, env), "</h4>\n")
+                out += (f"<h{heading}>", self._text(block.text, env), f"</h{heading}>\n")
 
     def _write_paragraph(
         self, block: Paragraph, out: list[str], env: dict[str, Any], tight: bool
@@ -430,7 +440,9 @@ class PageRenderer:
         else:
             out += ("<p>", html, "</p>\n")
 
-    def _write_list(self, block: ListBlock, out: list[str], env: dict[str, Any]) -> None:
+    def _write_list(
+        self, block: ListBlock, out: list[str], env: dict[str, Any], heading: int
+    ) -> None:
         tag = "ol" if block.ordered else "ul"
         attrs = ""
         if block.ordered and block.start != 1:
@@ -455,18 +467,34 @@ class PageRenderer:
                 out.append("<li>")
             else:
                 out.append("<li>\n")
-            self._write(item.blocks, out, env, tight=isinstance(only, Paragraph))
+            self._write(item.blocks, out, env, heading, tight=isinstance(only, Paragraph))
             out.append("</li>\n")
         out.append(f"</{tag}>\n")
 
 
+def title_levels(sections: Sequence[Section]) -> list[int]:
+    """Each section title's HTML heading level, so that a page never skips one: 2, or 3
+    for a ``----`` underlined section under a titled one above it. A section without a
+    title counts as 1, the page's own title, for the headings inside it."""
+    levels: list[int] = []
+    titled = False
+    for section in sections:
+        if section.title is None:
+            levels.append(1)
+            continue
+        levels.append(3 if section.level > 1 and titled else 2)
+        titled = True
+    return levels
+
+
 def table_of_contents(article: Article) -> list[TocEntry]:
+    """The titled sections, a subsection nested under the section above it."""
     entries: list[TocEntry] = []
-    for section in article.sections:
+    for section, level in zip(article.sections, title_levels(article.sections), strict=True):
         if section.title is None:
             continue
         entry = TocEntry(section.title, section.anchor)
-        if section.level > 1 and entries:
+        if level == 3:
             entries[-1].children.append(entry)
         else:
             entries.append(entry)
