@@ -21,6 +21,8 @@
   const ONE_PIECE = new RegExp(`^(?:[${LETTERS}]+|[0-9]+)$`, "u");
   const ALL_DIGITS = /^[0-9]+$/;
   const HEX_NUMBER = /^0x0*([0-9a-f]+)$/;
+  const BARE_HEX = /^(?=[a-f]*[0-9])(?=[0-9]*[a-f])0*([0-9a-f]{1,8})$/;
+  const CODE = /^(?:0[xX])?([0-9a-fA-F]{1,8})[hH]?$/;
   const ARTICLE_NUMBER = /^[Qq]?(\d{5,8})$/;
   const MAX_WHOLE = 64;
   const STOP_WORDS = new Set(("a an and are as at be by can for from have if in is it may not " +
@@ -48,7 +50,9 @@
     if (raw.length > MAX_WHOLE) return null;
     const whole = raw.toLowerCase().replace(/\u2019/g, "'");
     const hex = HEX_NUMBER.exec(whole);
-    return hex ? "0x" + hex[1] : whole;
+    if (hex) return "0x" + hex[1];
+    const bare = whole.length === 8 ? BARE_HEX.exec(whole) : null;
+    return bare ? "0x" + bare[1] : whole;
   }
 
   /** [own term or null, [[part term, start, end], ...]] for one token. */
@@ -96,6 +100,20 @@
     return units;
   }
 
+  function codeTerm(word) {
+    const match = CODE.exec(word);
+    return match ? "0x" + (match[1].toLowerCase().replace(/^0+/, "") || "0") : null;
+  }
+
+  /** A number written after STOP or "error": that code in its 0x form, or the word as written. */
+  function codeUnits(word) {
+    const code = codeTerm(word);
+    const [whole, parts] = tokenTerms(word);
+    const written = whole !== null ? whole : parts.length ? parts[0][0] : null;
+    if (code === null || written === null) return queryUnits(word);
+    return [{ whole: code, parts: written === code ? [] : [written] }];
+  }
+
   function prefixTerm(text) {
     const lowered = text.toLowerCase();
     if (!ONE_PIECE.test(lowered) || ALL_DIGITS.test(lowered)) return lowered;
@@ -105,6 +123,70 @@
       common += 1;
     }
     return lowered.slice(0, common);
+  }
+
+  /* ---------- how people write what they look for (forms.py) ---------- */
+
+  const ID = "(\\d{5,8})";
+  const ARTICLE_FORMS = [
+    new RegExp(`^(?:q|kb|kbq)[:#]?${ID}$`, "i"),
+    new RegExp("^(?:https?://)?(?:www\\.)?support\\.microsoft\\.com/" +
+      "(?:(?:[a-z]{2}-[a-z]{2}/)?kb/|kb/|.*?[?&;](?:kbid=|id=|kb;(?:[a-z]{2}-[a-z]{2};)?q?))" +
+      `${ID}(?:[/?#&;].*)?$`, "i"),
+  ];
+  const OLD_ADDRESS = new RegExp("^(?:https?://)?(?:www\\.)?support\\.microsoft\\.com/support/kb/articles/" +
+    "q(\\d{1,5})/(\\d{1,2})/(\\d{2})\\.aspx?$", "i");
+  const KB_WORDS = new Set(["kb", "q", "article", "kbid"]);
+  const NUMBER = new RegExp(`^#?${ID}$`);
+  const CODE_WORDS = new Set(["stop", "error", "bugcheck", "code", "status", "exception", "hresult"]);
+  const FILLER_WORDS = new Set(("how what why when where which who whom whose does do did doing done is am " +
+    "are was were be been being has have had should would could can cannot can't cant won't wont don't dont " +
+    "doesn't doesnt didn't didnt isn't isnt aren't wasn't i me my mine i'm im i've ive i'd we our you your he " +
+    "she they them their it its it's someone somebody anyone anybody please help hi hello thanks thank tell " +
+    "explain getting get got keep keeps kept happening happens happen happened way want need trying try fix " +
+    "problem problems issue issues trouble").split(" "));
+
+  function articleNumber(word) {
+    const stripped = word.replace(/^[.,;()<>"']+|[.,;()<>"']+$/g, "");
+    for (const form of ARTICLE_FORMS) {
+      const match = form.exec(stripped);
+      if (match) return parseInt(match[1], 10);
+    }
+    const old = OLD_ADDRESS.exec(stripped);
+    return old ? parseInt(old[1] + old[2] + old[3], 10) : null;
+  }
+
+  function kbNumber(kbWord, number) {
+    const match = NUMBER.exec(number);
+    return KB_WORDS.has(kbWord.toLowerCase().replace(/[:#]+$/, "")) && match ? parseInt(match[1], 10) : null;
+  }
+
+  const isCodeWord = (word) => CODE_WORDS.has(word.toLowerCase().replace(/:+$/, ""));
+  const isFiller = (word) => FILLER_WORDS.has(word.toLowerCase().replace(/\u2019/g, "'"));
+
+  /** Article numbers in their written forms become Q315817; a number after STOP or "error" a code. */
+  function readForms(lexemes) {
+    const out = [];
+    for (let lexeme of lexemes) {
+      if (lexeme.kind !== "word" || (lexeme.field !== null && lexeme.field !== "id") || lexeme.negated) {
+        out.push(lexeme);
+        continue;
+      }
+      const last = out.length ? out[out.length - 1] : null;
+      const before = last !== null && last.kind === "word" && !last.negated ? last : null;
+      let number = articleNumber(lexeme.text);
+      if (number === null && before !== null && before.field === lexeme.field) {
+        number = kbNumber(before.text, lexeme.text);
+        if (number !== null) lexeme = out.pop();
+      }
+      if (number !== null) lexeme = { ...lexeme, text: `Q${number}` };
+      else if (before !== null && isCodeWord(before.text) && /[0-9]/.test(lexeme.text) &&
+               codeTerm(lexeme.text) !== null) {
+        lexeme = { ...lexeme, kind: "code" };
+      }
+      out.push(lexeme);
+    }
+    return out;
   }
 
   /* ---------- query language (query.py) ---------- */
@@ -224,7 +306,7 @@
   function parseQuery(text) {
     const stripped = text.trim();
     if (!stripped) throw new QueryError("the query is empty");
-    const lexemes = lex(text);
+    const lexemes = readForms(lex(text));
     let index = 0;
     let depth = 0;
     const peek = () => (index < lexemes.length ? lexemes[index] : null);
@@ -242,9 +324,11 @@
     function parseAnd(field) {
       const children = [];
       let lexeme;
+      let writtenAnd = false;
       while ((lexeme = peek()) !== null && lexeme.kind !== "OR" && lexeme.kind !== "close") {
         if (lexeme.kind === "AND") {
           take();
+          writtenAnd = true;
           continue;
         }
         children.push(parseUnary(field));
@@ -266,7 +350,8 @@
         const where = peek();
         throw new QueryError("expected a word here", where ? where.column : null);
       }
-      return children.length === 1 ? children[0] : { type: "and", children };
+      if (children.length === 1) return children[0];
+      return { type: writtenAnd ? "and" : "most", children };
     }
 
     function parseUnary(field) {
@@ -300,6 +385,7 @@
       if (RANGE_FIELDS.includes(field)) return parseRange(field, lexeme.text, lexeme.column);
       if (lexeme.kind === "phrase") return { type: "text", text: lexeme.text, field, kind: "phrase" };
       if (lexeme.kind === "range") throw new QueryError(`${field}: takes no range`, lexeme.column);
+      if (lexeme.kind === "code") return { type: "text", text: lexeme.text, field, kind: "code" };
       if (lexeme.text.endsWith("*") && lexeme.text.replace(/\*+$/, "").length >= 2) {
         return { type: "text", text: lexeme.text.replace(/\*+$/, ""), field, kind: "prefix" };
       }
@@ -309,7 +395,8 @@
     const root = parseOr(null);
     if (peek() !== null) throw new QueryError("unmatched ')'", peek().column);
     (function checkPositive(node) {
-      if (node.type === "not" || (node.type === "and" && node.children.every((c) => c.type === "not"))) {
+      if (node.type === "not" ||
+          ((node.type === "and" || node.type === "most") && node.children.every((c) => c.type === "not"))) {
         throw new QueryError("a query needs something to look for besides exclusions");
       }
       if (node.type === "or" && node.children.some((c) => c.type === "not")) {
@@ -317,7 +404,8 @@
       }
       (node.children || []).filter((c) => c.type !== "not").forEach(checkPositive);
     })(root);
-    const id = ARTICLE_NUMBER.exec(stripped);
+    const only = lexemes.length === 1 && lexemes[0].kind === "word" && !lexemes[0].field ? lexemes[0] : null;
+    const id = only ? ARTICLE_NUMBER.exec(only.text) : null;
     return { text, root, articleNumber: id ? parseInt(id[1], 10) : null };
   }
 
@@ -527,7 +615,7 @@
         const parts = (await Promise.all(node.children.map((c) => this.evaluate(c)))).filter((m) => m !== null);
         return parts.length ? anyOf(parts) : null;
       }
-      if (node.type === "and") {
+      if (node.type === "and" || node.type === "most") {
         const wanted = node.children.filter((c) => c.type !== "not");
         const unwanted = node.children.filter((c) => c.type === "not").map((c) => c.child);
         const positive = (await Promise.all(wanted.map((c) => this.evaluate(c)))).filter((m) => m !== null);
@@ -578,7 +666,7 @@
         return anyOf(Object.entries(fields).map(([field, boost]) =>
           allOf(entries.map((entry) => this.postings(entry, field, boost)))));
       }
-      const units = queryUnits(node.text);
+      const units = node.kind === "code" ? codeUnits(node.text) : queryUnits(node.text);
       if (!units.length) return null;
       return allOf(await Promise.all(units.map((u) => this.unitQuery(u, fields))));
     }
@@ -643,8 +731,52 @@
     }
 
     /** Ranked [doc, score] pairs: best first, equal scores in archive order. */
+    /** Words side by side (query.Most), coordinated as searcher.rank_most does. */
+    async most(node) {
+      const soft = [];
+      let optional = [];
+      const required = [];
+      const excluded = [];
+      for (const child of node.children) {
+        if (child.type === "not") excluded.push(child.child);
+        else if (child.type !== "text" || (child.kind !== "words" && child.kind !== "code")) required.push(child);
+        else if (child.field !== null && !(child.field in SCORED_FIELDS)) required.push(child);
+        else if (isFiller(child.text)) optional.push(child);
+        else soft.push(child);
+      }
+      const present = async (nodes) =>
+        (await Promise.all(nodes.map((c) => this.evaluate(c)))).filter((m) => m !== null && m.docs.length);
+      let slots = await present(soft);
+      if (!slots.length && !required.length) {
+        slots = await present(optional);
+        optional = [];
+      }
+      const extra = (await Promise.all(optional.map((c) => this.evaluate(c)))).filter((m) => m !== null);
+      const scoring = slots.length || extra.length ? anyOf([...slots, ...extra]) : null;
+      const musts = (await Promise.all(required.map((c) => this.evaluate(c)))).filter((m) => m !== null);
+      const must = musts.length ? allOf(musts) : null;
+      if (must === null && scoring === null) return NONE;
+      let result = must === null ? scoring : scoring === null ? must : andMaybe(must, scoring);
+      for (const excludedMatch of await Promise.all(excluded.map((c) => this.evaluate(c)))) {
+        if (excludedMatch !== null) result = difference(result, excludedMatch);
+      }
+      if (!slots.length) return result;
+      const least = slots.length <= 2 ? slots.length : Math.ceil(slots.length / 2);
+      const sets = slots.map((m) => new Set(m.docs));
+      const docs = [];
+      const scores = [];
+      result.docs.forEach((doc, i) => {
+        const matched = sets.reduce((count, set) => count + (set.has(doc) ? 1 : 0), 0);
+        if (matched < least) return;
+        docs.push(doc);
+        scores.push(result.scores[i] * matched / slots.length);
+      });
+      return { docs, scores };
+    }
+
     async search(parsed) {
-      const found = (await this.evaluate(parsed.root)) || NONE;
+      const root = parsed.root;
+      const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
       let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);
       ranked.sort((a, b) => b[2] - a[2] || a[0] - b[0]);
       if (parsed.articleNumber !== null) {
@@ -729,6 +861,17 @@
       }
     }
     return { docs, scores };
+  }
+
+  /** a's documents, with b's score added where b matches too (whoosh's AndMaybe). */
+  function andMaybe(a, b) {
+    const scores = [];
+    let j = 0;
+    for (let i = 0; i < a.docs.length; i++) {
+      while (j < b.docs.length && b.docs[j] < a.docs[i]) j++;
+      scores.push(j < b.docs.length && b.docs[j] === a.docs[i] ? a.scores[i] + b.scores[j] : a.scores[i]);
+    }
+    return { docs: a.docs, scores };
   }
 
   function difference(a, b) {

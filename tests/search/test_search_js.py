@@ -28,7 +28,7 @@ from kbsite.cli import main
 from kbsite.read.source import read_source
 from kbsite.report import BuildReport
 from kbsite.search import analysis
-from kbsite.search.query import And, Node, Not, Query, QueryError, Range, Text, parse_query
+from kbsite.search.query import And, Most, Node, Not, Query, QueryError, Range, Text, parse_query
 from kbsite.search.searcher import search
 
 from ..conftest import CONTENT
@@ -269,7 +269,7 @@ def tree_json(node: Node) -> dict[str, Any]:
         return {"type": "range", "field": node.field, "low": low, "high": high}
     if isinstance(node, Not):
         return {"type": "not", "child": tree_json(node.child)}
-    kind = "and" if isinstance(node, And) else "or"
+    kind = "and" if isinstance(node, And) else "most" if isinstance(node, Most) else "or"
     return {"type": kind, "children": [tree_json(child) for child in node.children]}
 
 

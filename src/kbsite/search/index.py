@@ -28,7 +28,7 @@ from kbsite.read.syntax import id_number
 from kbsite.search import analysis
 from kbsite.search.segment import PreparedWriter
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
 BACKGROUND_COMMIT_FROM = 1000

@@ -12,20 +12,21 @@ import datetime
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from whoosh import query as wq
 from whoosh.matching import WrappingMatcher
 from whoosh.searching import Searcher
 
 from kbsite.output.write import read_site_marker
-from kbsite.search import analysis, ranking
+from kbsite.search import analysis, forms, ranking
 from kbsite.search.index import default_index_dir, open_index
 from kbsite.search.query import (
     FILTER_FIELDS,
     ID_FIELD,
     SCORED_FIELDS,
     And,
+    Most,
     Node,
     Not,
     Or,
@@ -94,8 +95,11 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
     parsed = parse_query(text)
     ix = open_index(index_dir)
     with ix.searcher(weighting=ranking.LevelWeighting()) as searcher:
-        whoosh_query = to_whoosh(parsed.root)
-        ranked = rank(searcher, whoosh_query) if whoosh_query is not None else []
+        if isinstance(parsed.root, Most):
+            whoosh_query, ranked = rank_most(searcher, parsed.root)
+        else:
+            whoosh_query = to_whoosh(parsed.root)
+            ranked = rank(searcher, whoosh_query) if whoosh_query is not None else []
         if parsed.article_id is not None:
             exact = searcher.document_number(id=parsed.article_id)
             if exact is not None:
@@ -110,15 +114,96 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
         return SearchResults(parsed, len(ranked), hits, suggestion)
 
 
-def rank(searcher: Searcher, whoosh_query: wq.Query) -> list[tuple[float, int]]:
-    """Every match as (score, docnum), best first; equal scores in archive order (``order_key``)."""
-    results = searcher.search(whoosh_query, limit=None)
+def rank(
+    searcher: Searcher, whoosh_query: wq.Query, scored: Iterable[tuple[float, int]] | None = None
+) -> list[tuple[float, int]]:
+    """Every match as (score, docnum), best first; equal scores in archive order (``order_key``).
+
+    ``scored``: the (score, docnum) pairs to order instead of ``whoosh_query``'s matches."""
+    if scored is None:
+        scored = searcher.search(whoosh_query, limit=None).top_n
     order = searcher.reader().column_reader("order")  # order_key as UTF-8 bytes
-    keyed = [
-        (-ranking.rounded(score), order[docnum], score, docnum) for score, docnum in results.top_n
-    ]
+    keyed = [(-ranking.rounded(score), order[docnum], score, docnum) for score, docnum in scored]
     keyed.sort()
     return [(score, docnum) for _, _, score, docnum in keyed]
+
+
+def rank_most(searcher: Searcher, node: Most) -> tuple[wq.Query | None, list[tuple[float, int]]]:
+    """Words side by side, coordinated: the query that scores and every match ranked.
+
+    The words that must match somewhere (``soft``) are the slots counted; filler words
+    only add to a score; the rest (phrases, fields, groups) must match as written. A
+    word no article has is no slot: it neither counts nor blocks."""
+    soft, optional, required, excluded = _most_parts(node)
+    slots: list[tuple[wq.Query, set[int]]] = []
+    for child in soft:
+        query = to_whoosh(child)
+        docs = set(searcher.docs_for_query(query)) if query is not None else set()
+        if docs:
+            slots.append((query, docs))
+    if not slots and not required:
+        optional, slots = (
+            [],
+            [
+                (q, docs)
+                for q in map(to_whoosh, optional)
+                if q is not None
+                if (docs := set(searcher.docs_for_query(q)))
+            ],
+        )
+    scoring = _any_of([query for query, _ in slots] + [to_whoosh(c) for c in optional])
+    must = _all_of(to_whoosh(c) for c in required)
+    if must is None and scoring is None:
+        return None, []
+    positive = scoring if must is None else must if scoring is None else wq.AndMaybe(must, scoring)
+    unwanted = [q for c in excluded if (q := to_whoosh(c)) is not None]
+    whoosh_query = _excluding(positive, unwanted)
+    matches = searcher.search(whoosh_query, limit=None).top_n
+    if slots:
+        least = ranking.minimum_should_match(len(slots))
+        counted = (
+            (score, docnum, sum(docnum in docs for _, docs in slots)) for score, docnum in matches
+        )
+        matches = [
+            (ranking.coordinated(score, matched, len(slots)), docnum)
+            for score, docnum, matched in counted
+            if matched >= least
+        ]
+    return whoosh_query, rank(searcher, whoosh_query, matches)
+
+
+def _most_parts(node: Most) -> tuple[list[Node], list[Node], list[Node], list[Node]]:
+    """A ``Most``'s children as the words counted, filler words, what must match as
+    written, and what is excluded."""
+    soft: list[Node] = []
+    optional: list[Node] = []
+    required: list[Node] = []
+    excluded: list[Node] = []
+    for child in node.children:
+        if isinstance(child, Not):
+            excluded.append(child.child)
+        elif _is_word(child):
+            (optional if forms.is_filler(child.text) else soft).append(child)
+        else:
+            required.append(child)
+    return soft, optional, required, excluded
+
+
+def _is_word(node: Node) -> TypeGuard[Text]:
+    """A word (or code) looked for in the scored fields: a slot of ``rank_most``."""
+    return (
+        isinstance(node, Text)
+        and node.kind in ("words", "code")
+        and (node.field is None or node.field in SCORED_FIELDS)
+    )
+
+
+def _excluding(positive: wq.Query, unwanted: list[wq.Query]) -> wq.Query:
+    if not unwanted:
+        return positive
+    # not wq.AndNot: whoosh-reloaded 2.7.5's AndNotMatcher misses an exclusion
+    # when the excluded list starts before the wanted one
+    return wq.And([positive, Unscored(wq.Not(wq.Or(unwanted)))])
 
 
 def to_whoosh(node: Node) -> wq.Query | None:
@@ -132,19 +217,14 @@ def to_whoosh(node: Node) -> wq.Query | None:
         return wq.Or(alternatives) if alternatives else None
     if isinstance(node, Not):
         raise QueryError("a query needs something to look for besides exclusions")
-    if isinstance(node, And):
+    if isinstance(node, And | Most):
         wanted = [q for c in node.children if not isinstance(c, Not) if (q := to_whoosh(c))]
         unwanted = [
             q for c in node.children if isinstance(c, Not) if (q := to_whoosh(c.child)) is not None
         ]
         if not wanted:
             return None
-        positive = wanted[0] if len(wanted) == 1 else wq.And(wanted)
-        if unwanted:
-            # not wq.AndNot: whoosh-reloaded 2.7.5's AndNotMatcher misses an exclusion
-            # when the excluded list starts before the wanted one
-            return wq.And([positive, Unscored(wq.Not(wq.Or(unwanted)))])
-        return positive
+        return _excluding(wanted[0] if len(wanted) == 1 else wq.And(wanted), unwanted)
     raise TypeError(node)
 
 
@@ -166,7 +246,12 @@ def _text_query(node: Text) -> wq.Query | None:
     elif node.kind == "phrase":
         query = _phrase_query(node.text, fields)
     else:
-        query = _all_of(_unit_query(unit, fields) for unit in analysis.query_units(node.text))
+        units = (
+            analysis.code_units(node.text)
+            if node.kind == "code"
+            else analysis.query_units(node.text)
+        )
+        query = _all_of(_unit_query(unit, fields) for unit in units)
     if query is not None and filtering:
         return Unscored(query)
     return query

@@ -41,7 +41,7 @@ from kbsite.output.write import SiteWriter
 from kbsite.search import ranking
 from kbsite.search.query import SCORED_FIELDS
 
-FORMAT = 1
+FORMAT = 2
 FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b"}
 TERM_SHARD_CHARS = 48_000
 """A term shard is closed once it holds this many characters (one big term may exceed it)..."""
