@@ -189,6 +189,104 @@
     return out;
   }
 
+  /* ---------- typo tolerance (spelling.py) ---------- */
+
+  const RARE = 3;
+  const NEIGHBOUR_FACTOR = 20;
+  const EXPANSION_WEIGHT = 0.5;
+  const LONGEST_KEY = 20;
+  const WORD = new RegExp(`^[${LETTERS}]{3,}$`, "u");
+
+  const maxEdits = (word) => (word.length < 4 ? 0 : word.length < 8 ? 1 : 2);
+
+  function shardKey(word) {
+    return (word[0] >= "a" && word[0] <= "z" ? word[0] : "0") + Math.min(word.length, LONGEST_KEY);
+  }
+
+  function neighbourKeys(word) {
+    const edits = maxEdits(word);
+    const keys = new Set();
+    for (let n = Math.max(3, word.length - edits); n <= word.length + edits; n++) {
+      keys.add(shardKey(word[0] + "x".repeat(n - 1)));
+    }
+    return [...keys].sort();
+  }
+
+  const wantsChecking = (word, frequency) => frequency <= RARE && maxEdits(word) > 0 && WORD.test(word);
+
+  function editDistance(a, b, limit) {
+    let previous2 = [];
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i, ...new Array(b.length).fill(0)];
+      for (let j = 1; j <= b.length; j++) {
+        const cost = a[i - 1] !== b[j - 1] ? 1 : 0;
+        current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+          current[j] = Math.min(current[j], previous2[j - 2] + 1);
+        }
+      }
+      if (Math.min(...current) > limit) return limit + 1;
+      previous2 = previous;
+      previous = current;
+    }
+    return previous[b.length];
+  }
+
+  /** spelling.decide: {word, replacement, expanded} or null. */
+  function decide(word, frequency, candidates) {
+    const edits = maxEdits(word);
+    const known = Math.max(candidates[word] || 0, frequency);
+    const limit = frequency ? 1 : edits;
+    let best = null;
+    for (const [candidate, count] of Object.entries(candidates)) {
+      if (candidate === word || candidate[0] !== word[0] || Math.abs(candidate.length - word.length) > edits ||
+          STOP_WORDS.has(candidate) || (frequency && count < NEIGHBOUR_FACTOR * Math.max(known, 1))) {
+        continue;
+      }
+      const distance = editDistance(word, candidate, limit);
+      if (distance > limit || stem(candidate) === stem(word)) continue;
+      if (best === null || distance < best[0] || (distance === best[0] &&
+          (count > best[1] || (count === best[1] && candidate < best[2])))) {
+        best = [distance, count, candidate];
+      }
+    }
+    return best ? { word, replacement: best[2], expanded: frequency > 0 } : null;
+  }
+
+  function respelled(text, corrections, quote) {
+    for (const c of corrections) {
+      const pattern = new RegExp(`(?<![\\w"-])${c.word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w"])`, "i");
+      text = text.replace(pattern, () => (quote ? `"${c.word}"` : c.replacement));
+    }
+    return text;
+  }
+
+  /** query.plain_words: the words a query looks for in the scored fields, each once. */
+  function plainWords(node, found = []) {
+    if (node.type === "text") {
+      const word = node.text.toLowerCase();
+      if (node.kind === "words" && (node.field === null || node.field in SCORED_FIELDS) && !found.includes(word)) {
+        found.push(word);
+      }
+    } else if (node.type === "and" || node.type === "most" || node.type === "or") {
+      for (const child of node.children) plainWords(child, found);
+    }
+    return found;
+  }
+
+  /** query.with_alternatives. */
+  function withAlternatives(node, found) {
+    if (node.type === "text") {
+      const extra = node.kind === "words" ? found.get(node.text.toLowerCase()) : undefined;
+      return extra ? { ...node, alternatives: extra } : node;
+    }
+    if (node.type === "and" || node.type === "most" || node.type === "or") {
+      return { ...node, children: node.children.map((c) => withAlternatives(c, found)) };
+    }
+    return node;
+  }
+
   /* ---------- query language (query.py) ---------- */
 
   const SCORED_FIELDS = { title: 3.0, headings: 2.0, keywords: 2.0, body: 1.0 };
@@ -475,7 +573,7 @@
   const DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const DIGIT_VALUE = new Map([...DIGITS].map((c, i) => [c, i]));
 
-  const received = { meta: new Map(), terms: new Map(), docs: new Map(), sort: new Map() };
+  const received = { meta: new Map(), terms: new Map(), docs: new Map(), sort: new Map(), vocab: new Map() };
   const waiting = new Map();
   let indexRoot = "search/";
   const loadedFiles = [];
@@ -668,7 +766,13 @@
       }
       const units = node.kind === "code" ? codeUnits(node.text) : queryUnits(node.text);
       if (!units.length) return null;
-      return allOf(await Promise.all(units.map((u) => this.unitQuery(u, fields))));
+      let result = allOf(await Promise.all(units.map((u) => this.unitQuery(u, fields))));
+      for (const [text, weight] of node.alternatives || []) {
+        const weighted = Object.fromEntries(Object.entries(fields).map(([f, boost]) => [f, boost * weight]));
+        const alternative = await Promise.all(queryUnits(text).map((u) => this.unitQuery(u, weighted)));
+        result = anyOf([result, allOf(alternative)]);
+      }
+      return result;
     }
 
     /** product:, category:, type: match the facet's name, as whoosh matches the field. */
@@ -730,7 +834,6 @@
       return constant(docs, 0);
     }
 
-    /** Ranked [doc, score] pairs: best first, equal scores in archive order. */
     /** Words side by side (query.Most), coordinated as searcher.rank_most does. */
     async most(node) {
       const soft = [];
@@ -774,8 +877,30 @@
       return { docs, scores };
     }
 
+    /** searcher.find_corrections: the typo corrections of a query's words. */
+    async corrections(root) {
+      const found = [];
+      for (const word of plainWords(root)) {
+        if (maxEdits(word) === 0 || !WORD.test(word)) continue;
+        const units = queryUnits(word);
+        if (units.length !== 1 || typeof units[0] !== "string") continue;
+        const entry = await this.entry(units[0]);
+        const frequency = entry === null ? 0 : Math.max(0, ...Object.values(FIELD_CODES)
+          .filter((code) => code in entry).map((code) => entry[code][0]));
+        if (!wantsChecking(word, frequency)) continue;
+        const shards = await Promise.all(neighbourKeys(word).map((key) => load("vocab", key)));
+        const correction = decide(word, frequency, Object.assign({}, ...shards));
+        if (correction !== null) found.push(correction);
+      }
+      return found;
+    }
+
+    /** Ranked [doc, score] pairs, best first, equal scores in archive order; the typo
+     * corrections made are the array's `corrections`. */
     async search(parsed) {
-      const root = parsed.root;
+      const corrections = await this.corrections(parsed.root);
+      const root = withAlternatives(parsed.root, new Map(corrections.map((c) =>
+        [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]])));
       const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
       let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);
       ranked.sort((a, b) => b[2] - a[2] || a[0] - b[0]);
@@ -786,7 +911,9 @@
           ranked = [[exact, top, rounded(top)], ...ranked.filter((r) => r[0] !== exact)];
         }
       }
-      return ranked.map(([doc, score]) => [doc, score]);
+      const result = ranked.map(([doc, score]) => [doc, score]);
+      result.corrections = corrections;
+      return result;
     }
 
     runOf(doc) {
@@ -983,8 +1110,41 @@
       else history.pushState(null, "", url);
     }
 
+    let openExact = false;
+
+    function queryLink(q) {
+      const link = document.createElement("a");
+      link.href = "?q=" + encodeURIComponent(q);
+      link.textContent = q;
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        state.q = q;
+        state.shown = PAGE;
+        remember(true);
+        run();
+      });
+      return link;
+    }
+
+    /** "Showing results for ... — search instead for ..." or "Did you mean ...?" */
+    function showCorrections(corrections) {
+      const corrected = corrections.filter((c) => !c.expanded);
+      const expanded = corrections.filter((c) => c.expanded);
+      if (corrected.length) {
+        const shown = document.createElement("strong");
+        shown.textContent = respelled(state.q, corrected, false);
+        suggestion.replaceChildren("Showing results for ", shown, " — search instead for ",
+          queryLink(respelled(state.q, corrected, true)));
+      } else if (expanded.length) {
+        suggestion.replaceChildren("Did you mean ", queryLink(respelled(state.q, expanded, false)), "?");
+      }
+      suggestion.hidden = !corrections.length;
+    }
+
     async function run() {
       const mine = ++generation;
+      const opening = openExact;
+      openExact = false;
       input.value = state.q;
       sortSelect.value = state.sort;
       suggestion.hidden = true;
@@ -1013,6 +1173,7 @@
         engine = engine || new Engine(await load("meta", 0));
         let ranked = await engine.search(parsed);
         if (mine !== generation) return;
+        const corrections = ranked.corrections;
         const matches = highlightTest(parsed.root);
         const facetData = ranked.map(([doc]) => {
           const run = engine.runOf(doc);
@@ -1033,8 +1194,13 @@
         const shown = ranked.slice(0, state.shown);
         const docs = await engine.documents(shown.map(([doc]) => doc));
         if (mine !== generation) return;
+        if (opening && docs.length && docs[0].id === `Q${parsed.articleNumber}`) {
+          location.href = `kb/${docs[0].id}.html`;
+          return;
+        }
         renderFilters(facetData, keep);
         renderResults(docs, shown, matches, parsed);
+        showCorrections(corrections);
         const elapsed = Math.round(performance.now() - started);
         const count = ranked.length;
         status.textContent = count
@@ -1140,6 +1306,7 @@
       clearTimeout(typing);
       state.q = input.value;
       state.shown = PAGE;
+      openExact = true;
       remember(true);
       run();
     });

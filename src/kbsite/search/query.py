@@ -54,6 +54,9 @@ class Text:
     field: str | None = None
     kind: str = "words"
     """``words``, ``phrase``, ``prefix`` or ``code`` (a number after STOP or "error")."""
+    alternatives: tuple[tuple[str, float], ...] = ()
+    """Words that match in its place, with the weight of their matches: a correction of a
+    typo, a synonym (filled in after parsing, ``with_alternatives``)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -398,6 +401,31 @@ def _date_span(field: str, text: str, column: int | None) -> tuple[datetime.date
         return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     except ValueError as exc:
         raise QueryError(f"{field}: {text!r} is not a date ({exc})", column) from None
+
+
+def with_alternatives(node: Node, found: dict[str, tuple[tuple[str, float], ...]]) -> Node:
+    """``node`` with ``found``'s alternatives added to the words (lowercased) it names;
+    what a query excludes is left as written."""
+    if isinstance(node, Text):
+        extra = found.get(node.text.lower()) if node.kind == "words" else None
+        return dataclasses.replace(node, alternatives=extra) if extra else node
+    if isinstance(node, And | Most | Or):
+        children = tuple(with_alternatives(child, found) for child in node.children)
+        return dataclasses.replace(node, children=children)
+    return node
+
+
+def plain_words(node: Node) -> list[str]:
+    """The words (lowercased) a query looks for in the scored fields, each once, in order:
+    what corrections and synonyms may apply to."""
+    found: list[str] = []
+    if isinstance(node, Text):
+        if node.kind == "words" and (node.field is None or node.field in SCORED_FIELDS):
+            found.append(node.text.lower())
+    elif isinstance(node, And | Most | Or):
+        for child in node.children:
+            found += [word for word in plain_words(child) if word not in found]
+    return found
 
 
 def _check_positive(node: Node) -> None:

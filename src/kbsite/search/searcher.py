@@ -19,7 +19,7 @@ from whoosh.matching import WrappingMatcher
 from whoosh.searching import Searcher
 
 from kbsite.output.write import read_site_marker
-from kbsite.search import analysis, forms, ranking
+from kbsite.search import analysis, forms, ranking, spelling
 from kbsite.search.index import default_index_dir, open_index
 from kbsite.search.query import (
     FILTER_FIELDS,
@@ -35,8 +35,9 @@ from kbsite.search.query import (
     Range,
     Text,
     parse_query,
+    plain_words,
+    with_alternatives,
 )
-from kbsite.search.spelling import Speller
 
 PHRASE_FIELDS = ("title", "headings", "body", "product")
 """Fields indexed with positions; a phrase in any other field is its words."""
@@ -77,7 +78,11 @@ class SearchResults:
     total: int
     hits: list[Hit]
     suggestion: str | None = None
-    """A respelled query when some word is in no article ("did you mean")."""
+    """The query with a rare word respelled to a much commoner neighbour ("did you mean")."""
+    showing: str | None = None
+    """The query as searched, when a word no article holds was corrected."""
+    instead: str | None = None
+    """The query with its corrected words kept as written ("search instead for")."""
 
 
 class Unscored(wq.WrappingQuery):  # type: ignore[misc]
@@ -95,10 +100,18 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
     parsed = parse_query(text)
     ix = open_index(index_dir)
     with ix.searcher(weighting=ranking.LevelWeighting()) as searcher:
-        if isinstance(parsed.root, Most):
-            whoosh_query, ranked = rank_most(searcher, parsed.root)
+        corrections = find_corrections(searcher, index_dir, parsed.root)
+        root = with_alternatives(
+            parsed.root,
+            {
+                c.word: ((c.replacement, spelling.EXPANSION_WEIGHT if c.expanded else 1.0),)
+                for c in corrections
+            },
+        )
+        if isinstance(root, Most):
+            whoosh_query, ranked = rank_most(searcher, root)
         else:
-            whoosh_query = to_whoosh(parsed.root)
+            whoosh_query = to_whoosh(root)
             ranked = rank(searcher, whoosh_query) if whoosh_query is not None else []
         if parsed.article_id is not None:
             exact = searcher.document_number(id=parsed.article_id)
@@ -108,10 +121,41 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
                 ]
         terms = _highlight_terms(searcher, whoosh_query)
         hits = [_hit(searcher, docnum, score, terms) for score, docnum in ranked[:limit]]
-        suggestion = None
-        if len(ranked) < 3:
-            suggestion = Speller(index_dir).respell(parsed)
-        return SearchResults(parsed, len(ranked), hits, suggestion)
+        results = SearchResults(parsed, len(ranked), hits)
+        expanded = [c for c in corrections if c.expanded]
+        corrected = [c for c in corrections if not c.expanded]
+        if expanded:
+            results.suggestion = spelling.respelled(text, expanded)
+        if corrected:
+            results.showing = spelling.respelled(text, corrected)
+            results.instead = spelling.respelled(text, corrected, quote=True)
+        return results
+
+
+def find_corrections(searcher: Searcher, index_dir: Path, root: Node) -> list[spelling.Correction]:
+    """The typo corrections of a query's words (``spelling.py``)."""
+    found: list[spelling.Correction] = []
+    vocabulary: spelling.Vocabulary | None = None
+    for word in plain_words(root):
+        if spelling.max_edits(word) == 0 or not spelling.WORD.fullmatch(word):
+            continue
+        units = analysis.query_units(word)
+        if len(units) != 1 or not isinstance(units[0], str):
+            continue
+        term = units[0].encode("utf-8")
+        frequency = max(
+            ranking.live_doc_frequency(searcher, field, term)
+            if (field, term) in searcher.reader()
+            else 0
+            for field in SCORED_FIELDS
+        )
+        if not spelling.wants_checking(word, frequency):
+            continue
+        vocabulary = vocabulary or spelling.Vocabulary(index_dir)
+        correction = spelling.decide(word, frequency, vocabulary.near(word))
+        if correction is not None:
+            found.append(correction)
+    return found
 
 
 def rank(
@@ -252,6 +296,10 @@ def _text_query(node: Text) -> wq.Query | None:
             else analysis.query_units(node.text)
         )
         query = _all_of(_unit_query(unit, fields) for unit in units)
+        for text, weight in node.alternatives:
+            weighted = {name: boost * weight for name, boost in fields.items()}
+            alternative = _all_of(_unit_query(u, weighted) for u in analysis.query_units(text))
+            query = _any_of([query, alternative])
     if query is not None and filtering:
         return Unscored(query)
     return query

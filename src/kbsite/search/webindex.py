@@ -11,6 +11,8 @@ Layout under ``search/``::
     t/N.js         terms in sorted ranges: term -> {field: [df, postings]}
     d/N.js         documents in archive order: [id, title, date, excerpt]
     sort.js        every document's date and number, for sorting and ranges
+    v/KEY.js       the vocabulary for typo tolerance: word -> articles holding it, a
+                   file per first letter and length (``spelling.shard_key``)
 
 Articles are numbered in archive order (``index.order_key``), so a category,
 product, type and year is a run of consecutive numbers: the facets cost a few
@@ -38,11 +40,13 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kbsite.model import ArticleRecord
 from kbsite.output.write import SiteWriter
-from kbsite.search import ranking
+from kbsite.search import ranking, spelling
 from kbsite.search.query import SCORED_FIELDS
 
 FORMAT = 2
 FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b"}
+WORDS_CODE = "w"
+"""An article's vocabulary words in ``ArticlePostings`` (no levels): counted, not posted."""
 TERM_SHARD_CHARS = 48_000
 """A term shard is closed once it holds this many characters (one big term may exceed it)..."""
 MAX_TERM_SHARDS = 2000
@@ -82,7 +86,14 @@ def article_postings(terms: dict[str, list[str]]) -> ArticlePostings:
         frequencies = Counter(field_terms)
         levels = bytes([_level(frequency, length, pivot) for frequency in frequencies.values()])
         postings[code] = ("\n".join(frequencies), levels)
+    if terms.get("words"):
+        postings[WORDS_CODE] = ("\n".join(terms["words"]), b"")
     return postings
+
+
+def article_words(postings: ArticlePostings) -> list[str]:
+    words = postings.get(WORDS_CODE, ("", b""))[0]
+    return words.split("\n") if words else []
 
 
 def posting_levels(postings: ArticlePostings, code: str) -> dict[str, int]:
@@ -133,6 +144,7 @@ class WebIndexBuilder:
     def __init__(self) -> None:
         self.postings: dict[str, dict[str, bytearray]] = {c: {} for c in FIELD_CODES.values()}
         self.last_doc: dict[str, dict[str, int]] = {c: {} for c in FIELD_CODES.values()}
+        self.vocabulary: Counter[str] = Counter()
         self.documents = 0
 
     def add(self, article: ArticlePostings) -> None:
@@ -140,6 +152,9 @@ class WebIndexBuilder:
         number = self.documents
         self.documents += 1
         for code, (terms, levels) in article.items():
+            if code == WORDS_CODE:
+                self.vocabulary.update(terms.split("\n"))
+                continue
             field_postings, field_last = self.postings[code], self.last_doc[code]
             for term, level in zip(terms.split("\n"), levels, strict=True):
                 encoded = field_postings.get(term)
@@ -188,7 +203,12 @@ class WebIndexBuilder:
             report.doc_shards += 1
         report.characters += _write_script(writer, "search/sort.js", "sort", 0, _sort_keys(ordered))
         report.characters += _write_meta(writer, ordered, boundaries, per_shard)
-        report.files = report.term_shards + report.doc_shards + 2
+        shards: dict[str, dict[str, int]] = {key: {} for key in spelling.all_shard_keys()}
+        for word, count in sorted(self.vocabulary.items()):
+            shards[spelling.shard_key(word)][word] = count
+        for key, words in shards.items():
+            report.characters += _write_script(writer, f"search/v/{key}.js", "vocab", key, words)
+        report.files = report.term_shards + report.doc_shards + 2 + len(shards)
         return report
 
 
@@ -243,7 +263,7 @@ def patch_web_index(
         per_shard: int = meta["docsPerShard"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if meta.get("documents") != len(ordered) or not boundaries:
+    if meta.get("format") != FORMAT or meta.get("documents") != len(ordered) or not boundaries:
         return None
     report = WebIndexReport(documents=len(ordered), patched=True)
     touched: dict[int, dict[str, dict[str, tuple[int, int | None]]]] = {}
@@ -279,6 +299,7 @@ def patch_web_index(
                 shard.pop(term, None)
         report.characters += _write_terms(writer, number, dict(sorted(shard.items())))
         report.term_shards += 1
+    report.characters += _patch_vocabulary(site, edits, writer)
     for doc_shard in sorted({edit.number // per_shard for edit in edits}):
         first = doc_shard * per_shard
         rows = [document_row(r) for r in ordered[first : first + per_shard]]
@@ -286,6 +307,27 @@ def patch_web_index(
         report.doc_shards += 1
     report.files = report.term_shards + report.doc_shards
     return report
+
+
+def _patch_vocabulary(site: Path, edits: list[ArticleEdit], writer: SiteWriter) -> int:
+    """Rewrite the vocabulary shards whose counts the edits change."""
+    change: Counter[str] = Counter()
+    for edit in edits:
+        change.subtract(article_words(edit.old))
+        change.update(article_words(edit.new))
+    by_key: dict[str, dict[str, int]] = {}
+    for word, delta in sorted(change.items()):
+        if delta:
+            by_key.setdefault(spelling.shard_key(word), {})[word] = delta
+    written = 0
+    for key, deltas in by_key.items():
+        path = f"search/v/{key}.js"
+        shard: dict[str, int] = _read_script(site / path)
+        for word, delta in deltas.items():
+            shard[word] = shard.get(word, 0) + delta
+        kept = {word: count for word, count in sorted(shard.items()) if count > 0}
+        written += _write_script(writer, path, "vocab", key, kept)
+    return written
 
 
 def _read_script(path: Path) -> Any:
@@ -404,8 +446,8 @@ def _facets(ordered: list[ArticleRecord]) -> dict[str, Any]:
     return {kind: list(values) for kind, values in names.items()} | {"runs": runs}
 
 
-def _write_script(writer: SiteWriter, path: str, kind: str, number: int, data: Any) -> int:
+def _write_script(writer: SiteWriter, path: str, kind: str, number: int | str, data: Any) -> int:
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    text = f'kbsiteSearch.receive("{kind}",{number},{payload});\n'
+    text = f"kbsiteSearch.receive({json.dumps(kind)},{json.dumps(number)},{payload});\n"
     writer.write_text(path, text)
     return len(text)
