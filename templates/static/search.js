@@ -131,7 +131,7 @@
   const ARTICLE_FORMS = [
     new RegExp(`^(?:q|kb|kbq)[:#]?${ID}$`, "i"),
     new RegExp("^(?:https?://)?(?:www\\.)?support\\.microsoft\\.com/" +
-      "(?:(?:[a-z]{2}-[a-z]{2}/)?kb/|kb/|.*?[?&;](?:kbid=|id=|kb;(?:[a-z]{2}-[a-z]{2};)?q?))" +
+      "(?:(?:[a-z]{2}-[a-z]{2}/)?kb/|kb/|.*?[?&;=](?:kbid=|id=|kb;(?:[a-z]{2}-[a-z]{2};)?q?))" +
       `${ID}(?:[/?#&;].*)?$`, "i"),
   ];
   const OLD_ADDRESS = new RegExp("^(?:https?://)?(?:www\\.)?support\\.microsoft\\.com/support/kb/articles/" +
@@ -260,6 +260,20 @@
       text = text.replace(pattern, () => (quote ? `"${c.word}"` : c.replacement));
     }
     return text;
+  }
+
+  /** synonyms.expansion: what a word stands for, by the first entry of the table that fits. */
+  function expansion(word, table) {
+    for (const [short, long] of table) {
+      if (!short.includes("#")) {
+        if (short === word) return long;
+        continue;
+      }
+      const pattern = short.split("#").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("([0-9]+[a-z]?)");
+      const match = new RegExp(`^${pattern}$`).exec(word);
+      if (match) return long.replaceAll("#", match[1]);
+    }
+    return null;
   }
 
   /** query.plain_words: the words a query looks for in the scored fields, each once. */
@@ -817,10 +831,10 @@
       return this.sortData;
     }
 
+    /** The document of an article number, from its id's term (field "i"): no sort.js. */
     async docOfNumber(number) {
-      const keys = await this.sortKeys();
-      const doc = keys.numbers.indexOf(number);
-      return doc < 0 ? null : doc;
+      const entry = await this.entry(`q${number}`);
+      return entry !== null && "i" in entry ? decodeNumbers(entry.i[1])[0] : null;
     }
 
     async range(node) {
@@ -899,8 +913,12 @@
      * corrections made are the array's `corrections`. */
     async search(parsed) {
       const corrections = await this.corrections(parsed.root);
-      const root = withAlternatives(parsed.root, new Map(corrections.map((c) =>
-        [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]])));
+      const found = new Map(corrections.map((c) => [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]]));
+      for (const word of plainWords(parsed.root)) {
+        const long = expansion(word, this.meta.synonyms || []);
+        if (long !== null) found.set(word, [...(found.get(word) || []), [long, 1.0]]);
+      }
+      const root = withAlternatives(parsed.root, found);
       const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
       let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);
       ranked.sort((a, b) => b[2] - a[2] || a[0] - b[0]);

@@ -16,7 +16,7 @@ ARTICLE_FORMS = (
     re.compile(f"(?:q|kb|kbq)[:#]?({ID_DIGITS})", re.IGNORECASE),
     re.compile(
         r"(?:https?://)?(?:www\.)?support\.microsoft\.com/"
-        rf"(?:(?:[a-z]{{2}}-[a-z]{{2}}/)?kb/|kb/|.*?[?&;](?:kbid=|id=|kb;(?:[a-z]{{2}}-[a-z]{{2}};)?q?))"
+        rf"(?:(?:[a-z]{{2}}-[a-z]{{2}}/)?kb/|kb/|.*?[?&;=](?:kbid=|id=|kb;(?:[a-z]{{2}}-[a-z]{{2}};)?q?))"
         rf"({ID_DIGITS})(?:[/?#&;].*)?",
         re.IGNORECASE,
     ),

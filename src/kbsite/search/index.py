@@ -153,10 +153,12 @@ def order_key(article: Article | ArticleRecord) -> str:
 
 
 def analyzed_fields(document: dict[str, Any]) -> dict[str, list[str]]:
-    """The terms of each text field, and the article's vocabulary words (``VOCABULARY``):
-    one analysis feeds whoosh and the browser's index."""
+    """The terms of each text field, the article's vocabulary words (``VOCABULARY``) and
+    its id as a term (``q315817``, how the browser finds an article by number): one
+    analysis feeds whoosh and the browser's index."""
     terms = {name: analysis.terms(document[name]) for name in TEXT_FIELDS}
     terms[VOCABULARY] = spelling.document_words(document)
+    terms["id"] = [document["id"].lower()]
     return terms
 
 

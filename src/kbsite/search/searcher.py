@@ -19,7 +19,7 @@ from whoosh.matching import WrappingMatcher
 from whoosh.searching import Searcher
 
 from kbsite.output.write import read_site_marker
-from kbsite.search import analysis, forms, ranking, spelling
+from kbsite.search import analysis, forms, ranking, spelling, synonyms
 from kbsite.search.index import default_index_dir, open_index
 from kbsite.search.query import (
     FILTER_FIELDS,
@@ -101,13 +101,7 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
     ix = open_index(index_dir)
     with ix.searcher(weighting=ranking.LevelWeighting()) as searcher:
         corrections = find_corrections(searcher, index_dir, parsed.root)
-        root = with_alternatives(
-            parsed.root,
-            {
-                c.word: ((c.replacement, spelling.EXPANSION_WEIGHT if c.expanded else 1.0),)
-                for c in corrections
-            },
-        )
+        root = with_alternatives(parsed.root, alternatives(parsed.root, corrections))
         if isinstance(root, Most):
             whoosh_query, ranked = rank_most(searcher, root)
         else:
@@ -130,6 +124,21 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
             results.showing = spelling.respelled(text, corrected)
             results.instead = spelling.respelled(text, corrected, quote=True)
         return results
+
+
+def alternatives(
+    root: Node, corrections: list[spelling.Correction]
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """What each word may also match: its typo correction, then what it stands for."""
+    found: dict[str, tuple[tuple[str, float], ...]] = {
+        c.word: ((c.replacement, spelling.EXPANSION_WEIGHT if c.expanded else 1.0),)
+        for c in corrections
+    }
+    for word in plain_words(root):
+        long = synonyms.expansion(word, synonyms.packaged_table())
+        if long is not None:
+            found[word] = (*found.get(word, ()), (long, 1.0))
+    return found
 
 
 def find_corrections(searcher: Searcher, index_dir: Path, root: Node) -> list[spelling.Correction]:

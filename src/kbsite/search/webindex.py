@@ -7,8 +7,10 @@ then only the shards holding its terms, then the document shards of the hits sho
 
 Layout under ``search/``::
 
-    meta.js        counts, field boosts, shard boundaries, facet names and runs
-    t/N.js         terms in sorted ranges: term -> {field: [df, postings]}
+    meta.js        counts, field boosts, shard boundaries, facet names and runs, the
+                   synonyms table (``synonyms.py``)
+    t/N.js         terms in sorted ranges: term -> {field: [df, postings]}; field ``i``
+                   holds an article under its own id (``q315817``)
     d/N.js         documents in archive order: [id, title, date, excerpt]
     sort.js        every document's date and number, for sorting and ranges
     v/KEY.js       the vocabulary for typo tolerance: word -> articles holding it, a
@@ -40,11 +42,12 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kbsite.model import ArticleRecord
 from kbsite.output.write import SiteWriter
-from kbsite.search import ranking, spelling
+from kbsite.search import ranking, spelling, synonyms
 from kbsite.search.query import SCORED_FIELDS
 
 FORMAT = 2
-FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b"}
+FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b", "id": "i"}
+"""The scored fields, and the article's own id (not scored: found by number)."""
 WORDS_CODE = "w"
 """An article's vocabulary words in ``ArticlePostings`` (no levels): counted, not posted."""
 TERM_SHARD_CHARS = 48_000
@@ -82,7 +85,7 @@ def article_postings(terms: dict[str, list[str]]) -> ArticlePostings:
         if not field_terms:
             continue
         length = byte_to_length(length_to_byte(len(field_terms)))
-        pivot = ranking.TYPICAL_LENGTH[name]
+        pivot = ranking.TYPICAL_LENGTH.get(name, 1.0)
         frequencies = Counter(field_terms)
         levels = bytes([_level(frequency, length, pivot) for frequency in frequencies.values()])
         postings[code] = ("\n".join(frequencies), levels)
@@ -223,6 +226,7 @@ def _write_meta(
         "boosts": {FIELD_CODES[name]: boost for name, boost in SCORED_FIELDS.items()},
         "termShards": boundaries,
         "docsPerShard": per_shard,
+        "synonyms": [list(entry) for entry in synonyms.packaged_table()],
         **_facets(ordered),
     }
     return _write_script(writer, "search/meta.js", "meta", 0, meta)
