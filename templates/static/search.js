@@ -913,12 +913,12 @@
      * corrections made are the array's `corrections`. */
     async search(parsed) {
       const corrections = await this.corrections(parsed.root);
-      const found = new Map(corrections.map((c) => [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]]));
+      const also = new Map(corrections.map((c) => [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]]));
       for (const word of plainWords(parsed.root)) {
         const long = expansion(word, this.meta.synonyms || []);
-        if (long !== null) found.set(word, [...(found.get(word) || []), [long, 1.0]]);
+        if (long !== null) also.set(word, [...(also.get(word) || []), [long, 1.0]]);
       }
-      const root = withAlternatives(parsed.root, found);
+      const root = withAlternatives(parsed.root, also);
       const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
       let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);
       ranked.sort((a, b) => b[2] - a[2] || a[0] - b[0]);
@@ -1428,6 +1428,8 @@
   window.kbsiteSearch.terms = terms;
   window.kbsiteSearch.queryUnits = queryUnits;
   window.kbsiteSearch.prefixTerm = prefixTerm;
+  window.kbsiteSearch.fillerWords = [...FILLER_WORDS];
+  window.kbsiteSearch.expansion = expansion;
   window.kbsiteSearch.engine = async () => new Engine(await load("meta", 0));
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -27,7 +27,7 @@ from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
 from kbsite.read.source import read_source
 from kbsite.report import BuildReport
-from kbsite.search import analysis
+from kbsite.search import analysis, forms, synonyms
 from kbsite.search.query import And, Most, Node, Not, Query, QueryError, Range, Text, parse_query
 from kbsite.search.searcher import search
 
@@ -94,7 +94,14 @@ ENGINE_QUERIES = [
     *["year:>=2002", "date:2001-04", "date:2001-01-01..2001-06-30", "date:<1999 harbor"],
     *["id:Q200105", "id:200105 OR leak", "harbor -year:2001", "product:desktop drive*"],
     *["category:ldb OR year:2001", "leak OR category:ldb", "harbor -(year:2001 OR leak)"],
+    # as people type: article numbers, codes, questions, typos, short forms
+    *["KB200105", "kb 200105", "http://support.microsoft.com/kb/200105", "kb 90210"],
+    *["http://support.microsoft.com/support/kb/articles/q200/1/05.asp", "stop 4a", "stop 0x4A"],
+    *["error 3021", "STOP 0000004A harbor", "harbor relay queue", "harbor relay xqzvwk"],
+    *["how do i fix relaying denied on my computer", "why does harbor mail keep failing please"],
+    *["memroy", "harbr mail sever", "relayng denied", "title:garbeld", "w2k", "nt4 harbor"],
 ]
+FORGIVING_QUERIES = ["memroy", "harbr mail sever", "relayng denied", "garbled", "leak"]
 PHRASE_QUERIES = ['"harbor mail"', '"mail server"', '"service pack"', '"relaying denied"']
 
 # ---------------------------------------------------------------- pages and helpers
@@ -414,6 +421,35 @@ def test_engine_ranks_like_python(js: Page, index_dir: Path, q: str) -> None:
     assert [doc_id for doc_id, _ in got] == [doc_id for doc_id, _ in expected]
     for (doc_id, js_score), (_, py_score) in zip(got, expected, strict=True):
         assert js_score == pytest.approx(py_score, abs=1e-6), doc_id
+
+
+@pytest.mark.parametrize("q", FORGIVING_QUERIES)
+def test_engine_corrects_like_python(js: Page, index_dir: Path, q: str) -> None:
+    corrections = js.evaluate(
+        """async q => {
+          const engine = await kbsiteSearch.engine();
+          return (await engine.search(kbsiteSearch.parseQuery(q))).corrections;
+        }""",
+        q,
+    )
+    results = search(index_dir, q)
+    got = {c["word"]: (c["replacement"], c["expanded"]) for c in corrections}
+    showing = {w: r for w, (r, expanded) in got.items() if not expanded}
+    assert bool(showing) == (results.showing is not None)
+    assert bool(len(got) - len(showing)) == (results.suggestion is not None)
+    for word, replacement in showing.items():
+        assert results.showing is not None and replacement in results.showing, word
+
+
+def test_filler_words_and_stop_words_are_the_same_lists(js: Page) -> None:
+    assert sorted(js.evaluate("() => kbsiteSearch.fillerWords")) == sorted(forms.FILLER_WORDS)
+
+
+def test_short_forms_expand_alike(js: Page) -> None:
+    words = ["w2k", "nt4", "nt351", "sp6a", "vb6", "vb", "ie55", "ie5", "wd97", "leak", "#"]
+    table = [list(entry) for entry in synonyms.packaged_table()]
+    got = js.evaluate("([ws, t]) => ws.map(w => kbsiteSearch.expansion(w, t))", [words, table])
+    assert got == [synonyms.expansion(w, synonyms.packaged_table()) for w in words]
 
 
 @pytest.mark.parametrize("q", PHRASE_QUERIES)
