@@ -269,6 +269,10 @@ def patch_web_index(
         return None
     if meta.get("format") != FORMAT or meta.get("documents") != len(ordered) or not boundaries:
         return None
+    if not all(
+        (site / "search" / "v" / f"{key}.js").is_file() for key in spelling.all_shard_keys()
+    ):
+        return None
     report = WebIndexReport(documents=len(ordered), patched=True)
     touched: dict[int, dict[str, dict[str, tuple[int, int | None]]]] = {}
     for edit in edits:
@@ -303,18 +307,20 @@ def patch_web_index(
                 shard.pop(term, None)
         report.characters += _write_terms(writer, number, dict(sorted(shard.items())))
         report.term_shards += 1
-    report.characters += _patch_vocabulary(site, edits, writer)
+    vocabulary_shards = _patch_vocabulary(site, edits, writer, report)
     for doc_shard in sorted({edit.number // per_shard for edit in edits}):
         first = doc_shard * per_shard
         rows = [document_row(r) for r in ordered[first : first + per_shard]]
         report.characters += _write_docs(writer, doc_shard, rows)
         report.doc_shards += 1
-    report.files = report.term_shards + report.doc_shards
+    report.files = report.term_shards + report.doc_shards + vocabulary_shards
     return report
 
 
-def _patch_vocabulary(site: Path, edits: list[ArticleEdit], writer: SiteWriter) -> int:
-    """Rewrite the vocabulary shards whose counts the edits change."""
+def _patch_vocabulary(
+    site: Path, edits: list[ArticleEdit], writer: SiteWriter, report: WebIndexReport
+) -> int:
+    """Rewrite the vocabulary shards whose counts the edits change; how many."""
     change: Counter[str] = Counter()
     for edit in edits:
         change.subtract(article_words(edit.old))
@@ -323,15 +329,14 @@ def _patch_vocabulary(site: Path, edits: list[ArticleEdit], writer: SiteWriter) 
     for word, delta in sorted(change.items()):
         if delta:
             by_key.setdefault(spelling.shard_key(word), {})[word] = delta
-    written = 0
     for key, deltas in by_key.items():
         path = f"search/v/{key}.js"
         shard: dict[str, int] = _read_script(site / path)
         for word, delta in deltas.items():
             shard[word] = shard.get(word, 0) + delta
         kept = {word: count for word, count in sorted(shard.items()) if count > 0}
-        written += _write_script(writer, path, "vocab", key, kept)
-    return written
+        report.characters += _write_script(writer, path, "vocab", key, kept)
+    return len(by_key)
 
 
 def _read_script(path: Path) -> Any:
