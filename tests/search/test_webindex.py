@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kbsite.search.postings import DIGITS, decode_postings, patch_postings, encode_number
+from kbsite.search.postings import DIGITS, decode_postings, encode_number, patch_postings
 from kbsite.search.ranking import LEVELS
 
 

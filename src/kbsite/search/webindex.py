@@ -41,7 +41,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from kbsite.model import ArticleRecord
 from kbsite.output.write import SiteWriter
 from kbsite.search import ranking, spelling, synonyms
-from kbsite.search.postings import DIGITS, patch_postings, posting_count, encode_number
+from kbsite.search.postings import DIGITS, encode_number, patch_postings, posting_count
 from kbsite.search.query import SCORED_FIELDS
 
 FORMAT = 2
