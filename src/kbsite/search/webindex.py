@@ -49,15 +49,15 @@ FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b", "id"
 """The scored fields, and the article's own id (not scored: found by number)."""
 WORDS_CODE = "w"
 """An article's vocabulary words in ``ArticlePostings`` (no levels): counted, not posted."""
-TERM_SHARD_CHARS = 48_000
+TERM_SHARD_CHARS = 16_000
 """A term shard is closed once it holds this many characters (one big term may exceed it)..."""
-MAX_TERM_SHARDS = 2000
+MAX_TERM_SHARDS = 6000
 """... or more, when that keeps the count of term shards under this (static hosts cap files)."""
-MAX_DOC_SHARDS = 2500
+MAX_DOC_SHARDS = 8000
 """Document shards hold DOCS_PER_SHARD documents, or more to keep their count under this.
 
 Ten results touch up to ten shards: small shards keep a query's download small."""
-DOCS_PER_SHARD = 16
+DOCS_PER_SHARD = 8
 ArticlePostings = dict[str, tuple[str, bytes]]
 """One article's part of the index: field code to its terms, each once, joined by
 newlines (no term holds one), and their levels, a byte each. Compact because it
