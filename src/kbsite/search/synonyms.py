@@ -1,6 +1,6 @@
 """Abbreviations and short forms of this domain, applied at query time in both engines.
 
-The table (``synonyms.txt`` in the package, extendable in ``kbsite.toml``) maps a
+The table (``synonyms.txt`` in the package) maps a
 short form to the words it stands for; ``#`` in an entry stands for a version number.
 A query word found in the table also matches an article holding all those words
 (``query.with_alternatives``). The browser gets the same table in ``meta.js``.
