@@ -1054,7 +1054,7 @@
         } else {
           for (const term of terms(node.text)) exact.add(term);
         }
-      } else if (node.type === "and" || node.type === "or") {
+      } else if (node.type === "and" || node.type === "most" || node.type === "or") {
         node.children.forEach(collect);
       }
     })(root);

@@ -485,8 +485,20 @@ def test_status_is_announced(page: Page, base: str, index_dir: Path) -> None:
     assert status.text_content() == f"{total} articles found for “harbor”, showing {shown}."
     open_search(page, base, "guestbook")
     assert status.text_content() == "1 article found for “guestbook”."
-    open_search(page, base, "printer")
-    assert status.text_content() == "No articles found for “printer”."
+    open_search(page, base, "xqzvwk")
+    assert status.text_content() == "No articles found for “xqzvwk”."
+
+
+def test_page_says_what_it_corrected(page: Page, base: str, index_dir: Path) -> None:
+    suggestion = page.locator("#kb-suggestion")
+    open_search(page, base, "memroy")
+    assert suggestion.text_content() == 'Showing results for memory — search instead for "memroy"'
+    assert result_ids(page) == [hit.id for hit in search(index_dir, "memroy").hits]
+    suggestion.locator("a").click()
+    page.wait_for_function("() => document.getElementById('kb-q').value === '\"memroy\"'")
+    page.wait_for_function("() => document.getElementById('kb-suggestion').hidden")
+    open_search(page, base, "guestbook")
+    assert suggestion.is_hidden()
 
 
 def test_results_update_as_you_type(page: Page, base: str, index_dir: Path) -> None:
