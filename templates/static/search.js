@@ -21,6 +21,8 @@
   const ONE_PIECE = new RegExp(`^(?:[${LETTERS}]+|[0-9]+)$`, "u");
   const ALL_DIGITS = /^[0-9]+$/;
   const HEX_NUMBER = /^0x0*([0-9a-f]+)$/;
+  const BARE_HEX = /^(?=[a-f]*[0-9])(?=[0-9]*[a-f])0*([0-9a-f]{1,8})$/;
+  const CODE = /^(?:0[xX])?([0-9a-fA-F]{1,8})[hH]?$/;
   const ARTICLE_NUMBER = /^[Qq]?(\d{5,8})$/;
   const MAX_WHOLE = 64;
   const STOP_WORDS = new Set(("a an and are as at be by can for from have if in is it may not " +
@@ -48,7 +50,9 @@
     if (raw.length > MAX_WHOLE) return null;
     const whole = raw.toLowerCase().replace(/\u2019/g, "'");
     const hex = HEX_NUMBER.exec(whole);
-    return hex ? "0x" + hex[1] : whole;
+    if (hex) return "0x" + hex[1];
+    const bare = whole.length === 8 ? BARE_HEX.exec(whole) : null;
+    return bare ? "0x" + bare[1] : whole;
   }
 
   /** [own term or null, [[part term, start, end], ...]] for one token. */
@@ -96,6 +100,20 @@
     return units;
   }
 
+  function codeTerm(word) {
+    const match = CODE.exec(word);
+    return match ? "0x" + (match[1].toLowerCase().replace(/^0+/, "") || "0") : null;
+  }
+
+  /** A number written after STOP or "error": that code in its 0x form, or the word as written. */
+  function codeUnits(word) {
+    const code = codeTerm(word);
+    const [whole, parts] = tokenTerms(word);
+    const written = whole !== null ? whole : parts.length ? parts[0][0] : null;
+    if (code === null || written === null) return queryUnits(word);
+    return [{ whole: code, parts: written === code ? [] : [written] }];
+  }
+
   function prefixTerm(text) {
     const lowered = text.toLowerCase();
     if (!ONE_PIECE.test(lowered) || ALL_DIGITS.test(lowered)) return lowered;
@@ -105,6 +123,182 @@
       common += 1;
     }
     return lowered.slice(0, common);
+  }
+
+  /* ---------- how people write what they look for (forms.py) ---------- */
+
+  const ID = "(\\d{5,8})";
+  const ARTICLE_FORMS = [
+    new RegExp(`^(?:q|kb|kbq)[:#]?${ID}$`, "i"),
+    new RegExp("^(?:https?://)?(?:www\\.)?support\\.microsoft\\.com/" +
+      "(?:(?:[a-z]{2}-[a-z]{2}/)?kb/|kb/|.*?[?&;=](?:kbid=|id=|kb;(?:[a-z]{2}-[a-z]{2};)?q?))" +
+      `${ID}(?:[/?#&;].*)?$`, "i"),
+  ];
+  const OLD_ADDRESS = new RegExp("^(?:https?://)?(?:www\\.)?support\\.microsoft\\.com/support/kb/articles/" +
+    "q(\\d{1,5})/(\\d{1,2})/(\\d{2})\\.aspx?$", "i");
+  const KB_WORDS = new Set(["kb", "q", "article", "kbid"]);
+  const NUMBER = new RegExp(`^#?${ID}$`);
+  const CODE_WORDS = new Set(["stop", "error", "bugcheck", "code", "status", "exception", "hresult"]);
+  const FILLER_WORDS = new Set(("how what why when where which who whom whose does do did doing done is am " +
+    "are was were be been being has have had should would could can cannot can't cant won't wont don't dont " +
+    "doesn't doesnt didn't didnt isn't isnt aren't wasn't i me my mine i'm im i've ive i'd we our you your he " +
+    "she they them their it its it's someone somebody anyone anybody please help hi hello thanks thank tell " +
+    "explain getting get got keep keeps kept happening happens happen happened way want need trying try fix " +
+    "problem problems issue issues trouble").split(" "));
+
+  function articleNumber(word) {
+    const stripped = word.replace(/^[.,;()<>"']+|[.,;()<>"']+$/g, "");
+    for (const form of ARTICLE_FORMS) {
+      const match = form.exec(stripped);
+      if (match) return parseInt(match[1], 10);
+    }
+    const old = OLD_ADDRESS.exec(stripped);
+    return old ? parseInt(old[1] + old[2] + old[3], 10) : null;
+  }
+
+  function kbNumber(kbWord, number) {
+    const match = NUMBER.exec(number);
+    return KB_WORDS.has(kbWord.toLowerCase().replace(/[:#]+$/, "")) && match ? parseInt(match[1], 10) : null;
+  }
+
+  const isCodeWord = (word) => CODE_WORDS.has(word.toLowerCase().replace(/:+$/, ""));
+  const isFiller = (word) => FILLER_WORDS.has(word.toLowerCase().replace(/\u2019/g, "'"));
+
+  /** Article numbers in their written forms become Q315817; a number after STOP or "error" a code. */
+  function readForms(lexemes) {
+    const out = [];
+    for (let lexeme of lexemes) {
+      if (lexeme.kind !== "word" || (lexeme.field !== null && lexeme.field !== "id") || lexeme.negated) {
+        out.push(lexeme);
+        continue;
+      }
+      const last = out.length ? out[out.length - 1] : null;
+      const before = last !== null && last.kind === "word" && !last.negated ? last : null;
+      let number = articleNumber(lexeme.text);
+      if (number === null && before !== null && before.field === lexeme.field) {
+        number = kbNumber(before.text, lexeme.text);
+        if (number !== null) lexeme = out.pop();
+      }
+      if (number !== null) lexeme = { ...lexeme, text: `Q${number}` };
+      else if (before !== null && isCodeWord(before.text) && /[0-9]/.test(lexeme.text) &&
+               codeTerm(lexeme.text) !== null) {
+        lexeme = { ...lexeme, kind: "code" };
+      }
+      out.push(lexeme);
+    }
+    return out;
+  }
+
+  /* ---------- typo tolerance (spelling.py) ---------- */
+
+  const RARE = 3;
+  const NEIGHBOUR_FACTOR = 20;
+  const EXPANSION_WEIGHT = 0.5;
+  const LONGEST_KEY = 20;
+  const WORD = new RegExp(`^[${LETTERS}]{3,}$`, "u");
+
+  const maxEdits = (word) => (word.length < 4 ? 0 : word.length < 8 ? 1 : 2);
+
+  function shardKey(word) {
+    return (word[0] >= "a" && word[0] <= "z" ? word[0] : "0") + Math.min(word.length, LONGEST_KEY);
+  }
+
+  function neighbourKeys(word) {
+    const edits = maxEdits(word);
+    const keys = new Set();
+    for (let n = Math.max(3, word.length - edits); n <= word.length + edits; n++) {
+      keys.add(shardKey(word[0] + "x".repeat(n - 1)));
+    }
+    return [...keys].sort();
+  }
+
+  const wantsChecking = (word, frequency) => frequency <= RARE && maxEdits(word) > 0 && WORD.test(word);
+
+  function editDistance(a, b, limit) {
+    let previous2 = [];
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i, ...new Array(b.length).fill(0)];
+      for (let j = 1; j <= b.length; j++) {
+        const cost = a[i - 1] !== b[j - 1] ? 1 : 0;
+        current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+          current[j] = Math.min(current[j], previous2[j - 2] + 1);
+        }
+      }
+      if (Math.min(...current) > limit) return limit + 1;
+      previous2 = previous;
+      previous = current;
+    }
+    return previous[b.length];
+  }
+
+  /** spelling.decide: {word, replacement, expanded} or null. */
+  function decide(word, frequency, candidates) {
+    const edits = maxEdits(word);
+    const known = Math.max(candidates[word] || 0, frequency);
+    const limit = frequency ? 1 : edits;
+    let best = null;
+    for (const [candidate, count] of Object.entries(candidates)) {
+      if (candidate === word || candidate[0] !== word[0] || Math.abs(candidate.length - word.length) > edits ||
+          STOP_WORDS.has(candidate) || (frequency && count < NEIGHBOUR_FACTOR * Math.max(known, 1))) {
+        continue;
+      }
+      const distance = editDistance(word, candidate, limit);
+      if (distance > limit || stem(candidate) === stem(word)) continue;
+      if (best === null || distance < best[0] || (distance === best[0] &&
+          (count > best[1] || (count === best[1] && candidate < best[2])))) {
+        best = [distance, count, candidate];
+      }
+    }
+    return best ? { word, replacement: best[2], expanded: frequency > 0 } : null;
+  }
+
+  function respelled(text, corrections, quote) {
+    for (const c of corrections) {
+      const pattern = new RegExp(`(?<![\\w"-])${c.word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w"])`, "i");
+      text = text.replace(pattern, () => (quote ? `"${c.word}"` : c.replacement));
+    }
+    return text;
+  }
+
+  /** synonyms.expansion: what a word stands for, by the first entry of the table that fits. */
+  function expansion(word, table) {
+    for (const [short, long] of table) {
+      if (!short.includes("#")) {
+        if (short === word) return long;
+        continue;
+      }
+      const pattern = short.split("#").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("([0-9]+[a-z]?)");
+      const match = new RegExp(`^${pattern}$`).exec(word);
+      if (match) return long.replaceAll("#", match[1]);
+    }
+    return null;
+  }
+
+  /** query.plain_words: the words a query looks for in the scored fields, each once. */
+  function plainWords(node, found = []) {
+    if (node.type === "text") {
+      const word = node.text.toLowerCase();
+      if (node.kind === "words" && (node.field === null || node.field in SCORED_FIELDS) && !found.includes(word)) {
+        found.push(word);
+      }
+    } else if (node.type === "and" || node.type === "most" || node.type === "or") {
+      for (const child of node.children) plainWords(child, found);
+    }
+    return found;
+  }
+
+  /** query.with_alternatives. */
+  function withAlternatives(node, found) {
+    if (node.type === "text") {
+      const extra = node.kind === "words" ? found.get(node.text.toLowerCase()) : undefined;
+      return extra ? { ...node, alternatives: extra } : node;
+    }
+    if (node.type === "and" || node.type === "most" || node.type === "or") {
+      return { ...node, children: node.children.map((c) => withAlternatives(c, found)) };
+    }
+    return node;
   }
 
   /* ---------- query language (query.py) ---------- */
@@ -224,7 +418,7 @@
   function parseQuery(text) {
     const stripped = text.trim();
     if (!stripped) throw new QueryError("the query is empty");
-    const lexemes = lex(text);
+    const lexemes = readForms(lex(text));
     let index = 0;
     let depth = 0;
     const peek = () => (index < lexemes.length ? lexemes[index] : null);
@@ -242,9 +436,11 @@
     function parseAnd(field) {
       const children = [];
       let lexeme;
+      let writtenAnd = false;
       while ((lexeme = peek()) !== null && lexeme.kind !== "OR" && lexeme.kind !== "close") {
         if (lexeme.kind === "AND") {
           take();
+          writtenAnd = true;
           continue;
         }
         children.push(parseUnary(field));
@@ -266,7 +462,8 @@
         const where = peek();
         throw new QueryError("expected a word here", where ? where.column : null);
       }
-      return children.length === 1 ? children[0] : { type: "and", children };
+      if (children.length === 1) return children[0];
+      return { type: writtenAnd ? "and" : "most", children };
     }
 
     function parseUnary(field) {
@@ -300,6 +497,7 @@
       if (RANGE_FIELDS.includes(field)) return parseRange(field, lexeme.text, lexeme.column);
       if (lexeme.kind === "phrase") return { type: "text", text: lexeme.text, field, kind: "phrase" };
       if (lexeme.kind === "range") throw new QueryError(`${field}: takes no range`, lexeme.column);
+      if (lexeme.kind === "code") return { type: "text", text: lexeme.text, field, kind: "code" };
       if (lexeme.text.endsWith("*") && lexeme.text.replace(/\*+$/, "").length >= 2) {
         return { type: "text", text: lexeme.text.replace(/\*+$/, ""), field, kind: "prefix" };
       }
@@ -309,7 +507,8 @@
     const root = parseOr(null);
     if (peek() !== null) throw new QueryError("unmatched ')'", peek().column);
     (function checkPositive(node) {
-      if (node.type === "not" || (node.type === "and" && node.children.every((c) => c.type === "not"))) {
+      if (node.type === "not" ||
+          ((node.type === "and" || node.type === "most") && node.children.every((c) => c.type === "not"))) {
         throw new QueryError("a query needs something to look for besides exclusions");
       }
       if (node.type === "or" && node.children.some((c) => c.type === "not")) {
@@ -317,7 +516,8 @@
       }
       (node.children || []).filter((c) => c.type !== "not").forEach(checkPositive);
     })(root);
-    const id = ARTICLE_NUMBER.exec(stripped);
+    const only = lexemes.length === 1 && lexemes[0].kind === "word" && !lexemes[0].field ? lexemes[0] : null;
+    const id = only ? ARTICLE_NUMBER.exec(only.text) : null;
     return { text, root, articleNumber: id ? parseInt(id[1], 10) : null };
   }
 
@@ -387,7 +587,7 @@
   const DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const DIGIT_VALUE = new Map([...DIGITS].map((c, i) => [c, i]));
 
-  const received = { meta: new Map(), terms: new Map(), docs: new Map(), sort: new Map() };
+  const received = { meta: new Map(), terms: new Map(), docs: new Map(), sort: new Map(), vocab: new Map() };
   const waiting = new Map();
   let indexRoot = "search/";
   const loadedFiles = [];
@@ -527,7 +727,7 @@
         const parts = (await Promise.all(node.children.map((c) => this.evaluate(c)))).filter((m) => m !== null);
         return parts.length ? anyOf(parts) : null;
       }
-      if (node.type === "and") {
+      if (node.type === "and" || node.type === "most") {
         const wanted = node.children.filter((c) => c.type !== "not");
         const unwanted = node.children.filter((c) => c.type === "not").map((c) => c.child);
         const positive = (await Promise.all(wanted.map((c) => this.evaluate(c)))).filter((m) => m !== null);
@@ -578,9 +778,15 @@
         return anyOf(Object.entries(fields).map(([field, boost]) =>
           allOf(entries.map((entry) => this.postings(entry, field, boost)))));
       }
-      const units = queryUnits(node.text);
+      const units = node.kind === "code" ? codeUnits(node.text) : queryUnits(node.text);
       if (!units.length) return null;
-      return allOf(await Promise.all(units.map((u) => this.unitQuery(u, fields))));
+      let result = allOf(await Promise.all(units.map((u) => this.unitQuery(u, fields))));
+      for (const [text, weight] of node.alternatives || []) {
+        const weighted = Object.fromEntries(Object.entries(fields).map(([f, boost]) => [f, boost * weight]));
+        const alternative = await Promise.all(queryUnits(text).map((u) => this.unitQuery(u, weighted)));
+        result = anyOf([result, allOf(alternative)]);
+      }
+      return result;
     }
 
     /** product:, category:, type: match the facet's name, as whoosh matches the field. */
@@ -625,10 +831,10 @@
       return this.sortData;
     }
 
+    /** The document of an article number, from its id's term (field "i"): no sort.js. */
     async docOfNumber(number) {
-      const keys = await this.sortKeys();
-      const doc = keys.numbers.indexOf(number);
-      return doc < 0 ? null : doc;
+      const entry = await this.entry(`q${number}`);
+      return entry !== null && "i" in entry ? decodeNumbers(entry.i[1])[0] : null;
     }
 
     async range(node) {
@@ -642,9 +848,78 @@
       return constant(docs, 0);
     }
 
-    /** Ranked [doc, score] pairs: best first, equal scores in archive order. */
+    /** Words side by side (query.Most), coordinated as searcher.rank_most does. */
+    async most(node) {
+      const soft = [];
+      let optional = [];
+      const required = [];
+      const excluded = [];
+      for (const child of node.children) {
+        if (child.type === "not") excluded.push(child.child);
+        else if (child.type !== "text" || (child.kind !== "words" && child.kind !== "code")) required.push(child);
+        else if (child.field !== null && !(child.field in SCORED_FIELDS)) required.push(child);
+        else if (isFiller(child.text)) optional.push(child);
+        else soft.push(child);
+      }
+      const present = async (nodes) =>
+        (await Promise.all(nodes.map((c) => this.evaluate(c)))).filter((m) => m !== null && m.docs.length);
+      let slots = await present(soft);
+      if (!slots.length && !required.length) {
+        slots = await present(optional);
+        optional = [];
+      }
+      const extra = (await Promise.all(optional.map((c) => this.evaluate(c)))).filter((m) => m !== null);
+      const scoring = slots.length || extra.length ? anyOf([...slots, ...extra]) : null;
+      const musts = (await Promise.all(required.map((c) => this.evaluate(c)))).filter((m) => m !== null);
+      const must = musts.length ? allOf(musts) : null;
+      if (must === null && scoring === null) return NONE;
+      let result = must === null ? scoring : scoring === null ? must : andMaybe(must, scoring);
+      for (const excludedMatch of await Promise.all(excluded.map((c) => this.evaluate(c)))) {
+        if (excludedMatch !== null) result = difference(result, excludedMatch);
+      }
+      if (!slots.length) return result;
+      const least = slots.length <= 2 ? slots.length : Math.ceil(slots.length / 2);
+      const sets = slots.map((m) => new Set(m.docs));
+      const docs = [];
+      const scores = [];
+      result.docs.forEach((doc, i) => {
+        const matched = sets.reduce((count, set) => count + (set.has(doc) ? 1 : 0), 0);
+        if (matched < least) return;
+        docs.push(doc);
+        scores.push(result.scores[i] * matched / slots.length);
+      });
+      return { docs, scores };
+    }
+
+    /** searcher.find_corrections: the typo corrections of a query's words. */
+    async corrections(root) {
+      const found = [];
+      for (const word of plainWords(root)) {
+        if (maxEdits(word) === 0 || !WORD.test(word)) continue;
+        const units = queryUnits(word);
+        if (units.length !== 1 || typeof units[0] !== "string") continue;
+        const entry = await this.entry(units[0]);
+        const frequency = entry === null ? 0 : Math.max(0, ...Object.values(FIELD_CODES)
+          .filter((code) => code in entry).map((code) => entry[code][0]));
+        if (!wantsChecking(word, frequency)) continue;
+        const shards = await Promise.all(neighbourKeys(word).map((key) => load("vocab", key)));
+        const correction = decide(word, frequency, Object.assign({}, ...shards));
+        if (correction !== null) found.push(correction);
+      }
+      return found;
+    }
+
+    /** Ranked [doc, score] pairs, best first, equal scores in archive order; the typo
+     * corrections made are the array's `corrections`. */
     async search(parsed) {
-      const found = (await this.evaluate(parsed.root)) || NONE;
+      const corrections = await this.corrections(parsed.root);
+      const also = new Map(corrections.map((c) => [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]]));
+      for (const word of plainWords(parsed.root)) {
+        const long = expansion(word, this.meta.synonyms || []);
+        if (long !== null) also.set(word, [...(also.get(word) || []), [long, 1.0]]);
+      }
+      const root = withAlternatives(parsed.root, also);
+      const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
       let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);
       ranked.sort((a, b) => b[2] - a[2] || a[0] - b[0]);
       if (parsed.articleNumber !== null) {
@@ -654,7 +929,9 @@
           ranked = [[exact, top, rounded(top)], ...ranked.filter((r) => r[0] !== exact)];
         }
       }
-      return ranked.map(([doc, score]) => [doc, score]);
+      const result = ranked.map(([doc, score]) => [doc, score]);
+      result.corrections = corrections;
+      return result;
     }
 
     runOf(doc) {
@@ -731,6 +1008,17 @@
     return { docs, scores };
   }
 
+  /** a's documents, with b's score added where b matches too (whoosh's AndMaybe). */
+  function andMaybe(a, b) {
+    const scores = [];
+    let j = 0;
+    for (let i = 0; i < a.docs.length; i++) {
+      while (j < b.docs.length && b.docs[j] < a.docs[i]) j++;
+      scores.push(j < b.docs.length && b.docs[j] === a.docs[i] ? a.scores[i] + b.scores[j] : a.scores[i]);
+    }
+    return { docs: a.docs, scores };
+  }
+
   function difference(a, b) {
     const docs = [];
     const scores = [];
@@ -766,7 +1054,7 @@
         } else {
           for (const term of terms(node.text)) exact.add(term);
         }
-      } else if (node.type === "and" || node.type === "or") {
+      } else if (node.type === "and" || node.type === "most" || node.type === "or") {
         node.children.forEach(collect);
       }
     })(root);
@@ -840,8 +1128,41 @@
       else history.pushState(null, "", url);
     }
 
+    let openExact = false;
+
+    function queryLink(q) {
+      const link = document.createElement("a");
+      link.href = "?q=" + encodeURIComponent(q);
+      link.textContent = q;
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        state.q = q;
+        state.shown = PAGE;
+        remember(true);
+        run();
+      });
+      return link;
+    }
+
+    /** "Showing results for ... — search instead for ..." or "Did you mean ...?" */
+    function showCorrections(corrections) {
+      const corrected = corrections.filter((c) => !c.expanded);
+      const expanded = corrections.filter((c) => c.expanded);
+      if (corrected.length) {
+        const shown = document.createElement("strong");
+        shown.textContent = respelled(state.q, corrected, false);
+        suggestion.replaceChildren("Showing results for ", shown, " — search instead for ",
+          queryLink(respelled(state.q, corrected, true)));
+      } else if (expanded.length) {
+        suggestion.replaceChildren("Did you mean ", queryLink(respelled(state.q, expanded, false)), "?");
+      }
+      suggestion.hidden = !corrections.length;
+    }
+
     async function run() {
       const mine = ++generation;
+      const opening = openExact;
+      openExact = false;
       input.value = state.q;
       sortSelect.value = state.sort;
       suggestion.hidden = true;
@@ -870,6 +1191,7 @@
         engine = engine || new Engine(await load("meta", 0));
         let ranked = await engine.search(parsed);
         if (mine !== generation) return;
+        const corrections = ranked.corrections;
         const matches = highlightTest(parsed.root);
         const facetData = ranked.map(([doc]) => {
           const run = engine.runOf(doc);
@@ -890,8 +1212,13 @@
         const shown = ranked.slice(0, state.shown);
         const docs = await engine.documents(shown.map(([doc]) => doc));
         if (mine !== generation) return;
+        if (opening && docs.length && docs[0].id === `Q${parsed.articleNumber}`) {
+          location.href = `kb/${docs[0].id}.html`;
+          return;
+        }
         renderFilters(facetData, keep);
         renderResults(docs, shown, matches, parsed);
+        showCorrections(corrections);
         const elapsed = Math.round(performance.now() - started);
         const count = ranked.length;
         status.textContent = count
@@ -997,6 +1324,7 @@
       clearTimeout(typing);
       state.q = input.value;
       state.shown = PAGE;
+      openExact = true;
       remember(true);
       run();
     });
@@ -1100,6 +1428,8 @@
   window.kbsiteSearch.terms = terms;
   window.kbsiteSearch.queryUnits = queryUnits;
   window.kbsiteSearch.prefixTerm = prefixTerm;
+  window.kbsiteSearch.fillerWords = [...FILLER_WORDS];
+  window.kbsiteSearch.expansion = expansion;
   window.kbsiteSearch.engine = async () => new Engine(await load("meta", 0));
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

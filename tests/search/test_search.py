@@ -238,8 +238,14 @@ def test_technical_terms_are_found_as_typed_and_by_a_part(
         ("xqzvw", None),
     ],
 )
-def test_did_you_mean(sample_index: Path, query: str, suggestion: str | None) -> None:
-    assert search(sample_index, query).suggestion == suggestion
+def test_a_word_no_article_holds_is_corrected(
+    sample_index: Path, query: str, suggestion: str | None
+) -> None:
+    results = search(sample_index, query)
+    assert results.showing == suggestion
+    if suggestion is not None:
+        assert results.hits
+        assert results.instead is not None and '"' in results.instead
 
 
 @pytest.mark.parametrize(
@@ -339,16 +345,19 @@ def test_cli_json(sample_site: tuple[Path, BuildReport], sample_index: Path) -> 
     assert data == [hit.as_json() for hit in search(sample_index, "relay hosts", 3).hits]
 
 
-def test_cli_text_and_did_you_mean(sample_index: Path) -> None:
+def test_cli_text_and_showing_results_for(sample_index: Path) -> None:
     result = CliRunner().invoke(main, ["search", "--index", str(sample_index), "garbled"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("2 articles match 'garbled':\n")
     assert " 1. Q200105  PRB: Accented Characters Are Garbled" in result.stdout
     result = CliRunner().invoke(main, ["search", "--index", str(sample_index), "memroy"])
     assert result.exit_code == 0
-    assert result.stdout.endswith("Did you mean: memory\n")
+    showing = 'Showing results for: memory (search instead for: "memroy")\n'
+    assert result.stdout.startswith("6 articles match 'memroy'")
+    assert result.stdout.endswith(showing)
     result = CliRunner().invoke(main, ["search", "--index", str(sample_index), "--json", "memroy"])
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "[]\n", "Did you mean: memory\n")
+    assert (result.exit_code, result.stderr) == (0, showing)
+    assert json.loads(result.stdout)[0]["id"] == "Q90210"
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,8 @@ from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
 from kbsite.read.source import read_source
 from kbsite.report import BuildReport
-from kbsite.search import analysis
-from kbsite.search.query import And, Node, Not, Query, QueryError, Range, Text, parse_query
+from kbsite.search import analysis, forms, synonyms
+from kbsite.search.query import And, Most, Node, Not, Query, QueryError, Range, Text, parse_query
 from kbsite.search.searcher import search
 
 from ..conftest import CONTENT
@@ -94,7 +94,14 @@ ENGINE_QUERIES = [
     *["year:>=2002", "date:2001-04", "date:2001-01-01..2001-06-30", "date:<1999 harbor"],
     *["id:Q200105", "id:200105 OR leak", "harbor -year:2001", "product:desktop drive*"],
     *["category:ldb OR year:2001", "leak OR category:ldb", "harbor -(year:2001 OR leak)"],
+    # as people type: article numbers, codes, questions, typos, short forms
+    *["KB200105", "kb 200105", "http://support.microsoft.com/kb/200105", "kb 90210"],
+    *["http://support.microsoft.com/support/kb/articles/q200/1/05.asp", "stop 4a", "stop 0x4A"],
+    *["error 3021", "STOP 0000004A harbor", "harbor relay queue", "harbor relay xqzvwk"],
+    *["how do i fix relaying denied on my computer", "why does harbor mail keep failing please"],
+    *["memroy", "harbr mail sever", "relayng denied", "title:garbeld", "w2k", "nt4 harbor"],
 ]
+FORGIVING_QUERIES = ["memroy", "harbr mail sever", "relayng denied", "garbled", "leak"]
 PHRASE_QUERIES = ['"harbor mail"', '"mail server"', '"service pack"', '"relaying denied"']
 
 # ---------------------------------------------------------------- pages and helpers
@@ -269,7 +276,7 @@ def tree_json(node: Node) -> dict[str, Any]:
         return {"type": "range", "field": node.field, "low": low, "high": high}
     if isinstance(node, Not):
         return {"type": "not", "child": tree_json(node.child)}
-    kind = "and" if isinstance(node, And) else "or"
+    kind = "and" if isinstance(node, And) else "most" if isinstance(node, Most) else "or"
     return {"type": kind, "children": [tree_json(child) for child in node.children]}
 
 
@@ -416,6 +423,35 @@ def test_engine_ranks_like_python(js: Page, index_dir: Path, q: str) -> None:
         assert js_score == pytest.approx(py_score, abs=1e-6), doc_id
 
 
+@pytest.mark.parametrize("q", FORGIVING_QUERIES)
+def test_engine_corrects_like_python(js: Page, index_dir: Path, q: str) -> None:
+    corrections = js.evaluate(
+        """async q => {
+          const engine = await kbsiteSearch.engine();
+          return (await engine.search(kbsiteSearch.parseQuery(q))).corrections;
+        }""",
+        q,
+    )
+    results = search(index_dir, q)
+    got = {c["word"]: (c["replacement"], c["expanded"]) for c in corrections}
+    showing = {w: r for w, (r, expanded) in got.items() if not expanded}
+    assert bool(showing) == (results.showing is not None)
+    assert bool(len(got) - len(showing)) == (results.suggestion is not None)
+    for word, replacement in showing.items():
+        assert results.showing is not None and replacement in results.showing, word
+
+
+def test_filler_words_and_stop_words_are_the_same_lists(js: Page) -> None:
+    assert sorted(js.evaluate("() => kbsiteSearch.fillerWords")) == sorted(forms.FILLER_WORDS)
+
+
+def test_short_forms_expand_alike(js: Page) -> None:
+    words = ["w2k", "nt4", "nt351", "sp6a", "vb6", "vb", "ie55", "ie5", "wd97", "leak", "#"]
+    table = [list(entry) for entry in synonyms.packaged_table()]
+    got = js.evaluate("([ws, t]) => ws.map(w => kbsiteSearch.expansion(w, t))", [words, table])
+    assert got == [synonyms.expansion(w, synonyms.packaged_table()) for w in words]
+
+
 @pytest.mark.parametrize("q", PHRASE_QUERIES)
 def test_engine_phrase_finds_at_least_the_phrase(js: Page, index_dir: Path, q: str) -> None:
     """search.js looks for a phrase's words, not their order: more hits, same relative order."""
@@ -449,8 +485,20 @@ def test_status_is_announced(page: Page, base: str, index_dir: Path) -> None:
     assert status.text_content() == f"{total} articles found for “harbor”, showing {shown}."
     open_search(page, base, "guestbook")
     assert status.text_content() == "1 article found for “guestbook”."
-    open_search(page, base, "printer")
-    assert status.text_content() == "No articles found for “printer”."
+    open_search(page, base, "xqzvwk")
+    assert status.text_content() == "No articles found for “xqzvwk”."
+
+
+def test_page_says_what_it_corrected(page: Page, base: str, index_dir: Path) -> None:
+    suggestion = page.locator("#kb-suggestion")
+    open_search(page, base, "memroy")
+    assert suggestion.text_content() == 'Showing results for memory — search instead for "memroy"'
+    assert result_ids(page) == [hit.id for hit in search(index_dir, "memroy").hits]
+    suggestion.locator("a").click()
+    page.wait_for_function("() => document.getElementById('kb-q').value === '\"memroy\"'")
+    page.wait_for_function("() => document.getElementById('kb-suggestion').hidden")
+    open_search(page, base, "guestbook")
+    assert suggestion.is_hidden()
 
 
 def test_results_update_as_you_type(page: Page, base: str, index_dir: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kbsite.search.postings import DIGITS, decode_postings, encode_number, patch_postings
 from kbsite.search.ranking import LEVELS
-from kbsite.search.webindex import DIGITS, _decode_postings, _patch_postings, encode_number
 
 
 def encoded_one_by_one(pairs: list[tuple[int, int]]) -> str:
@@ -31,7 +31,7 @@ postings = st.lists(st.tuples(gaps, st.integers(1, LEVELS)), max_size=300).map(
 @given(postings)
 def test_postings_decode_as_written(pairs: list[tuple[int, int]]) -> None:
     encoded = encoded_one_by_one(pairs)
-    decoded = _decode_postings(encoded)
+    decoded = decode_postings(encoded)
     assert list(zip(decoded.docs, decoded.levels, strict=True)) == pairs
     for n in range(len(pairs) + 1):
         assert decoded.offset(n) == len(encoded_one_by_one(pairs[:n]))
@@ -44,17 +44,17 @@ def test_a_patched_document_is_replaced_in_place(
     expected = [pair for pair in pairs if pair[0] != doc]
     if level is not None:
         expected = sorted([*expected, (doc, level)])
-    count, encoded = _patch_postings(encoded_one_by_one(pairs), doc, level)
+    count, encoded = patch_postings(encoded_one_by_one(pairs), doc, level)
     assert (count, encoded) == (len(expected), encoded_one_by_one(expected))
 
 
 def test_a_document_already_there_is_replaced() -> None:
     pairs = [(0, 3), (4, 7), (9, 1)]
-    assert _patch_postings(encoded_one_by_one(pairs), 4, 2) == (
+    assert patch_postings(encoded_one_by_one(pairs), 4, 2) == (
         3,
         encoded_one_by_one([(0, 3), (4, 2), (9, 1)]),
     )
-    assert _patch_postings(encoded_one_by_one(pairs), 4, None) == (
+    assert patch_postings(encoded_one_by_one(pairs), 4, None) == (
         2,
         encoded_one_by_one([(0, 3), (9, 1)]),
     )

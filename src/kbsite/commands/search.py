@@ -28,7 +28,12 @@ def run_search(
         )
     else:
         _print_hits(results)
-    if results.suggestion:
+    if results.showing:
+        click.echo(
+            f"Showing results for: {results.showing} (search instead for: {results.instead})",
+            err=as_json,
+        )
+    elif results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}", err=as_json)
 
 

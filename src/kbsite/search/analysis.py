@@ -36,6 +36,9 @@ JOINERS = "._\\\\/@:'\u2019-"
 TOKEN = re.compile(f"[0-9{LETTERS}]+(?:[{JOINERS}]{{1,2}}[0-9{LETTERS}]+)*")
 PIECE = re.compile(f"[{LETTERS}]+|[0-9]+")
 HEX_NUMBER = re.compile(r"0x0*([0-9a-f]+)")
+BARE_HEX = re.compile(r"(?=[a-f]*[0-9])(?=[0-9]*[a-f])0*([0-9a-f]{1,8})")
+"""Eight hex digits with both digits and letters, written without ``0x`` (``80040e4e``):
+the same number as ``0x80040E4E``."""
 
 ARTICLE_NUMBER = re.compile(f"[Qq]?({ID_DIGITS})")
 
@@ -122,6 +125,8 @@ def whole_term(raw: str) -> str | None:
     hex_number = HEX_NUMBER.fullmatch(whole)
     if hex_number:
         return "0x" + hex_number.group(1)
+    if len(whole) == 8 and (bare := BARE_HEX.fullmatch(whole)):
+        return "0x" + bare.group(1)
     return whole
 
 
@@ -136,6 +141,26 @@ def query_units(word: str) -> list[QueryUnit]:
         elif whole is not None or parts:
             units.append(Compound(whole, tuple(term for term, _, _ in parts)))
     return units
+
+
+def code_units(word: str) -> list[QueryUnit]:
+    """A number written after STOP or "error" (``3B``, ``0x0000003B``, ``3622``): that
+    code in its ``0x`` form, or the word as written."""
+    code = code_term(word)
+    whole, parts = token_terms(word)
+    written = whole if whole is not None else (parts[0][0] if parts else None)
+    if code is None or written is None:
+        return query_units(word)
+    return [Compound(code, () if written == code else (written,))]
+
+
+def code_term(word: str) -> str | None:
+    """``3B``, ``0x3b``, ``0000003B``, ``3Bh`` -> ``0x3b``; None for what is not hex."""
+    match = CODE.fullmatch(word)
+    return "0x" + (match.group(1).lower().lstrip("0") or "0") if match else None
+
+
+CODE = re.compile(r"(?:0[xX])?([0-9a-fA-F]{1,8})[hH]?")
 
 
 def prefix_term(text: str) -> str:

@@ -28,10 +28,10 @@ from kbsite.model import Article, ArticleRecord, body_text, excerpt
 from kbsite.output.write import read_site_marker, recover_leftovers, staging_folder, swap_in
 from kbsite.parallel import Forked
 from kbsite.read.syntax import id_number
-from kbsite.search import analysis
+from kbsite.search import analysis, spelling
 from kbsite.search.segment import PreparedWriter
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
 BACKGROUND_COMMIT_FROM = 1000
@@ -74,6 +74,8 @@ class KbAnalyzer(Analyzer):  # type: ignore[misc]
 
 TEXT_FIELDS = ("title", "headings", "keywords", "body", "product", "category", "type")
 """Fields indexed as analyzed text (handed to whoosh already analyzed, see ``whoosh_document``)."""
+VOCABULARY = "words"
+"""Not a field: the article's words for typo tolerance (``spelling.document_words``)."""
 STORED_TEXT_FIELDS = ("title", "body", "product")
 """Text fields whose text ``kbsite search`` shows (the rest are only searched)."""
 
@@ -201,8 +203,13 @@ def order_key(article: Article | ArticleRecord) -> str:
 
 
 def analyzed_fields(document: dict[str, Any]) -> dict[str, list[str]]:
-    """The terms of each text field: one analysis feeds whoosh and the browser's index."""
-    return {name: analysis.terms(document[name]) for name in TEXT_FIELDS}
+    """The terms of each text field, the article's vocabulary words (``VOCABULARY``) and
+    its id as a term (``q315817``, how the browser finds an article by number): one
+    analysis feeds whoosh and the browser's index."""
+    terms = {name: analysis.terms(document[name]) for name in TEXT_FIELDS}
+    terms[VOCABULARY] = spelling.document_words(document)
+    terms["id"] = [document["id"].lower()]
+    return terms
 
 
 def whoosh_document(

@@ -25,7 +25,8 @@ import datetime
 import re
 
 from kbsite.errors import KbsiteError
-from kbsite.search.analysis import ARTICLE_NUMBER
+from kbsite.search import forms
+from kbsite.search.analysis import ARTICLE_NUMBER, code_term
 
 SCORED_FIELDS = {"title": 3.0, "headings": 2.0, "keywords": 2.0, "body": 1.0}
 """The fields a plain word is looked for in, with how much a match in each counts."""
@@ -52,7 +53,10 @@ class Text:
     text: str
     field: str | None = None
     kind: str = "words"
-    """``words``, ``phrase`` or ``prefix``."""
+    """``words``, ``phrase``, ``prefix`` or ``code`` (a number after STOP or "error")."""
+    alternatives: tuple[tuple[str, float], ...] = ()
+    """Words that match in its place, with the weight of their matches: a correction of a
+    typo, a synonym (filled in after parsing, ``with_alternatives``)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -70,6 +74,15 @@ class And:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Most:
+    """Words side by side with no written AND: articles with all of them rank first, then
+    those with most of them (``ranking.coordination``); what is written as syntax among
+    them (a phrase, a field, a group) must still match."""
+
+    children: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Or:
     children: tuple[Node, ...]
 
@@ -79,7 +92,7 @@ class Not:
     child: Node
 
 
-Node = Text | Range | And | Or | Not
+Node = Text | Range | And | Most | Or | Not
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -117,10 +130,9 @@ class _Lexeme:
 
 def parse_query(text: str) -> Query:
     """Parse a query string; raises QueryError with the column of the problem."""
-    stripped = text.strip()
-    if not stripped:
+    if not text.strip():
         raise QueryError("the query is empty")
-    lexemes = _lex(text)
+    lexemes = read_forms(_Lexer(text).lex())
     parser = _Parser(lexemes)
     root = parser.parse_or()
     if parser.peek() is not None:
@@ -128,102 +140,123 @@ def parse_query(text: str) -> Query:
         assert lexeme is not None
         raise QueryError("unmatched ')'", lexeme.column)
     _check_positive(root)
-    id_match = ARTICLE_NUMBER.fullmatch(stripped)
-    article_id = f"Q{int(id_match.group(1))}" if id_match else None
+    article_id = None
+    if len(lexemes) == 1 and lexemes[0].kind == "word" and not lexemes[0].field:
+        id_match = ARTICLE_NUMBER.fullmatch(lexemes[0].text)
+        article_id = f"Q{int(id_match.group(1))}" if id_match else None
     return Query(text, root, article_id)
 
 
-def _lex(text: str) -> list[_Lexeme]:
-    lexemes: list[_Lexeme] = []
-    position = 0
-    pending_field: str | None = None
-    pending_negated = False
-    pending_column = 0
-    while position < len(text):
-        match = _LEXEME.match(text, position)
-        assert match is not None
-        column = position + 1
-        kind = match.lastgroup
-        assert kind is not None
-        if kind == "space":
-            if pending_field is not None or pending_negated:
-                raise QueryError("a field name or '-' must be followed by what to look for", column)
-            position = match.end()
+def read_forms(lexemes: list[_Lexeme]) -> list[_Lexeme]:
+    """Article numbers in their written forms become ``Q315817``; a number after STOP
+    or "error" becomes a code (``forms.py``)."""
+    out: list[_Lexeme] = []
+    for lexeme in lexemes:
+        if lexeme.kind != "word" or lexeme.field not in (None, ID_FIELD) or lexeme.negated:
+            out.append(lexeme)
             continue
-        start_column = pending_column if pending_field is not None or pending_negated else column
-        if kind == "quote":
-            end = text.find('"', position + 1)
-            if end < 0:
-                raise QueryError("unclosed quote", column)
-            lexemes.append(
-                _Lexeme(
-                    "phrase",
-                    text[position + 1 : end],
-                    start_column,
-                    pending_field,
-                    pending_negated,
-                )
-            )
-            pending_field, pending_negated = None, False
-            position = end + 1
-            continue
-        if kind in ("open", "close"):
-            lexemes.append(
-                _Lexeme(kind, match.group(), start_column, pending_field, pending_negated)
-            )
-            pending_field, pending_negated = None, False
-            position = match.end()
-            continue
-        word = match.group()
-        if (
-            word == "-"
-            and text[match.end() : match.end() + 1] in ("(", '"')
-            and start_column == column
+        before = out[-1] if out and out[-1].kind == "word" and not out[-1].negated else None
+        number = forms.article_number(lexeme.text)
+        if number is None and before is not None and before.field == lexeme.field:
+            number = forms.kb_number(before.text, lexeme.text)
+            if number is not None:
+                lexeme = out.pop()
+        if number is not None:
+            lexeme = dataclasses.replace(lexeme, text=f"Q{number}")
+        elif (
+            before is not None
+            and forms.is_code_word(before.text)
+            and any(c.isdigit() for c in lexeme.text)
+            and code_term(lexeme.text) is not None
         ):
-            pending_negated, pending_column = True, column
-            position = match.end()
-            continue
-        if pending_field is None and not pending_negated:
-            pending_column = column
-        if word.startswith("-") and len(word) > 1 and pending_field is None and not pending_negated:
-            pending_negated = True
+            lexeme = dataclasses.replace(lexeme, kind="code")
+        out.append(lexeme)
+    return out
+
+
+class _Lexer:
+    """The query text as lexemes: words, phrases, parentheses, ranges and operators, each
+    with the field (``title:``) and the exclusion (``-``) written before it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lexemes: list[_Lexeme] = []
+        self.position = 0
+        self.field: str | None = None
+        self.negated = False
+        self.column = 0
+        """Where the pending field or exclusion started."""
+
+    def lex(self) -> list[_Lexeme]:
+        text = self.text
+        while self.position < len(text):
+            match = _LEXEME.match(text, self.position)
+            assert match is not None and match.lastgroup is not None
+            column = self.position + 1
+            if match.lastgroup == "space":
+                if self.pending:
+                    raise QueryError(
+                        "a field name or '-' must be followed by what to look for", column
+                    )
+                self.position = match.end()
+            elif match.lastgroup == "quote":
+                end = text.find('"', self.position + 1)
+                if end < 0:
+                    raise QueryError("unclosed quote", column)
+                self.emit("phrase", text[self.position + 1 : end], self.start(column), end + 1)
+            elif match.lastgroup in ("open", "close"):
+                self.emit(match.lastgroup, match.group(), self.start(column), match.end())
+            else:
+                self.word(match, column)
+        if self.pending:
+            raise QueryError("the query ends before saying what to look for", len(text))
+        return self.lexemes
+
+    @property
+    def pending(self) -> bool:
+        return self.field is not None or self.negated
+
+    def start(self, column: int) -> int:
+        return self.column if self.pending else column
+
+    def emit(self, kind: str, text: str, column: int, end: int) -> None:
+        self.lexemes.append(_Lexeme(kind, text, column, self.field, self.negated))
+        self.field, self.negated = None, False
+        self.position = end
+
+    def word(self, match: re.Match[str], column: int) -> None:
+        text, word, end = self.text, match.group(), match.end()
+        if word == "-" and text[end : end + 1] in ("(", '"') and not self.pending:
+            self.negated, self.column, self.position = True, column, end
+            return
+        if not self.pending:
+            self.column = column
+        if word.startswith("-") and len(word) > 1 and not self.pending:
+            self.negated = True
             word = word[1:]
             column += 1
         field_match = _FIELD.match(word)
-        if field_match and pending_field is None and _field_name(field_match.group(1)):
-            pending_field = _field_name(field_match.group(1))
+        if field_match and self.field is None and _field_name(field_match.group(1)):
+            self.field = _field_name(field_match.group(1))
             rest = field_match.group(2)
-            if pending_field in RANGE_FIELDS and rest.startswith("["):
-                range_match = _RANGE_TO.match(text, match.end() - len(rest))
+            if self.field in RANGE_FIELDS and rest.startswith("["):
+                range_match = _RANGE_TO.match(text, end - len(rest))
                 if range_match is None:
-                    raise QueryError(f"{pending_field}: write a range as [1999 TO 2001]", column)
-                lexemes.append(
-                    _Lexeme(
-                        "range",
-                        f"{range_match.group(1)}..{range_match.group(2)}",
-                        pending_column,
-                        pending_field,
-                        pending_negated,
-                    )
-                )
-                pending_field, pending_negated = None, False
-                position = range_match.end()
-                continue
+                    raise QueryError(f"{self.field}: write a range as [1999 TO 2001]", column)
+                span = f"{range_match.group(1)}..{range_match.group(2)}"
+                self.emit("range", span, self.column, range_match.end())
+                return
             if not rest:
-                position = match.end()
-                continue
+                self.position = end
+                return
             word = rest
-        if word.upper() in ("OR", "AND", "NOT") and word.isupper() and pending_field is None:
-            if pending_negated:
+        if word in ("OR", "AND", "NOT") and self.field is None:
+            if self.negated:
                 raise QueryError(f"'-' cannot apply to {word}", column)
-            lexemes.append(_Lexeme(word, word, column))
-        else:
-            lexemes.append(_Lexeme("word", word, pending_column, pending_field, pending_negated))
-        pending_field, pending_negated = None, False
-        position = match.end()
-    if pending_field is not None or pending_negated:
-        raise QueryError("the query ends before saying what to look for", len(text))
-    return lexemes
+            self.lexemes.append(_Lexeme(word, word, column))
+            self.position = end
+            return
+        self.emit("word", word, self.column, end)
 
 
 def _field_name(name: str) -> str | None:
@@ -260,9 +293,11 @@ class _Parser:
 
     def parse_and(self, field: str | None) -> Node:
         children: list[Node] = []
+        written_and = False
         while (lexeme := self.peek()) is not None and lexeme.kind not in ("OR", "close"):
             if lexeme.kind == "AND":
                 self.take()
+                written_and = True
                 continue
             children.append(self.parse_unary(field))
             if (after := self.peek()) is not None and after.kind == "OR":
@@ -276,7 +311,9 @@ class _Parser:
         if not children:
             where = self.peek()
             raise QueryError("expected a word here", where.column if where else None)
-        return children[0] if len(children) == 1 else And(tuple(children))
+        if len(children) == 1:
+            return children[0]
+        return And(tuple(children)) if written_and else Most(tuple(children))
 
     def parse_unary(self, field: str | None) -> Node:
         lexeme = self.take()
@@ -312,6 +349,8 @@ class _Parser:
             return Text(lexeme.text, field, "phrase")
         if lexeme.kind == "range":
             raise QueryError(f"{field}: takes no range", lexeme.column)
+        if lexeme.kind == "code":
+            return Text(lexeme.text, field, "code")
         if lexeme.text.endswith("*") and len(lexeme.text.rstrip("*")) >= 2:
             return Text(lexeme.text.rstrip("*"), field, "prefix")
         return Text(lexeme.text, field, "words")
@@ -364,11 +403,36 @@ def _date_span(field: str, text: str, column: int | None) -> tuple[datetime.date
         raise QueryError(f"{field}: {text!r} is not a date ({exc})", column) from None
 
 
+def with_alternatives(node: Node, found: dict[str, tuple[tuple[str, float], ...]]) -> Node:
+    """``node`` with ``found``'s alternatives added to the words (lowercased) it names;
+    what a query excludes is left as written."""
+    if isinstance(node, Text):
+        extra = found.get(node.text.lower()) if node.kind == "words" else None
+        return dataclasses.replace(node, alternatives=extra) if extra else node
+    if isinstance(node, And | Most | Or):
+        children = tuple(with_alternatives(child, found) for child in node.children)
+        return dataclasses.replace(node, children=children)
+    return node
+
+
+def plain_words(node: Node) -> list[str]:
+    """The words (lowercased) a query looks for in the scored fields, each once, in order:
+    what corrections and synonyms may apply to."""
+    found: list[str] = []
+    if isinstance(node, Text):
+        if node.kind == "words" and (node.field is None or node.field in SCORED_FIELDS):
+            found.append(node.text.lower())
+    elif isinstance(node, And | Most | Or):
+        for child in node.children:
+            found += [word for word in plain_words(child) if word not in found]
+    return found
+
+
 def _check_positive(node: Node) -> None:
     """Refuse queries that only exclude: they would list the whole archive."""
     if isinstance(node, Not):
         raise QueryError("a query needs something to look for besides exclusions")
-    if isinstance(node, And) and all(isinstance(child, Not) for child in node.children):
+    if isinstance(node, And | Most) and all(isinstance(child, Not) for child in node.children):
         raise QueryError("a query needs something to look for besides exclusions")
     if isinstance(node, Or) and any(isinstance(child, Not) for child in node.children):
         raise QueryError("an exclusion cannot be one side of OR")

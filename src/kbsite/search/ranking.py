@@ -79,3 +79,15 @@ def live_doc_frequency(searcher: Any, fieldname: str, text: bytes) -> int:
     if not reader.has_deletions():
         return int(reader.doc_frequency(fieldname, text))
     return sum(1 for _ in reader.postings(fieldname, text).all_ids())
+
+
+def minimum_should_match(words: int) -> int:
+    """Of ``words`` side by side (``query.Most``), how many an article must have: all of
+    one or two, at least half of more."""
+    return words if words <= 2 else -(-words // 2)
+
+
+def coordinated(score: float, matched: int, words: int) -> float:
+    """A score scaled by the share of the words an article has, so that all the words
+    rank first and then most of them (computed the same way in JavaScript)."""
+    return score * matched / words

@@ -11,19 +11,20 @@ import dataclasses
 import datetime
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from whoosh import query as wq
 from whoosh.matching import WrappingMatcher
 from whoosh.searching import Searcher
 
-from kbsite.search import analysis, ranking
+from kbsite.search import analysis, forms, ranking, spelling, synonyms
 from kbsite.search.index import default_index_dir, marked_index_dir, open_index
 from kbsite.search.query import (
     FILTER_FIELDS,
     ID_FIELD,
     SCORED_FIELDS,
     And,
+    Most,
     Node,
     Not,
     Or,
@@ -32,8 +33,9 @@ from kbsite.search.query import (
     Range,
     Text,
     parse_query,
+    plain_words,
+    with_alternatives,
 )
-from kbsite.search.spelling import Speller
 
 PHRASE_FIELDS = ("title", "headings", "body", "product")
 """Fields indexed with positions; a phrase in any other field is its words."""
@@ -74,7 +76,11 @@ class SearchResults:
     total: int
     hits: list[Hit]
     suggestion: str | None = None
-    """A respelled query when some word is in no article ("did you mean")."""
+    """The query with a rare word respelled to a much commoner neighbour ("did you mean")."""
+    showing: str | None = None
+    """The query as searched, when a word no article holds was corrected."""
+    instead: str | None = None
+    """The query with its corrected words kept as written ("search instead for")."""
 
 
 class Unscored(wq.WrappingQuery):  # type: ignore[misc]
@@ -92,8 +98,13 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
     parsed = parse_query(text)
     ix = open_index(index_dir)
     with ix.searcher(weighting=ranking.LevelWeighting()) as searcher:
-        whoosh_query = to_whoosh(parsed.root)
-        ranked = rank(searcher, whoosh_query) if whoosh_query is not None else []
+        corrections = find_corrections(searcher, index_dir, parsed.root)
+        root = with_alternatives(parsed.root, alternatives(parsed.root, corrections))
+        if isinstance(root, Most):
+            whoosh_query, ranked = rank_most(searcher, root)
+        else:
+            whoosh_query = to_whoosh(root)
+            ranked = rank(searcher, whoosh_query) if whoosh_query is not None else []
         if parsed.article_id is not None:
             exact = searcher.document_number(id=parsed.article_id)
             if exact is not None:
@@ -102,21 +113,148 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
                 ]
         terms = _highlight_terms(searcher, whoosh_query)
         hits = [_hit(searcher, docnum, score, terms) for score, docnum in ranked[:limit]]
-        suggestion = None
-        if len(ranked) < 3:
-            suggestion = Speller(index_dir).respell(parsed)
-        return SearchResults(parsed, len(ranked), hits, suggestion)
+        results = SearchResults(parsed, len(ranked), hits)
+        expanded = [c for c in corrections if c.expanded]
+        corrected = [c for c in corrections if not c.expanded]
+        if expanded:
+            results.suggestion = spelling.respelled(text, expanded)
+        if corrected:
+            results.showing = spelling.respelled(text, corrected)
+            results.instead = spelling.respelled(text, corrected, quote=True)
+        return results
 
 
-def rank(searcher: Searcher, whoosh_query: wq.Query) -> list[tuple[float, int]]:
-    """Every match as (score, docnum), best first; equal scores in archive order (``order_key``)."""
-    results = searcher.search(whoosh_query, limit=None)
+def alternatives(
+    root: Node, corrections: list[spelling.Correction]
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """What each word may also match: its typo correction, then what it stands for."""
+    found: dict[str, tuple[tuple[str, float], ...]] = {
+        c.word: ((c.replacement, spelling.EXPANSION_WEIGHT if c.expanded else 1.0),)
+        for c in corrections
+    }
+    for word in plain_words(root):
+        long = synonyms.expansion(word, synonyms.packaged_table())
+        if long is not None:
+            found[word] = (*found.get(word, ()), (long, 1.0))
+    return found
+
+
+def find_corrections(searcher: Searcher, index_dir: Path, root: Node) -> list[spelling.Correction]:
+    """The typo corrections of a query's words (``spelling.py``)."""
+    found: list[spelling.Correction] = []
+    vocabulary: spelling.Vocabulary | None = None
+    for word in plain_words(root):
+        if spelling.max_edits(word) == 0 or not spelling.WORD.fullmatch(word):
+            continue
+        units = analysis.query_units(word)
+        if len(units) != 1 or not isinstance(units[0], str):
+            continue
+        term = units[0].encode("utf-8")
+        frequency = max(
+            ranking.live_doc_frequency(searcher, field, term)
+            if (field, term) in searcher.reader()
+            else 0
+            for field in SCORED_FIELDS
+        )
+        if not spelling.wants_checking(word, frequency):
+            continue
+        vocabulary = vocabulary or spelling.Vocabulary(index_dir)
+        correction = spelling.decide(word, frequency, vocabulary.near(word))
+        if correction is not None:
+            found.append(correction)
+    return found
+
+
+def rank(
+    searcher: Searcher, whoosh_query: wq.Query, scored: Iterable[tuple[float, int]] | None = None
+) -> list[tuple[float, int]]:
+    """Every match as (score, docnum), best first; equal scores in archive order (``order_key``).
+
+    ``scored``: the (score, docnum) pairs to order instead of ``whoosh_query``'s matches."""
+    if scored is None:
+        scored = searcher.search(whoosh_query, limit=None).top_n
     order = searcher.reader().column_reader("order")  # order_key as UTF-8 bytes
-    keyed = [
-        (-ranking.rounded(score), order[docnum], score, docnum) for score, docnum in results.top_n
-    ]
+    keyed = [(-ranking.rounded(score), order[docnum], score, docnum) for score, docnum in scored]
     keyed.sort()
     return [(score, docnum) for _, _, score, docnum in keyed]
+
+
+def rank_most(searcher: Searcher, node: Most) -> tuple[wq.Query | None, list[tuple[float, int]]]:
+    """Words side by side, coordinated: the query that scores and every match ranked.
+
+    The words that must match somewhere (``soft``) are the slots counted; filler words
+    only add to a score; the rest (phrases, fields, groups) must match as written. A
+    word no article has is no slot: it neither counts nor blocks."""
+    soft, optional, required, excluded = _most_parts(node)
+    slots: list[tuple[wq.Query, set[int]]] = []
+    for child in soft:
+        query = to_whoosh(child)
+        docs = set(searcher.docs_for_query(query)) if query is not None else set()
+        if docs:
+            slots.append((query, docs))
+    if not slots and not required:
+        optional, slots = (
+            [],
+            [
+                (q, docs)
+                for q in map(to_whoosh, optional)
+                if q is not None
+                if (docs := set(searcher.docs_for_query(q)))
+            ],
+        )
+    scoring = _any_of([query for query, _ in slots] + [to_whoosh(c) for c in optional])
+    must = _all_of(to_whoosh(c) for c in required)
+    if must is None and scoring is None:
+        return None, []
+    positive = scoring if must is None else must if scoring is None else wq.AndMaybe(must, scoring)
+    unwanted = [q for c in excluded if (q := to_whoosh(c)) is not None]
+    whoosh_query = _excluding(positive, unwanted)
+    matches = searcher.search(whoosh_query, limit=None).top_n
+    if slots:
+        least = ranking.minimum_should_match(len(slots))
+        counted = (
+            (score, docnum, sum(docnum in docs for _, docs in slots)) for score, docnum in matches
+        )
+        matches = [
+            (ranking.coordinated(score, matched, len(slots)), docnum)
+            for score, docnum, matched in counted
+            if matched >= least
+        ]
+    return whoosh_query, rank(searcher, whoosh_query, matches)
+
+
+def _most_parts(node: Most) -> tuple[list[Node], list[Node], list[Node], list[Node]]:
+    """A ``Most``'s children as the words counted, filler words, what must match as
+    written, and what is excluded."""
+    soft: list[Node] = []
+    optional: list[Node] = []
+    required: list[Node] = []
+    excluded: list[Node] = []
+    for child in node.children:
+        if isinstance(child, Not):
+            excluded.append(child.child)
+        elif _is_word(child):
+            (optional if forms.is_filler(child.text) else soft).append(child)
+        else:
+            required.append(child)
+    return soft, optional, required, excluded
+
+
+def _is_word(node: Node) -> TypeGuard[Text]:
+    """A word (or code) looked for in the scored fields: a slot of ``rank_most``."""
+    return (
+        isinstance(node, Text)
+        and node.kind in ("words", "code")
+        and (node.field is None or node.field in SCORED_FIELDS)
+    )
+
+
+def _excluding(positive: wq.Query, unwanted: list[wq.Query]) -> wq.Query:
+    if not unwanted:
+        return positive
+    # not wq.AndNot: whoosh-reloaded 2.7.5's AndNotMatcher misses an exclusion
+    # when the excluded list starts before the wanted one
+    return wq.And([positive, Unscored(wq.Not(wq.Or(unwanted)))])
 
 
 def to_whoosh(node: Node) -> wq.Query | None:
@@ -130,19 +268,14 @@ def to_whoosh(node: Node) -> wq.Query | None:
         return wq.Or(alternatives) if alternatives else None
     if isinstance(node, Not):
         raise QueryError("a query needs something to look for besides exclusions")
-    if isinstance(node, And):
+    if isinstance(node, And | Most):
         wanted = [q for c in node.children if not isinstance(c, Not) if (q := to_whoosh(c))]
         unwanted = [
             q for c in node.children if isinstance(c, Not) if (q := to_whoosh(c.child)) is not None
         ]
         if not wanted:
             return None
-        positive = wanted[0] if len(wanted) == 1 else wq.And(wanted)
-        if unwanted:
-            # not wq.AndNot: whoosh-reloaded 2.7.5's AndNotMatcher misses an exclusion
-            # when the excluded list starts before the wanted one
-            return wq.And([positive, Unscored(wq.Not(wq.Or(unwanted)))])
-        return positive
+        return _excluding(wanted[0] if len(wanted) == 1 else wq.And(wanted), unwanted)
     raise TypeError(node)
 
 
@@ -164,7 +297,16 @@ def _text_query(node: Text) -> wq.Query | None:
     elif node.kind == "phrase":
         query = _phrase_query(node.text, fields)
     else:
-        query = _all_of(_unit_query(unit, fields) for unit in analysis.query_units(node.text))
+        units = (
+            analysis.code_units(node.text)
+            if node.kind == "code"
+            else analysis.query_units(node.text)
+        )
+        query = _all_of(_unit_query(unit, fields) for unit in units)
+        for text, weight in node.alternatives:
+            weighted = {name: boost * weight for name, boost in fields.items()}
+            alternative = _all_of(_unit_query(u, weighted) for u in analysis.query_units(text))
+            query = _any_of([query, alternative])
     if query is not None and filtering:
         return Unscored(query)
     return query

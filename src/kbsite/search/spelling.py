@@ -1,30 +1,59 @@
-""" "Did you mean": respell query words that no article contains.
+"""Typo tolerance: a query word the archive does not know, or knows far less than a
+close neighbour, is corrected or expanded to the archive's nearby words.
 
-The word list (every lowercase word of three or more letters, with how many
-articles hold it) is written beside the index at each build. A misspelt word is
-replaced by the most common listed word within two edits of it that starts with
-the same letter.
+The vocabulary is every word of three or more letters in an article's title, headings
+and body, with how many articles hold it: ``words.txt`` beside the whoosh index for
+``kbsite search``, and for the browser the same counts in shards under ``search/v/``
+(``webindex.py``), one per first letter and length, so a word loads only the few
+shards its neighbours can be in. ``search.js`` ports ``decide`` and the rules here.
+
+A word whose term no article holds is *corrected* to its nearest neighbour (fewest
+edits, then most articles); a known word held by at most ``RARE`` articles is
+*expanded* to a neighbour one edit away that ``NEIGHBOUR_FACTOR`` times as many
+articles hold, which then also matches, at ``EXPANSION_WEIGHT``. Neighbours share the
+word's first letter (people rarely slip on it, and the shards rely on it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from kbsite.search import analysis
-from kbsite.search.query import Node, Query, Text
 
 WORDS_FILE = "words.txt"
 WORD = re.compile(f"[{analysis.LETTERS}]{{3,}}")
-MAX_EDITS = 2
+RARE = 3
+NEIGHBOUR_FACTOR = 20
+EXPANSION_WEIGHT = 0.5
+LONGEST_KEY = 20
+"""Words this long or longer share their letter's last shard."""
+SHARD_LETTERS = "abcdefghijklmnopqrstuvwxyz0"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Correction:
+    word: str
+    """The word as the query has it, lowercased."""
+    replacement: str
+    expanded: bool
+    """True: the word is kept and the replacement also matches ("did you mean");
+    False: the word matches nothing and the replacement stands in for it."""
 
 
 def article_words(text: str) -> set[str]:
     return {word.lower() for word in WORD.findall(text)}
 
 
-def write_words(index_dir: Path, counts: Counter[str]) -> None:
+def document_words(document: dict[str, str]) -> list[str]:
+    """An indexed document's vocabulary words (``index.index_document``), sorted."""
+    text = " ".join((document["title"], document["headings"], document["body"]))
+    return sorted(article_words(text))
+
+
+def write_words(index_dir: Path, counts: dict[str, int]) -> None:
     temporary = index_dir / (WORDS_FILE + ".tmp")
     with temporary.open("w", encoding="utf-8") as out:
         for word in sorted(counts):
@@ -32,9 +61,63 @@ def write_words(index_dir: Path, counts: Counter[str]) -> None:
     temporary.replace(index_dir / WORDS_FILE)
 
 
-class Speller:
+def max_edits(word: str) -> int:
+    return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
+
+
+def shard_key(word: str) -> str:
+    """The vocabulary shard a word lives in: its first letter and its length."""
+    first = word[0] if "a" <= word[0] <= "z" else "0"
+    return f"{first}{min(len(word), LONGEST_KEY)}"
+
+
+def all_shard_keys() -> list[str]:
+    return [f"{first}{n}" for first in SHARD_LETTERS for n in range(3, LONGEST_KEY + 1)]
+
+
+def neighbour_keys(word: str) -> list[str]:
+    """The shards that can hold ``word``'s neighbours (sorted, each once)."""
+    edits = max_edits(word)
+    lengths = range(max(3, len(word) - edits), len(word) + edits + 1)
+    return sorted({shard_key(word[0] + "x" * (n - 1)) for n in lengths})
+
+
+def wants_checking(word: str, frequency: int) -> bool:
+    """Whether a query word may be corrected: a plain word, held by few articles."""
+    return frequency <= RARE and max_edits(word) > 0 and WORD.fullmatch(word) is not None
+
+
+def decide(word: str, frequency: int, candidates: dict[str, int]) -> Correction | None:
+    """The correction of ``word`` (lowercased; its term is held by ``frequency``
+    articles) among ``candidates`` (the vocabulary of its neighbour shards)."""
+    edits = max_edits(word)
+    known = max(candidates.get(word, 0), frequency)
+    best: tuple[int, int, str] | None = None
+    for candidate, count in candidates.items():
+        if (
+            candidate == word
+            or candidate[0] != word[0]
+            or abs(len(candidate) - len(word)) > edits
+            or candidate in analysis.STOP_WORDS
+            or (frequency and count < NEIGHBOUR_FACTOR * max(known, 1))
+        ):
+            continue
+        distance = edit_distance(word, candidate, 1 if frequency else edits)
+        if distance > (1 if frequency else edits) or analysis.stem(candidate) == analysis.stem(
+            word
+        ):
+            continue
+        key = (distance, -count, candidate)
+        if best is None or key < best:
+            best = key
+    return Correction(word, best[2], frequency > 0) if best else None
+
+
+class Vocabulary:
+    """``words.txt``, read once, by shard."""
+
     def __init__(self, index_dir: Path) -> None:
-        self.counts: dict[str, int] = {}
+        self.shards: dict[str, dict[str, int]] = {}
         try:
             lines = (index_dir / WORDS_FILE).read_text(encoding="utf-8").splitlines()
         except OSError:
@@ -42,45 +125,23 @@ class Speller:
         for line in lines:
             word, _, count = line.partition("\t")
             if count.isdigit():
-                self.counts[word] = int(count)
+                self.shards.setdefault(shard_key(word), {})[word] = int(count)
 
-    def correct(self, word: str) -> str | None:
-        """The likeliest intended word, or None when ``word`` is known or nothing is close."""
-        lowered = word.lower()
-        if not self.counts or lowered in self.counts or not WORD.fullmatch(lowered):
-            return None
-        best: tuple[int, int, str] | None = None
-        for candidate, count in self.counts.items():
-            if candidate[0] != lowered[0] or abs(len(candidate) - len(lowered)) > MAX_EDITS:
-                continue
-            distance = edit_distance(lowered, candidate, MAX_EDITS)
-            if distance <= MAX_EDITS:
-                key = (distance, -count, candidate)
-                if best is None or key < best:
-                    best = key
-        return best[2] if best else None
-
-    def respell(self, query: Query) -> str | None:
-        """The query with its unknown words corrected, or None when nothing changed."""
-        text = query.text
-        changed = False
-        for word in _plain_words(query.root):
-            correction = self.correct(word)
-            if correction is not None:
-                text = re.sub(rf"(?<![\w-]){re.escape(word)}(?!\w)", correction, text, count=1)
-                changed = True
-        return text if changed else None
+    def near(self, word: str) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for key in neighbour_keys(word):
+            found.update(self.shards.get(key, {}))
+        return found
 
 
-def _plain_words(node: Node) -> list[str]:
-    if isinstance(node, Text):
-        if node.kind == "prefix" or node.field not in (None, "title", "body", "headings"):
-            return []
-        return WORD.findall(node.text)
-    children = getattr(node, "children", None)
-    if children is not None:
-        return [word for child in children for word in _plain_words(child)]
-    return []
+def respelled(text: str, corrections: Iterable[Correction], quote: bool = False) -> str:
+    """``text`` with each corrected word replaced (or, ``quote``, the word kept in quotes
+    so it is searched for as written)."""
+    for correction in corrections:
+        pattern = rf"(?<![\w\"-]){re.escape(correction.word)}(?![\w\"])"
+        new = f'"{correction.word}"' if quote else correction.replacement
+        text = re.sub(pattern, new.replace("\\", "\\\\"), text, count=1, flags=re.IGNORECASE)
+    return text
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

@@ -7,10 +7,14 @@ then only the shards holding its terms, then the document shards of the hits sho
 
 Layout under ``search/``::
 
-    meta.js        counts, field boosts, shard boundaries, facet names and runs
-    t/N.js         terms in sorted ranges: term -> {field: [df, postings]}
+    meta.js        counts, field boosts, shard boundaries, facet names and runs, the
+                   synonyms table (``synonyms.py``)
+    t/N.js         terms in sorted ranges: term -> {field: [df, postings]}; field ``i``
+                   holds an article under its own id (``q315817``)
     d/N.js         documents in archive order: [id, title, date, excerpt]
     sort.js        every document's date and number, for sorting and ranges
+    v/KEY.js       the vocabulary for typo tolerance: word -> articles holding it, a
+                   file per first letter and length (``spelling.shard_key``)
 
 Articles are numbered in archive order (``index.order_key``), so a category,
 product, type and year is a run of consecutive numbers: the facets cost a few
@@ -27,9 +31,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import itertools
 import json
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -38,31 +40,24 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kbsite.model import ArticleRecord
 from kbsite.output.write import SiteWriter
-from kbsite.search import ranking
+from kbsite.search import ranking, spelling, synonyms
+from kbsite.search.postings import DIGITS, encode_number, patch_postings, posting_count
 from kbsite.search.query import SCORED_FIELDS
 
-FORMAT = 1
-FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b"}
-TERM_SHARD_CHARS = 48_000
+FORMAT = 2
+FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b", "id": "i"}
+"""The scored fields, and the article's own id (not scored: found by number)."""
+WORDS_CODE = "w"
+"""An article's vocabulary words in ``ArticlePostings`` (no levels): counted, not posted."""
+TERM_SHARD_CHARS = 16_000
 """A term shard is closed once it holds this many characters (one big term may exceed it)..."""
-MAX_TERM_SHARDS = 2000
+MAX_TERM_SHARDS = 6000
 """... or more, when that keeps the count of term shards under this (static hosts cap files)."""
-MAX_DOC_SHARDS = 2500
+MAX_DOC_SHARDS = 8000
 """Document shards hold DOCS_PER_SHARD documents, or more to keep their count under this.
 
 Ten results touch up to ten shards: small shards keep a query's download small."""
-DOCS_PER_SHARD = 16
-DIGITS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-def encode_number(value: int, out: bytearray) -> None:
-    """Five bits a character, low bits first; values >= 32 in a character mean "more"."""
-    while value >= 32:
-        out.append(DIGITS[32 + (value & 31)])
-        value >>= 5
-    out.append(DIGITS[value])
-
-
+DOCS_PER_SHARD = 8
 ArticlePostings = dict[str, tuple[str, bytes]]
 """One article's part of the index: field code to its terms, each once, joined by
 newlines (no term holds one), and their levels, a byte each. Compact because it
@@ -78,11 +73,18 @@ def article_postings(terms: dict[str, list[str]]) -> ArticlePostings:
         if not field_terms:
             continue
         length = byte_to_length(length_to_byte(len(field_terms)))
-        pivot = ranking.TYPICAL_LENGTH[name]
+        pivot = ranking.TYPICAL_LENGTH.get(name, 1.0)
         frequencies = Counter(field_terms)
         levels = bytes([_level(frequency, length, pivot) for frequency in frequencies.values()])
         postings[code] = ("\n".join(frequencies), levels)
+    if terms.get("words"):
+        postings[WORDS_CODE] = ("\n".join(terms["words"]), b"")
     return postings
+
+
+def article_words(postings: ArticlePostings) -> list[str]:
+    words = postings.get(WORDS_CODE, ("", b""))[0]
+    return words.split("\n") if words else []
 
 
 def posting_levels(postings: ArticlePostings, code: str) -> dict[str, int]:
@@ -133,6 +135,7 @@ class WebIndexBuilder:
     def __init__(self) -> None:
         self.postings: dict[str, dict[str, bytearray]] = {c: {} for c in FIELD_CODES.values()}
         self.last_doc: dict[str, dict[str, int]] = {c: {} for c in FIELD_CODES.values()}
+        self.vocabulary: Counter[str] = Counter()
         self.documents = 0
 
     def add(self, article: ArticlePostings) -> None:
@@ -140,6 +143,9 @@ class WebIndexBuilder:
         number = self.documents
         self.documents += 1
         for code, (terms, levels) in article.items():
+            if code == WORDS_CODE:
+                self.vocabulary.update(terms.split("\n"))
+                continue
             field_postings, field_last = self.postings[code], self.last_doc[code]
             for term, level in zip(terms.split("\n"), levels, strict=True):
                 encoded = field_postings.get(term)
@@ -169,7 +175,7 @@ class WebIndexBuilder:
             for code in FIELD_CODES.values():
                 encoded = postings[code].pop(term, None)
                 if encoded is not None:
-                    entry[code] = [_posting_count(encoded), encoded.decode("ascii")]
+                    entry[code] = [posting_count(encoded), encoded.decode("ascii")]
                     size += len(entry[code][1]) + 12
             if not shard:
                 boundaries.append(term)
@@ -188,7 +194,12 @@ class WebIndexBuilder:
             report.doc_shards += 1
         report.characters += _write_script(writer, "search/sort.js", "sort", 0, _sort_keys(ordered))
         report.characters += _write_meta(writer, ordered, boundaries, per_shard)
-        report.files = report.term_shards + report.doc_shards + 2
+        shards: dict[str, dict[str, int]] = {key: {} for key in spelling.all_shard_keys()}
+        for word, count in sorted(self.vocabulary.items()):
+            shards[spelling.shard_key(word)][word] = count
+        for key, words in shards.items():
+            report.characters += _write_script(writer, f"search/v/{key}.js", "vocab", key, words)
+        report.files = report.term_shards + report.doc_shards + 2 + len(shards)
         return report
 
 
@@ -203,6 +214,7 @@ def _write_meta(
         "boosts": {FIELD_CODES[name]: boost for name, boost in SCORED_FIELDS.items()},
         "termShards": boundaries,
         "docsPerShard": per_shard,
+        "synonyms": [list(entry) for entry in synonyms.packaged_table()],
         **_facets(ordered),
     }
     return _write_script(writer, "search/meta.js", "meta", 0, meta)
@@ -243,7 +255,11 @@ def patch_web_index(
         per_shard: int = meta["docsPerShard"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if meta.get("documents") != len(ordered) or not boundaries:
+    if meta.get("format") != FORMAT or meta.get("documents") != len(ordered) or not boundaries:
+        return None
+    if not all(
+        (site / "search" / "v" / f"{key}.js").is_file() for key in spelling.all_shard_keys()
+    ):
         return None
     report = WebIndexReport(documents=len(ordered), patched=True)
     touched: dict[int, dict[str, dict[str, tuple[int, int | None]]]] = {}
@@ -266,9 +282,7 @@ def patch_web_index(
         for term, by_code in shard_changes.items():
             entry = shard.get(term, {})
             for code, (doc, level) in by_code.items():
-                count, encoded = _patch_postings(
-                    entry[code][1] if code in entry else "", doc, level
-                )
+                count, encoded = patch_postings(entry[code][1] if code in entry else "", doc, level)
                 if count:
                     entry[code] = [count, encoded]
                 else:
@@ -279,102 +293,42 @@ def patch_web_index(
                 shard.pop(term, None)
         report.characters += _write_terms(writer, number, dict(sorted(shard.items())))
         report.term_shards += 1
+    vocabulary_shards = _patch_vocabulary(site, edits, writer, report)
     for doc_shard in sorted({edit.number // per_shard for edit in edits}):
         first = doc_shard * per_shard
         rows = [document_row(r) for r in ordered[first : first + per_shard]]
         report.characters += _write_docs(writer, doc_shard, rows)
         report.doc_shards += 1
-    report.files = report.term_shards + report.doc_shards
+    report.files = report.term_shards + report.doc_shards + vocabulary_shards
     return report
+
+
+def _patch_vocabulary(
+    site: Path, edits: list[ArticleEdit], writer: SiteWriter, report: WebIndexReport
+) -> int:
+    """Rewrite the vocabulary shards whose counts the edits change; how many."""
+    change: Counter[str] = Counter()
+    for edit in edits:
+        change.subtract(article_words(edit.old))
+        change.update(article_words(edit.new))
+    by_key: dict[str, dict[str, int]] = {}
+    for word, delta in sorted(change.items()):
+        if delta:
+            by_key.setdefault(spelling.shard_key(word), {})[word] = delta
+    for key, deltas in by_key.items():
+        path = f"search/v/{key}.js"
+        shard: dict[str, int] = _read_script(site / path)
+        for word, delta in deltas.items():
+            shard[word] = shard.get(word, 0) + delta
+        kept = {word: count for word, count in sorted(shard.items()) if count > 0}
+        report.characters += _write_script(writer, path, "vocab", key, kept)
+    return len(by_key)
 
 
 def _read_script(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
     start = text.index(",", text.index(",") + 1) + 1
     return json.loads(text[start : text.rindex(");")])
-
-
-def _patch_postings(encoded: str, doc: int, level: int | None) -> tuple[int, str]:
-    """A term's postings with ``doc``'s replaced by ``level`` (None: removed); their count.
-
-    Only ``doc``'s posting and the next one's gap change: the rest of the text is kept as
-    it is, so a common term's tens of thousands of postings are decoded (to find the
-    place) but never encoded again."""
-    postings = _decode_postings(encoded)
-    docs = postings.docs
-    at = bisect.bisect_left(docs, doc)
-    present = at < len(docs) and docs[at] == doc
-    after = at + 1 if present else at
-    previous = docs[at - 1] if at else -1
-    middle = bytearray()
-    if level is not None:
-        encode_number(doc - previous - 1, middle)
-        middle.append(DIGITS[level])
-        previous = doc
-    if after < len(docs):
-        encode_number(docs[after] - previous - 1, middle)
-        middle.append(DIGITS[postings.levels[after]])
-        after += 1
-    text = (
-        encoded[: postings.offset(at)] + middle.decode("ascii") + encoded[postings.offset(after) :]
-    )
-    return len(docs) - present + (level is not None), text
-
-
-@dataclasses.dataclass(slots=True)
-class DecodedPostings:
-    """A term's postings as ``WebIndexBuilder.add`` encodes them, decoded."""
-
-    docs: list[int]
-    levels: list[int]
-    long_numbers: list[int]
-    """Where each number of more than one character is, counted in numbers."""
-    extra_characters: list[int]
-    """Before each of those, how many characters beyond one a number the text holds."""
-
-    def offset(self, posting: int) -> int:
-        """Where a posting (or, past the last, the end) starts in the text."""
-        number = 2 * posting
-        return number + self.extra_characters[bisect.bisect_left(self.long_numbers, number)]
-
-
-def _posting_count(encoded: bytearray) -> int:
-    """How many postings an encoded term holds: each is two numbers, and every number
-    ends in a digit below 32."""
-    return len(encoded.translate(None, DIGITS[32:])) // 2
-
-
-_DIGIT_VALUES = bytes.maketrans(DIGITS, bytes(range(len(DIGITS))))
-_LONG_NUMBER = re.compile(rb"[\x20-\x3f]+[\x00-\x1f]")
-"""Digits saying "more", then the last digit: a number of more than one character."""
-_PLUS_ONE = (1).__add__
-_MINUS_ONE = (-1).__add__
-
-
-def _decode_postings(encoded: str) -> DecodedPostings:
-    """The documents and levels of a term's postings.
-
-    Most numbers are one character (a common term's gaps are small; levels always are):
-    those become numbers without a Python loop, only the longer ones one by one."""
-    values = encoded.encode("ascii").translate(_DIGIT_VALUES)
-    numbers: list[int] = []
-    long_numbers: list[int] = []
-    extra = [0]
-    done = 0
-    for match in _LONG_NUMBER.finditer(values):
-        start, end = match.span()
-        numbers += values[done:start]
-        value = shift = 0
-        for digit in values[start : end - 1]:
-            value += (digit - 32) << shift
-            shift += 5
-        long_numbers.append(len(numbers))
-        extra.append(extra[-1] + end - start - 1)
-        numbers.append(value + (values[end - 1] << shift))
-        done = end
-    numbers += values[done:]
-    docs = list(map(_MINUS_ONE, itertools.accumulate(map(_PLUS_ONE, numbers[0::2]))))
-    return DecodedPostings(docs, numbers[1::2], long_numbers, extra)
 
 
 def _sort_keys(ordered: list[ArticleRecord]) -> dict[str, str]:
@@ -404,8 +358,8 @@ def _facets(ordered: list[ArticleRecord]) -> dict[str, Any]:
     return {kind: list(values) for kind, values in names.items()} | {"runs": runs}
 
 
-def _write_script(writer: SiteWriter, path: str, kind: str, number: int, data: Any) -> int:
+def _write_script(writer: SiteWriter, path: str, kind: str, number: int | str, data: Any) -> int:
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    text = f'kbsiteSearch.receive("{kind}",{number},{payload});\n'
+    text = f"kbsiteSearch.receive({json.dumps(kind)},{json.dumps(number)},{payload});\n"
     writer.write_text(path, text)
     return len(text)
