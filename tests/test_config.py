@@ -62,6 +62,17 @@ tags = ["ledger", "support"]
     )
 
 
+def test_synonyms_are_the_sites_own_short_forms_lowercased(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[synonyms]\nLDB3 = "Lighthouse  Database 3.0"\n"ldb#" = "lighthouse database #"\n',
+    )
+    assert load_config(path).synonyms == (
+        ("ldb3", "lighthouse database 3.0"),
+        ("ldb#", "lighthouse database #"),
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -79,6 +90,9 @@ tags = ["ledger", "support"]
         ('[zim]\ncreater = "x"\n', r"unknown setting 'zim.creater' \(did you mean 'creator'\?\)"),
         ('title = "unclosed\n', r":1: not valid TOML: "),
         ("sources = []\n", r"'sources' must be a folder or a list of folders"),
+        ("[synonyms]\nldb3 = 3\n", r":2: synonym 'ldb3' must stand for some words in quotes"),
+        ('[synonyms]\n"two words" = "x"\n', r"synonym 'two words' must be one word"),
+        ("synonyms = 1\n", r"unknown setting 'synonyms'"),
     ],
 )
 def test_mistakes_name_the_file_the_line_and_the_setting(

@@ -56,6 +56,9 @@ class Config:
     output: Path = Path("_site")
     sources: tuple[Path, ...] = (Path("content"),)
     zim: ZimSettings = dataclasses.field(default_factory=ZimSettings)
+    synonyms: tuple[tuple[str, str], ...] = ()
+    """The archive's own short forms (``[synonyms]`` table: ``ldb3 = "lighthouse database
+    3.0"``), in front of the packaged table (``search/synonyms.txt``)."""
     path: Path | None = None
     """The file these settings came from, if any."""
 
@@ -117,8 +120,32 @@ def parse_config(data: dict[str, Any], path: Path, text: str = "") -> Config:
                 }
             )
             continue
+        if key == "synonyms" and isinstance(value, dict):
+            values["synonyms"] = _synonyms(value, path, text)
+            continue
         values[key] = _check(key, _TYPES, key, value, folder, path, text)
     return Config(**values, path=path)
+
+
+def _synonyms(table: dict[str, Any], path: Path, text: str) -> tuple[tuple[str, str], ...]:
+    """The ``[synonyms]`` table: each short form one word (``#`` for a version number), what
+    it stands for some words."""
+    entries = []
+    for short, long in table.items():
+        if not isinstance(long, str) or not long.split():
+            raise ConfigError(
+                f"synonym {short!r} must stand for some words in quotes, not {long!r}",
+                path,
+                _line_of(short, text),
+            )
+        if not re.fullmatch(r"[A-Za-z0-9#.+_-]+", short):
+            raise ConfigError(
+                f"synonym {short!r} must be one word (letters, digits, '#' for a version)",
+                path,
+                _line_of(short, text),
+            )
+        entries.append((short.lower(), " ".join(long.split()).lower()))
+    return tuple(entries)
 
 
 def _check(
@@ -135,7 +162,7 @@ def _check(
 
     kind = types.get(key)
     if kind is None:
-        known = [*types, "zim"] if types is _TYPES else list(types)
+        known = [*types, "zim", "synonyms"] if types is _TYPES else list(types)
         guess = difflib.get_close_matches(key, known, 1, 0.6)
         hint = f" (did you mean {guess[0]!r}?)" if guess else ""
         raise fail(f"unknown setting {label!r}{hint}")

@@ -99,7 +99,8 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
     ix = open_index(index_dir)
     with ix.searcher(weighting=ranking.LevelWeighting()) as searcher:
         corrections = find_corrections(searcher, index_dir, parsed.root)
-        root = with_alternatives(parsed.root, alternatives(parsed.root, corrections))
+        table = synonyms.index_table(index_dir)
+        root = with_alternatives(parsed.root, alternatives(parsed.root, corrections, table))
         if isinstance(root, Most):
             whoosh_query, ranked = rank_most(searcher, root)
         else:
@@ -125,7 +126,7 @@ def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
 
 
 def alternatives(
-    root: Node, corrections: list[spelling.Correction]
+    root: Node, corrections: list[spelling.Correction], table: synonyms.Table
 ) -> dict[str, tuple[tuple[str, float], ...]]:
     """What each word may also match: its typo correction, then what it stands for."""
     found: dict[str, tuple[tuple[str, float], ...]] = {
@@ -133,7 +134,7 @@ def alternatives(
         for c in corrections
     }
     for word in plain_words(root):
-        long = synonyms.expansion(word, synonyms.packaged_table())
+        long = synonyms.expansion(word, table)
         if long is not None:
             found[word] = (*found.get(word, ()), (long, 1.0))
     return found

@@ -132,7 +132,9 @@ class WebIndexBuilder:
     at once, so the builder holds the encoded index, never the articles.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, table: synonyms.Table | None = None) -> None:
+        """``table``: the site's short forms (``synonyms.site_table``), for ``meta.js``."""
+        self.synonyms = synonyms.packaged_table() if table is None else table
         self.postings: dict[str, dict[str, bytearray]] = {c: {} for c in FIELD_CODES.values()}
         self.last_doc: dict[str, dict[str, int]] = {c: {} for c in FIELD_CODES.values()}
         self.vocabulary: Counter[str] = Counter()
@@ -193,7 +195,7 @@ class WebIndexBuilder:
             report.characters += _write_docs(writer, first // per_shard, rows)
             report.doc_shards += 1
         report.characters += _write_script(writer, "search/sort.js", "sort", 0, _sort_keys(ordered))
-        report.characters += _write_meta(writer, ordered, boundaries, per_shard)
+        report.characters += _write_meta(writer, ordered, boundaries, per_shard, self.synonyms)
         shards: dict[str, dict[str, int]] = {key: {} for key in spelling.all_shard_keys()}
         for word, count in sorted(self.vocabulary.items()):
             shards[spelling.shard_key(word)][word] = count
@@ -204,7 +206,11 @@ class WebIndexBuilder:
 
 
 def _write_meta(
-    writer: SiteWriter, ordered: list[ArticleRecord], boundaries: list[str], per_shard: int
+    writer: SiteWriter,
+    ordered: list[ArticleRecord],
+    boundaries: list[str],
+    per_shard: int,
+    table: synonyms.Table,
 ) -> int:
     meta = {
         "format": FORMAT,
@@ -214,7 +220,7 @@ def _write_meta(
         "boosts": {FIELD_CODES[name]: boost for name, boost in SCORED_FIELDS.items()},
         "termShards": boundaries,
         "docsPerShard": per_shard,
-        "synonyms": [list(entry) for entry in synonyms.packaged_table()],
+        "synonyms": [list(entry) for entry in table],
         **_facets(ordered),
     }
     return _write_script(writer, "search/meta.js", "meta", 0, meta)
