@@ -496,7 +496,7 @@ def export(
     )
     for problem in metadata.problems():
         raise click.UsageError(problem)
-    options = ZimOptions(sources_or_default, output, jobs or default_jobs(), metadata)
+    options = ZimOptions(sources_or_default, output, jobs or default_jobs(), metadata, settings)
     with _interruptible("the previous file, if any, is unchanged"):
         report = export_zim(options, None if quiet else _progress_bar)
     _print_problems(report, MAX_PROBLEMS_SHOWN)

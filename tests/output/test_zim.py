@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kbsite.build import load_articles
 from kbsite.cli import main
 from kbsite.model import Article, body_text
 from kbsite.parallel import default_jobs
+from kbsite.read.load import load_articles
 from kbsite.read.source import find_sources
 from kbsite.report import BuildReport
 from kbsite.site.link import link_site
@@ -36,13 +36,8 @@ from libzim.reader import Archive  # noqa: E402
 from libzim.search import Query, Searcher  # noqa: E402
 from libzim.suggestion import SuggestionSearcher  # noqa: E402
 
-from kbsite.output.zim import (  # noqa: E402
-    ZimMetadata,
-    ZimOptions,
-    export_zim,
-    illustration_png,
-    write_zim,
-)
+from kbsite.output.icon import illustration_png  # noqa: E402
+from kbsite.output.zim import ZimMetadata, ZimOptions, export_zim, write_zim  # noqa: E402
 
 CYCLE = Path(__file__).parents[1] / "sites" / "cycle"
 SEARCH_ONLY = {"search.html", "static/search.js", "static/porter.js"}
