@@ -1,22 +1,28 @@
 """The build: the stages chained, in the one order they run.
 
-    find_inputs             the article files, the Markdown pages, the renderer's key
-    plan_reading            (incremental/plan.py) the cache, up to date?, files to read
-    read_sources            per file, in parallel: read, parse, record; spool the article
-    plan_linking            did any link change?
-    linked_site             the site graph and related lists (site/related.py)
-    plan_pages              in place or staged; page keys; which pages are written
-    write_articles          per article whose page or index entry changes, in parallel,
-                            in archive order: render and write, analyze (output/pages.py)
-    search indexes          whoosh and the browser's index fed as results come
-    other pages, feeds, static files, publish, build cache
+    find_inputs         the article files, the Markdown pages, the renderer's key
+    plan_reading        is the last build's cache usable, is the site up to date, which
+                        files are read (incremental/plan.py)
+    read_sources        per file read, in parallel: decode (1), parse (2), record; the
+                        article put in the spool (incremental/sources.py)
+    plan_linking        did any link change
+    linked_site         the site graph and related lists (3: site/link.py, site/related.py)
+    plan_pages          in place or staged, every page's key, which pages are written
+    write_articles      per article whose page or index entry changes, in parallel, in
+                        archive order: render (4) and write (6), analyze for the search
+                        indexes (5), fed as the results come (output/pages.py, search/work.py)
+    the other pages, feeds and static files (6); publish; save the build cache
+
+The numbers are the stages' as their modules name them: 1 read/source.py, 2
+read/parse.py and read/blocks.py, 3 site/link.py, 4 render/renderer.py, 5 search/,
+6 output/write.py (or, instead of a site, output/zim.py and output/export.py).
 
 The whole archive is held only as records (``ArticleRecord``: header, references,
-features); an article's body lives in one worker while it is parsed, rendered and
-analyzed, and in the spool on disk between the two, so memory grows with the archive
-only through the records. A file that fails is reported with its path and skipped; the
-build goes on and fails at the end. Every decision about what to rebuild is the plan's;
-this module only carries it out.
+features); an article's body lives in one worker while it is parsed, then in the spool
+on disk, then in one worker while it is rendered and analyzed, so memory grows with the
+archive only through the records. A file that fails is reported with its path and
+skipped; the build goes on and fails at the end. Every decision about what to rebuild is
+the plan's; this module carries it out.
 """
 
 from __future__ import annotations
