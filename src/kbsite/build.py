@@ -183,7 +183,7 @@ def _write_site(
             raise OutputError(f"cannot write: {exc.strerror or exc}", where) from exc
         raise
     report.pages = sum(key != STATIC_KEY for key in files.values())
-    report.written = len(writer.written)
+    report.written = len(writer.staged)
     return files, search
 
 

@@ -15,8 +15,8 @@ cache that is truncated, edited, written by another version or not a cache at al
 ignored (the build says why) and the site is built from scratch.
 
 The rest is ``marshal`` data (lists, dicts, strings and numbers only), not JSON: an edit's
-rebuild reads and writes the whole detail, and at 57,000 articles encoding it as JSON took
-a second, marshal a tenth of that. marshal is not meant for data from strangers, so it
+rebuild reads and writes the whole detail, and marshal does that many times faster than
+JSON. marshal is not meant for data from strangers, so it
 reads only bytes whose digest the header vouches for; it makes values, never runs code.
 """
 
@@ -129,7 +129,7 @@ def file_digest(data: bytes) -> str:
 def _checksum(data: bytes) -> str:
     """What vouches for the cache's own files: their length and CRC-32, which catch
     damage (all they guard against: whoever can write the cache can write the site)
-    in a fifth of a digest's time, a tenth of a second of an edit's rebuild."""
+    in a fraction of a digest's time."""
     return f"{len(data):x}-{zlib.crc32(data):08x}"
 
 
@@ -343,8 +343,8 @@ def _record_from_data(data: list[Any], source: Path) -> ArticleRecord:
 
 
 def _path(source: str, folders: dict[str, Path]) -> Path:
-    """``source`` as a Path; ``folders`` shares the parent of the many files of a folder:
-    parsing each whole path anew was a third of reading the cache."""
+    """``source`` as a Path; ``folders`` shares the parent of the many files of a folder,
+    so each whole path is not parsed anew."""
     folder, _, name = source.rpartition("/")
     parent = folders.get(folder)
     if parent is None:

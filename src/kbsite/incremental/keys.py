@@ -128,8 +128,8 @@ def links_unchanged(records: list[ArticleRecord], old: dict[str, ArticleRecord])
 class _ShownText:
     """What a page object shows, as text for its key: its ``repr``, but with each article
     summary as its digest, made once and reused. A summary recurs on many pages (every
-    listing the article is in, the pages citing it); spelling it anew each time, through
-    the dataclass ``repr``, was most of an edit's rebuild."""
+    listing the article is in, the pages citing it), and spelling it anew each time,
+    through the dataclass ``repr``, would cost more than the rest of an edit's rebuild."""
 
     def __init__(self, site: Site) -> None:
         self.digests = _SummaryDigests(site.summaries)
@@ -180,7 +180,7 @@ class _SummaryDigests(dict[str, str]):
 
 def _summary_digest(summary: ArticleSummary) -> str:
     """A summary's digest: a page key spells the summaries it shows this way, shorter
-    than the summary itself (the page keys of an archive spelled some 200 MB)."""
+    than the summary itself, as the page keys of a whole archive spell many."""
     date = summary.date.isoformat() if summary.date else ""
     text = "\x1f".join(
         (summary.id, summary.title, date, summary.category, summary.product, summary.bare_title)

@@ -62,7 +62,7 @@ def write_articles(
     tasks = _article_tasks(ordered, render, search)
     for task in tasks:
         if task.render:
-            writer.written.add(article_href(task.id))
+            writer.staged.add(article_href(task.id))
     by_id = {r.id: r for r in ordered}
     done = set()
     with (

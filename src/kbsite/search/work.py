@@ -123,8 +123,8 @@ def archive_order(
     """The records' ``order_key`` in archive order, and the records in that order.
 
     Given the state of a build whose records had the same links (``links_unchanged``),
-    its order is this one (the key is made of linked fields): sorting again would cost
-    an edit's rebuild a tenth of a second.
+    its order is this one (the key is made of linked fields), and an edit's rebuild need
+    not sort the archive again.
     """
     if previous is not None:
         ids, keys = previous.ids, previous.order
@@ -248,7 +248,7 @@ class SearchWork:
         if self.builder.documents != len(self.ordered):
             raise KbsiteError("internal error: the browser's index lacks articles")
         web = self.builder.write(self.ordered, writer)
-        self.files = {p: "search" for p in writer.written if p.startswith("search/")}
+        self.files = {p: "search" for p in writer.staged if p.startswith("search/")}
         write_words(self.index_dir, self.words)
         return web
 
