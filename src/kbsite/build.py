@@ -97,9 +97,8 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     states = read_sources(
         inputs.articles, plan.unchanged, plan.todo, plan.previous, jobs, report, progress
     )
-    problems_before = len(report.problems)
-    records = unique_records(states, report)
-    duplicates = report.problems[problems_before:]
+    records, duplicates = unique_records(states)
+    report.problems.extend(duplicates)
     plan_linking(plan, records)
     site = linked_site(records, plan.links, plan.same_links, jobs)
     _count(report, len(records), site)

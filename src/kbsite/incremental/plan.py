@@ -25,7 +25,6 @@ from kbsite.incremental.keys import kept_page_keys, links_unchanged, page_keys
 from kbsite.incremental.sources import ToRead, source_digests, stat_sources, unique_records
 from kbsite.model import ArticleRecord
 from kbsite.output.write import MARKER, read_site_marker
-from kbsite.report import BuildReport
 from kbsite.search.work import SearchState
 from kbsite.site.kinds import PAGE_KINDS, Page, site_pages
 from kbsite.site.link import Site
@@ -135,7 +134,7 @@ def plan_linking(plan: BuildPlan, records: list[ArticleRecord]) -> None:
     """Step 2: what the last build's site was made of, and whether any link changed."""
     old = plan.previous
     if plan.usable:
-        old_records = {r.id: r for r in unique_records(old.sources, BuildReport())}
+        old_records = {r.id: r for r in unique_records(old.sources)[0]}
         plan.links = PreviousLinks(old_records, old.related, old.graph)
     plan.same_links = plan.usable and links_unchanged(records, plan.links.records)
     plan.order = old.search if plan.same_links else None

@@ -10,6 +10,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from kbsite.errors import Problem
 from kbsite.incremental.cache import RACY_SECONDS, BuildCache, SourceState, file_digest
 from kbsite.model import ArticleRecord
 from kbsite.output.spool import Place
@@ -105,13 +106,17 @@ def _source_state(
     return state, stat.st_size, stat.st_mtime_ns, place
 
 
-def unique_records(states: dict[str, SourceState], report: BuildReport) -> list[ArticleRecord]:
-    """One record per id, in id order; duplicates keep the newer article, with a warning."""
+def unique_records(
+    states: dict[str, SourceState],
+) -> tuple[list[ArticleRecord], list[Problem]]:
+    """One record per id, in id order; duplicates keep the newer article, and the
+    warnings about them."""
     by_id: dict[str, ArticleRecord] = {}
+    duplicates: list[Problem] = []
     for state in states.values():
         if state.record is not None:
-            load.keep_newer(by_id, state.record, report)
-    return sorted(by_id.values(), key=lambda r: id_number(r.id))
+            load.keep_newer(by_id, state.record, duplicates)
+    return sorted(by_id.values(), key=lambda r: id_number(r.id)), duplicates
 
 
 def source_digests(states: dict[str, SourceState]) -> dict[str, str]:

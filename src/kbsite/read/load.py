@@ -38,7 +38,7 @@ def load_articles(
             advance(1)
             report.problems.extend(result.problems)
             if result.article is not None:
-                keep_newer(by_id, result.article, report)
+                keep_newer(by_id, result.article, report.problems)
     return sorted(by_id.values(), key=lambda a: id_number(a.id))
 
 
@@ -60,11 +60,12 @@ def load_article(path: Path, data: bytes | None = None) -> LoadResult:
 A = TypeVar("A", Article, ArticleRecord)
 
 
-def keep_newer(by_id: dict[str, A], item: A, report: BuildReport) -> None:
+def keep_newer(by_id: dict[str, A], item: A, problems: list[Problem]) -> None:
+    """Add ``item`` to ``by_id`` unless an item of its id is newer; warn of the older."""
     kept = by_id.get(item.id)
     if kept is not None:
         newer, older = sorted((kept, item), key=_recency, reverse=True)
-        report.problems.append(
+        problems.append(
             Problem(
                 older.source,
                 None,
