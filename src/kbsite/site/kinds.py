@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 from kbsite.config import Config
 from kbsite.site.link import Site
@@ -31,7 +30,10 @@ from kbsite.site.pages import (
     stats_page,
 )
 
-Page = Any
+Page = (
+    MarkdownPage | ListingPage | FacetIndexPage | HomePage | MissingPage | SearchPage | StatsPage
+    | NotFoundPage
+)  # fmt: skip
 """A page object of one of the ``PAGE_KINDS``."""
 
 
