@@ -68,7 +68,8 @@ class SearchState:
     """The browser index's files in the site, with their page key."""
 
     def as_data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields as they are (``dataclasses.asdict`` would copy every list)."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
     @classmethod
     def from_data(cls, data: Any) -> SearchState:
@@ -186,9 +187,13 @@ class SearchWork:
             previous.order == self.order
             and bool(previous.files)
             and not self.update.report.rebuilt
-            and all((self.postings_dir / entry[0]).exists() for entry in previous.offsets.values())
+            and all((self.postings_dir / name).exists() for name in self._previous_postings())
             and (self.index_dir / WORDS_FILE).exists()
         )
+
+    def _previous_postings(self) -> set[str]:
+        """The postings files the last build's entries are in (a few, for many entries)."""
+        return {entry[0] for entry in self.previous.offsets.values()}
 
     def wanted(self, article_id: str) -> bool:
         """Whether the article must be analyzed."""
