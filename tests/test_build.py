@@ -5,12 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kbsite.build import BuildOptions, archive_order, build_site, load_articles
+from kbsite.build import BuildOptions, build_site
 from kbsite.errors import Level
-from kbsite.incremental.cache import BuildCache
 from kbsite.model import Article
+from kbsite.read.load import load_articles
 from kbsite.report import BuildReport
 from kbsite.search.index import order_key
+from kbsite.search.work import SearchState, archive_order
 from kbsite.site.link import article_record
 
 CYCLE = Path(__file__).parent / "sites" / "cycle"
@@ -63,10 +64,9 @@ def test_archive_order_after_an_edit_is_the_cached_one_else_sorted(
     keys, ordered = archive_order(records)
     assert keys == sorted(order_key(r) for r in records)
     assert [order_key(r) for r in ordered] == keys
-    cache = BuildCache("renderer", 0.0)
-    cache.search = {"ids": [r.id for r in ordered], "order": keys}
-    assert archive_order(records[::-1], cache) == (keys, ordered)
-    cache.search["order"] = [f"cached {n}" for n in range(len(keys))]
-    assert archive_order(records, cache) == (cache.search["order"], ordered)  # not sorted again
-    cache.search = {"ids": [r.id for r in ordered[1:]] + ["Q1"], "order": keys}
-    assert archive_order(records, cache) == (keys, ordered)  # an unknown id: sorted anew
+    previous = SearchState(ids=[r.id for r in ordered], order=keys)
+    assert archive_order(records[::-1], previous) == (keys, ordered)
+    previous.order = [f"cached {n}" for n in range(len(keys))]
+    assert archive_order(records, previous) == (previous.order, ordered)  # not sorted again
+    previous = SearchState(ids=[r.id for r in ordered[1:]] + ["Q1"], order=keys)
+    assert archive_order(records, previous) == (keys, ordered)  # an unknown id: sorted anew

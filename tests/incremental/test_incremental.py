@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kbsite.build import POSTINGS_FILES, BuildOptions, build_site
+from kbsite.build import BuildOptions, build_site
 from kbsite.config import Config
 from kbsite.incremental.cache import (
     cache_folder,
@@ -24,6 +24,7 @@ from kbsite.incremental.cache import (
 from kbsite.report import BuildReport
 from kbsite.search.searcher import search
 from kbsite.search.webindex import _read_script
+from kbsite.search.work import POSTINGS_FILES
 
 HOUR = 3600
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kbsite import build
 from kbsite.build import BuildOptions, build_site
 from kbsite.model import Article
 from kbsite.output.spool import ArticleSpool, Place
+from kbsite.read import load
 
 
 def test_articles_come_back_as_they_went_in(
@@ -63,13 +63,13 @@ def test_a_build_writes_the_articles_it_read_without_parsing_them_again(
     content_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed: list[Path] = []
-    load = build.load_article
+    real = load.load_article
 
-    def counting(path: Path, data: bytes | None = None) -> build.LoadResult:
+    def counting(path: Path, data: bytes | None = None) -> load.LoadResult:
         parsed.append(path)
-        return load(path, data)
+        return real(path, data)
 
-    monkeypatch.setattr(build, "load_article", counting)
+    monkeypatch.setattr(load, "load_article", counting)
     report = build_site(
         BuildOptions([content_copy], tmp_path / "site", index=tmp_path / "ix", jobs=1)
     )

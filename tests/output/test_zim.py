@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kbsite.build import load_articles
 from kbsite.cli import main
 from kbsite.model import Article, body_text
 from kbsite.parallel import default_jobs
+from kbsite.read.load import load_articles
 from kbsite.read.source import find_sources
 from kbsite.report import BuildReport
 from kbsite.site.link import link_site
@@ -36,13 +36,8 @@ from libzim.reader import Archive  # noqa: E402
 from libzim.search import Query, Searcher  # noqa: E402
 from libzim.suggestion import SuggestionSearcher  # noqa: E402
 
-from kbsite.output.zim import (  # noqa: E402
-    ZimMetadata,
-    ZimOptions,
-    export_zim,
-    illustration_png,
-    write_zim,
-)
+from kbsite.output.icon import illustration_png  # noqa: E402
+from kbsite.output.zim import ZimMetadata, ZimOptions, export_zim, write_zim  # noqa: E402
 
 CYCLE = Path(__file__).parents[1] / "sites" / "cycle"
 SEARCH_ONLY = {"search.html", "static/search.js", "static/porter.js"}
@@ -263,6 +258,28 @@ def test_an_article_that_fails_to_render_is_reported_and_left_out(
 
 
 # -- the command line ---------------------------------------------------------------
+
+
+def test_the_zim_has_the_sites_pages_with_its_page_size_and_theme(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    (theme / "static").mkdir(parents=True)
+    css = b"/* the theme's */ body { color: teal; }\n"
+    (theme / "static" / "kbsite.css").write_bytes(css)
+    (tmp_path / "kbsite.toml").write_text('per_page = 2\ntemplates = "theme"\n')
+    config = ["--config", str(tmp_path / "kbsite.toml")]
+    output, site = tmp_path / "cycle.zim", tmp_path / "site"
+    command = ["export", "--format", "zim", str(CYCLE), "-o", str(output), "-q", *config]
+    assert CliRunner().invoke(main, command).exit_code == 0
+    built = CliRunner().invoke(main, ["build", str(CYCLE), "-o", str(site), "-q", *config])
+    assert built.exit_code == 0, built.output
+    archive = Archive(output)
+    assert {path for path, _, _ in entries(archive)} == site_files(site)
+    assert "category/cyc.page2.html" in site_files(site)  # 3 articles, 2 a page
+    for page in ("category/cyc.html", "category/cyc.page2.html"):
+        assert html_of(archive, page).count('href="../kb/Q') == (
+            (site / page).read_text(encoding="utf-8").count('href="../kb/Q')
+        )
+    assert bytes(archive.get_entry_by_path("static/kbsite.css").get_item().content) == css
 
 
 def test_export_command_prints_the_build_summary(tmp_path: Path) -> None:

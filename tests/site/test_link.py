@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kbsite.build import load_articles
 from kbsite.model import Article
+from kbsite.read.load import load_articles
 from kbsite.report import BuildReport
 from kbsite.site.link import link_site, slugify
 

@@ -66,7 +66,7 @@ def run_export(
     )
     for problem in metadata.problems():
         raise click.UsageError(problem)
-    options = ZimOptions(sources_or_default, output, jobs or default_jobs(), metadata)
+    options = ZimOptions(sources_or_default, output, jobs or default_jobs(), metadata, settings)
     with interruptible("the previous file, if any, is unchanged"):
         report = export_zim(options, None if quiet else progress_bar)
     print_problems(report, MAX_PROBLEMS_SHOWN)

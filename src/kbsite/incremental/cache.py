@@ -7,7 +7,7 @@ modification time, content digest and problems, and the build's totals: all a re
 with nothing to do needs, so that one reads only this small file. ``detail.bin`` holds
 the rest, read only when something changed: the record parsed from each file; for each
 page, the key it was written under (a digest of everything the page shows, see
-``build.page_keys``); and what the search stage needs to patch the browser's index.
+``keys.page_keys``); and what the search stage needs to patch the browser's index.
 
 A cache is trusted only whole: the first line of ``build.bin`` (JSON) carries the format,
 the kbsite version and a digest of the rest, which holds the digest of ``detail.bin``; a
@@ -15,8 +15,8 @@ cache that is truncated, edited, written by another version or not a cache at al
 ignored (the build says why) and the site is built from scratch.
 
 The rest is ``marshal`` data (lists, dicts, strings and numbers only), not JSON: an edit's
-rebuild reads and writes the whole detail, and at 57,000 articles encoding it as JSON took
-a second, marshal a tenth of that. marshal is not meant for data from strangers, so it
+rebuild reads and writes the whole detail, and marshal does that many times faster than
+JSON. marshal is not meant for data from strangers, so it
 reads only bytes whose digest the header vouches for; it makes values, never runs code.
 """
 
@@ -36,8 +36,9 @@ from typing import Any
 from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
+from kbsite.search.work import SearchState
 
-CACHE_FORMAT = 9
+CACHE_FORMAT = 10
 _FORMAT = f"{CACHE_FORMAT}/marshal-{marshal.version}"
 """What the header says of the layout: the cache's own, and marshal's."""
 RECORD_CHUNK = 2048
@@ -62,10 +63,12 @@ class SourceState:
     problems: list[Problem]
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(slots=True, kw_only=True)
 class BuildCache:
+    """What the last build made the site from; empty (``BuildCache()``) for no usable cache."""
+
     renderer: str = ""
-    """``build.renderer_fingerprint`` of the build that wrote the pages."""
+    """``keys.renderer_fingerprint`` of the build that wrote the pages."""
     started: float = 0.0
     """When that build started (seconds since the epoch), for ``RACY_SECONDS``."""
     sources: dict[str, SourceState] = dataclasses.field(default_factory=dict)
@@ -73,8 +76,8 @@ class BuildCache:
     related: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     pages: dict[str, str] = dataclasses.field(default_factory=dict)
     """Every page and file of the site, relative to its top, with its key."""
-    search: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """``webindex.WebIndexState`` as data."""
+    search: SearchState = dataclasses.field(default_factory=SearchState)
+    """What the search stage left, to patch the browser's index from."""
     unresolved: tuple[int, int] = (0, 0)
     """Distinct unresolved ids and their mentions, for the summary of a build with
     nothing to do."""
@@ -126,7 +129,7 @@ def file_digest(data: bytes) -> str:
 def _checksum(data: bytes) -> str:
     """What vouches for the cache's own files: their length and CRC-32, which catch
     damage (all they guard against: whoever can write the cache can write the site)
-    in a fifth of a digest's time, a tenth of a second of an edit's rebuild."""
+    in a fraction of a digest's time."""
     return f"{len(data):x}-{zlib.crc32(data):08x}"
 
 
@@ -263,7 +266,7 @@ def _detail_as_data(cache: BuildCache) -> dict[str, Any]:
         "records": _record_chunks(cache),
         "related": cache.related,
         "pages": cache.pages,
-        "search": cache.search,
+        "search": cache.search.as_data(),
         "generated": cache.generated,
         "graph": cache.graph,
     }
@@ -293,9 +296,7 @@ def _detail_from_data(data: dict[str, Any], cache: BuildCache, paths: dict[str, 
     states = list(cache.sources.values())
     if len(chunks) != -(-len(states) // size):
         raise ValueError(f"{len(chunks)} chunks of records for {len(states)} files")
-    search = data["search"]
-    if not isinstance(search, dict):
-        raise TypeError("search state is not an object")
+    search = SearchState.from_data(data["search"])
     folders: dict[str, Path] = {}
     cache.record_chunks = []
     path_of = paths.get
@@ -342,8 +343,8 @@ def _record_from_data(data: list[Any], source: Path) -> ArticleRecord:
 
 
 def _path(source: str, folders: dict[str, Path]) -> Path:
-    """``source`` as a Path; ``folders`` shares the parent of the many files of a folder:
-    parsing each whole path anew was a third of reading the cache."""
+    """``source`` as a Path; ``folders`` shares the parent of the many files of a folder,
+    so each whole path is not parsed anew."""
     folder, _, name = source.rpartition("/")
     parent = folders.get(folder)
     if parent is None:

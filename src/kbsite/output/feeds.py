@@ -13,7 +13,15 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterator
+from pathlib import Path
 from xml.etree import ElementTree as ET
+
+from kbsite.config import Config
+from kbsite.incremental.keys import text_digest
+from kbsite.model import ArticleRecord
+from kbsite.output.write import SiteWriter
+from kbsite.site.link import Site
+from kbsite.site.pages import article_href
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -132,3 +140,49 @@ def _timestamp(date: datetime.date) -> str:
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-") or "archive"
+
+
+# -- into the site ------------------------------------------------------------------
+
+
+def write_feeds(
+    site: Site,
+    records: list[ArticleRecord],
+    writer: SiteWriter,
+    settings: Config,
+    files: dict[str, str],
+) -> dict[str, str]:
+    """The feed, robots.txt and, when the site's address is known, the sitemap and the
+    OpenSearch description; made after every other page, as the sitemap lists them all.
+    Each is written only when its content changed; returns their paths and keys."""
+    by_id = {r.id: r for r in records}
+    entries = [
+        FeedEntry(s.id, s.title, article_href(s.id), s.date, by_id[s.id].excerpt, s.category)
+        for s in site.newest(settings.feed_size)
+        if s.date is not None
+    ]
+    base = settings.base_url
+    description = settings.description
+    made = {
+        "feed.xml": atom_feed(settings.title, description, base, entries, settings.language),
+        "robots.txt": robots_txt(base),
+    }
+    if base:
+        made["opensearch.xml"] = opensearch_description(settings.title, description, base)
+        dates = {article_href(r.id): r.date for r in records}
+        pages = sorted(p for p in files if p.endswith(".html") and p != "404.html")
+        for name, xml in sitemaps(base, [(p, dates.get(p)) for p in pages]):
+            made[name] = xml
+    keys = {}
+    for name, text in made.items():
+        keys[name] = text_digest(text)
+        if not writer.in_place or not _same_text(writer.live_path(name), text):
+            writer.write_text(name, text)
+    return keys
+
+
+def _same_text(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False

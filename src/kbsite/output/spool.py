@@ -2,10 +2,10 @@
 
 A build parses each article it reads twice: once for its record (linking needs every
 record before any page is written), once more to render and index it. Pickling the
-parsed article in the first pass and unpickling it in the second costs less than half of
-parsing it again (0.13 ms against 0.30 ms an article), and the articles wait on disk, not
-in memory. Each worker process appends to a file of its own with unbuffered writes, so
-any process can read an article back as soon as its place is handed out.
+parsed article in the first pass and unpickling it in the second costs much less than
+parsing it again, and the articles wait on disk, not in memory. Each worker process
+appends to a file of its own with unbuffered writes, so any process can read an article
+back as soon as its place is handed out.
 """
 
 from __future__ import annotations

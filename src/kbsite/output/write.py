@@ -47,7 +47,9 @@ class SiteWriter:
         self.staging = staging_folder(self.output)
         self.stale: set[str] = set()
         """Files of the previous site to remove when publishing in place."""
-        self.written: set[str] = set()
+        self.staged: set[str] = set()
+        """The files this build writes, relative to the site's top (the copied static
+        files aside): in the staging folder until published."""
         self._folders: set[Path] = set()
 
     def path_for(self, relative: str) -> Path:
@@ -58,9 +60,9 @@ class SiteWriter:
         return self.staging.joinpath(*parts)
 
     def write_text(self, relative: str, content: str) -> None:
-        if relative in self.written:
+        if relative in self.staged:
             raise OutputError(f"two pages would be written to {relative}", self.output)
-        self.written.add(relative)
+        self.staged.add(relative)
         self.write_unchecked(relative, content)
 
     def write_unchecked(self, relative: str, content: str) -> None:
@@ -103,13 +105,13 @@ class SiteWriter:
 
     def _move_in(self, new_marker: bool) -> None:
         with interrupts_held():
-            for relative in sorted(self.written):
+            for relative in sorted(self.staged):
                 target = self.live_path(relative)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.path_for(relative), target)
             if new_marker:
                 os.replace(self.staging / MARKER, self.output / MARKER)
-            for relative in sorted(self.stale - self.written):
+            for relative in sorted(self.stale - self.staged):
                 self.live_path(relative).unlink(missing_ok=True)
         shutil.rmtree(self.staging, ignore_errors=True)
 

@@ -1,6 +1,6 @@
 """Stage 6 for Kiwix: the site's pages into one ZIM file instead of a folder.
 
-    find_sources -> read_source -> parse_article   (per file, in parallel; as in build.py)
+    find_sources -> read_source -> parse_article   (per file, in parallel; build.check_sources)
     link_site                                      (whole archive)
     PageRenderer -> libzim Creator                 (articles rendered in parallel, one at a time
                                                     into the creator, which indexes in its own
@@ -8,7 +8,9 @@
     recompress_clusters                            (zimfile.py: zstd at a level faster than
                                                     libzim's fixed one, on every core)
 
-Each page keeps its site path (``kb/Q315817.html``, ``static/kbsite.css``) as its ZIM
+The pages are the site's, made from the same settings (page size, theme, title) and the
+same ``PAGE_KINDS``, less those a reader brings its own of (search, 404). Each page keeps
+its site path (``kb/Q315817.html``, ``static/kbsite.css``) as its ZIM
 path, so the site's relative links work unchanged between entries. The in-browser
 search (``search.html``, its scripts and index) is left out: Kiwix searches the ZIM's own
 full-text index, which gets each article's title, readable text and keywords, and
@@ -25,16 +27,13 @@ import datetime
 import mimetypes
 import os
 import re
-import struct
 import sys
 import tempfile
 import time
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from libzim.writer import (
     Compression,
@@ -46,36 +45,28 @@ from libzim.writer import (
 )
 
 from kbsite import __version__
-from kbsite.build import check_sources, fewer_collections, load_text_pages
+from kbsite.build import check_sources, fewer_collections
 from kbsite.config import Config
 from kbsite.errors import Level, OutputError, Problem
 from kbsite.model import Article, body_text
+from kbsite.output.icon import illustration_png
+from kbsite.output.pages import static_files
 from kbsite.output.zimfile import cluster_count, recompress_clusters
 from kbsite.parallel import parallel_map
+from kbsite.read.load import load_text_pages
 from kbsite.read.source import find_source_files
-from kbsite.render.renderer import PageRenderer, templates_dir
+from kbsite.render.renderer import PageRenderer
 from kbsite.report import BuildReport, Progress, progress_of
 from kbsite.search.index import index_document
+from kbsite.site.kinds import Page, site_pages
 from kbsite.site.link import Site
-from kbsite.site.pages import (
-    Link,
-    WrittenPage,
-    article_href,
-    facet_index_pages,
-    home_page,
-    listing_pages,
-    missing_page,
-    stats_page,
-    written_pages,
-)
-
-T = TypeVar("T")
-R = TypeVar("R")
+from kbsite.site.pages import HomePage, Link, article_href, markdown_pages
+from kbsite.worker import WorkerContext, context, inherited
 
 LANGUAGE = "eng"
 """The articles' language, ISO 639-3: the ZIM's Language and its full-text stemmer."""
 
-SEARCH_FILES = frozenset({"search.js", "porter.js"})
+SEARCH_FILES = frozenset({"static/search.js", "static/porter.js"})
 """Static files only the in-browser search uses; Kiwix has its own search."""
 
 TITLE_LIMIT = 30
@@ -148,6 +139,9 @@ class ZimOptions:
     output: Path
     jobs: int = 1
     metadata: ZimMetadata = dataclasses.field(default_factory=ZimMetadata)
+    settings: Config = dataclasses.field(default_factory=Config)
+    """The site's settings (``kbsite.toml``): the pages are the site's, but for the title,
+    which is the metadata's."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -250,19 +244,24 @@ def _add_entries(
     problems: list[Problem],
 ) -> int:
     metadata = options.metadata
-    creator.set_mainpath(home_page(site, metadata.title).path)
     for name, value in metadata.values(len(articles)).items():
         creator.add_metadata(name, value)
     creator.add_illustration(48, illustration_png(48))
     pages = find_source_files(options.sources, []).pages  # folder problems: see check_sources
-    texts = written_pages(load_text_pages(pages, problems))
-    nav = [Link(page.path, page.title) for page in texts]
-    renderer = PageRenderer(site, Config(title=metadata.title), site_search=False, nav_pages=nav)
-    others = other_pages(site, renderer, texts)
+    texts = markdown_pages(load_text_pages(pages, problems))
+    settings = dataclasses.replace(options.settings, title=metadata.title)
+    others = site_pages(site, settings, texts, zim=True)
+    creator.set_mainpath(next(page.path for page in others if isinstance(page, HomePage)))
+    workers = WorkerContext(
+        site=site,
+        settings=settings,
+        nav=[Link(page.path, page.title) for page in texts],
+        site_search=False,
+        articles={a.id: a for a in articles},
+    )
     added = 0
     with progress_of(progress, "Writing", len(articles) + len(others)) as advance:
-        entries = site_entries(site, articles, others, metadata.title, nav, options.jobs, problems)
-        for entry in entries:
+        for entry in site_entries(site, workers, others, options.jobs, problems):
             creator.add_item(PageItem(entry))
             added += 1
             advance(1)
@@ -287,81 +286,40 @@ def _stdout_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-OtherPage = tuple[str, str, Callable[[], str]]
-"""A page that is not an article: its path, its title, and how to render it."""
-
-
-def other_pages(
-    site: Site, renderer: PageRenderer, texts: Sequence[WrittenPage] = ()
-) -> list[OtherPage]:
-    """Every page but the articles: listings, facet indexes, home, missing articles,
-    numbers, the archive's Markdown pages."""
-    pages: list[OtherPage] = [
-        (p.path, p.title, partial(renderer.listing_page, p)) for p in listing_pages(site)
-    ]
-    pages += [(p.path, p.title, partial(renderer.written_page, p)) for p in texts]
-    pages += [
-        (p.path, p.title, partial(renderer.facet_index_page, p)) for p in facet_index_pages(site)
-    ]
-    home = home_page(site, renderer.site_title)
-    pages.append((home.path, home.title, partial(renderer.home_page, home)))
-    missing = missing_page(site)
-    pages.append((missing.path, missing.title, partial(renderer.missing_page, missing)))
-    stats = stats_page(site)
-    pages.append((stats.path, stats.title, partial(renderer.stats_page, stats)))
-    return pages
-
-
 def site_entries(
     site: Site,
-    articles: list[Article],
-    others: list[OtherPage],
-    title: str,
-    nav: list[Link],
+    workers: WorkerContext,
+    others: Sequence[Page],
     jobs: int,
     problems: list[Problem],
 ) -> Iterator[Entry]:
-    """Every entry of the ZIM, made one at a time: articles, other pages, static files.
+    """Every entry of the ZIM, made one at a time: articles (rendered by forked workers
+    from the context ``workers``), the other pages, the static files.
 
     An article that fails to render is left out and added to ``problems``.
     """
-    _WORKER.update(
-        site=site, articles={a.id: a for a in articles}, title=title, nav=nav, renderer=None
-    )
-    try:
-        for made in parallel_map(
-            _article_entry, [a.id for a in articles], jobs, chunksize=16, window=RENDER_WINDOW
-        ):
-            if isinstance(made, Problem):
-                problems.append(made)
+    with inherited(workers):
+        ids = list(workers.articles)
+        made = parallel_map(_article_entry, ids, jobs, chunksize=16, window=RENDER_WINDOW)
+        for entry in made:
+            if isinstance(entry, Problem):
+                problems.append(entry)
             else:
-                yield made
-    finally:
-        _WORKER.clear()
-    for path, page_title, render in others:
-        yield Entry(path, page_title, render().encode())
-    for file in sorted((templates_dir() / "static").iterdir()):
-        if file.is_file() and file.name not in SEARCH_FILES:
+                yield entry
+    renderer = PageRenderer(site, workers.settings, site_search=False, nav_pages=workers.nav)
+    for page in others:
+        yield Entry(page.path, page.title, renderer.other_page(page).encode())
+    for path, file in static_files(workers.settings).items():
+        if path not in SEARCH_FILES:
             mimetype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            yield Entry(f"static/{file.name}", "", file.read_bytes(), mimetype)
-
-
-_WORKER: dict[str, Any] = {}
-"""State a forked render worker inherits from the parent: site, articles, title."""
+            yield Entry(path, "", file.read_bytes(), mimetype)
 
 
 def _article_entry(article_id: str) -> Entry | Problem:
-    renderer = _WORKER.get("renderer")
-    if renderer is None:
-        renderer = _WORKER["renderer"] = PageRenderer(
-            _WORKER["site"],
-            Config(title=_WORKER["title"]),
-            site_search=False,
-            nav_pages=_WORKER["nav"],
-        )
-    article = _WORKER["articles"][article_id]
+    worker = context()
+    article = worker.articles[article_id]
     try:
-        html = renderer.article_page(article)
+        html = worker.page_renderer().article_page(article)
     except Exception as exc:  # an isolation boundary: one bad article must not stop the export
         message = f"internal error while rendering: {exc!r}"
         return Problem(article.source, None, Level.ERROR, message)
@@ -445,58 +403,3 @@ def _staging_file(output: Path) -> Path:
     os.close(handle)
     os.unlink(name)
     return Path(name)
-
-
-# -- the illustration ---------------------------------------------------------------
-
-
-def illustration_png(size: int = 48) -> bytes:
-    """A page of text on the site's accent blue, drawn here so nothing is fetched or shipped."""
-    accent, paper, ink = (11, 87, 164), (255, 255, 255), (140, 170, 205)
-    rows = []
-    for y in range(size):
-        row = bytearray([0])
-        for x in range(size):
-            row += bytes(_pixel(x, y, size, accent, paper, ink))
-        rows.append(bytes(row))
-    return _png(size, size, b"".join(rows))
-
-
-def _pixel(
-    x: int,
-    y: int,
-    size: int,
-    accent: tuple[int, int, int],
-    paper: tuple[int, int, int],
-    ink: tuple[int, int, int],
-) -> tuple[int, int, int, int]:
-    radius = size // 6
-    cx = min(max(x, radius), size - 1 - radius)
-    cy = min(max(y, radius), size - 1 - radius)
-    if (x - cx) ** 2 + (y - cy) ** 2 > radius**2:
-        return (0, 0, 0, 0)
-    left, right, top, bottom = size // 4, size - size // 4, size // 6, size - size // 6
-    if not (left <= x < right and top <= y < bottom):
-        return (*accent, 255)
-    fold = size // 6
-    if x - (right - fold) > y - top:
-        return (*accent, 255)
-    line = (y - top - size // 8) % (size // 12)
-    inside = left + size // 16 <= x < right - size // 16 and y >= top + size // 8
-    if inside and line < size // 24 and y < bottom - size // 16:
-        return (*ink, 255)
-    return (*paper, 255)
-
-
-def _png(width: int, height: int, rgba_rows: bytes) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rgba_rows, 9))
-        + chunk(b"IEND", b"")
-    )

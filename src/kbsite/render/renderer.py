@@ -30,7 +30,6 @@ from kbsite.config import Config
 from kbsite.model import (
     AppliesTo,
     Article,
-    ArticleSummary,
     Block,
     Heading,
     ListBlock,
@@ -39,89 +38,18 @@ from kbsite.model import (
     Rule,
     Section,
 )
-from kbsite.read.syntax import id_number
+from kbsite.render.charts import bar_chart, column_chart
 from kbsite.render.markup import has_link_candidate, new_markdown, new_page_markdown
-from kbsite.site.link import FACET_KINDS, Site, article_facets
+from kbsite.site.kinds import KIND_OF, Page
+from kbsite.site.link import FACET_KINDS, Site
 from kbsite.site.pages import (
-    FacetIndexPage,
-    HomePage,
+    ArticleLinker,
+    ArticleLinks,
     Link,
-    ListingPage,
-    MissingPage,
-    NotFoundPage,
-    SearchPage,
+    MarkdownPage,
     StatsPage,
-    WrittenPage,
     article_href,
-    facet_href,
 )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Bar:
-    """One bar of a chart, in the chart's own units (pixels of its viewBox)."""
-
-    href: str
-    label: str
-    value: int
-    x: float
-    y: float
-    width: float
-    height: float
-    text_x: float
-    text_y: float
-    text: str
-    """What is written beside the bar: the label, shortened where space is short."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Chart:
-    """A bar chart drawn as inline SVG at build time: no script, no chart library."""
-
-    caption: str
-    width: int
-    height: int
-    bars: list[Bar]
-
-
-COLUMN_WIDTH = 36
-ROW_HEIGHT = 24
-CHART_HEIGHT = 200
-BAR_AREA = 360
-"""Width of the longest bar in a horizontal chart; its labels go to the right of it."""
-
-
-def column_chart(links: Sequence[Link], caption: str) -> Chart:
-    """Vertical bars, left to right (years): the label under each bar, every fifth when many."""
-    top = max((link.count or 0 for link in links), default=0) or 1
-    every = 1 if len(links) <= 30 else 5
-    bars = []
-    for n, link in enumerate(links):
-        value = link.count or 0
-        height = CHART_HEIGHT * value / top
-        x = n * COLUMN_WIDTH
-        shown = link.text if n % every == 0 or n == len(links) - 1 else ""
-        bars.append(
-            Bar(link.href, link.text, value, x + 2, CHART_HEIGHT - height, COLUMN_WIDTH - 4,
-                height, x + COLUMN_WIDTH / 2, CHART_HEIGHT + 16, shown)
-        )  # fmt: skip
-    return Chart(caption, max(len(links) * COLUMN_WIDTH, COLUMN_WIDTH), CHART_HEIGHT + 24, bars)
-
-
-def bar_chart(links: Sequence[Link], caption: str, label_chars: int = 60) -> Chart:
-    """Horizontal bars, top to bottom, each with its label and value to its right."""
-    top = max((link.count or 0 for link in links), default=0) or 1
-    bars = []
-    for n, link in enumerate(links):
-        value = link.count or 0
-        width = max(BAR_AREA * value / top, 1)
-        label = link.text if len(link.text) <= label_chars else link.text[: label_chars - 1] + "…"
-        y = n * ROW_HEIGHT
-        bars.append(
-            Bar(link.href, link.text, value, 0, y + 3, width, ROW_HEIGHT - 6, width + 6,
-                y + ROW_HEIGHT / 2 + 5, f"{label} ({value:,})")
-        )  # fmt: skip
-    return Chart(caption, BAR_AREA + 8 * label_chars, max(len(links), 1) * ROW_HEIGHT, bars)
 
 
 class FragmentCache(jinja2.ext.Extension):
@@ -213,14 +141,9 @@ class RenderedAppliesTo:
 
 
 @dataclasses.dataclass(slots=True)
-class FacetLink:
-    label: str
-    links: list[Link]
-
-
-@dataclasses.dataclass(slots=True)
-class ArticlePage:
-    """Everything an article page shows, already rendered where it is article text."""
+class ArticlePage(ArticleLinks):
+    """Everything an article page shows, already rendered where it is article text: its
+    ``ArticleLinks`` (which its page key digests) and the article itself."""
 
     path: str
     root: str
@@ -232,11 +155,6 @@ class ArticlePage:
     footer: list[tuple[str, Markup]]
     header_extra: list[Markup]
     legal: list[Markup]
-    facets: list[FacetLink]
-    backlinks: list[ArticleSummary]
-    related: list[ArticleSummary]
-    unresolved: list[str]
-    """Referenced ids not in the archive, each once."""
     toc: list[TocEntry]
     """Headings for the in-page table of contents, subsections nested."""
 
@@ -285,48 +203,37 @@ class PageRenderer:
             opensearch=site_search and bool(settings.base_url),
             nav_pages=list(nav_pages),
         )
-        # every article page links a few facets: each link is made once
-        self._facet_links = {
-            (kind, name): Link("../" + facet_href(facet), facet.name)
-            for kind, facets in site.facets.items()
-            for name, facet in facets.items()
+        self.article_links = ArticleLinker(site)
+        self._extra: dict[type, Callable[[Any], dict[str, Any]]] = {
+            MarkdownPage: self._markdown_extra,
+            StatsPage: self._stats_extra,
         }
+        """What a template gets beside its page, for the kinds that need more."""
 
     # -- pages ------------------------------------------------------------------------
 
     def article_page(self, article: Article) -> str:
         return self._render("article.html", self.article_context(article))
 
-    def listing_page(self, page: ListingPage) -> str:
-        return self._render("listing.html", page)
+    def other_page(self, page: Page) -> str:
+        """A page besides the articles', of one of the ``PAGE_KINDS``, through its kind's
+        template."""
+        extra = self._extra.get(type(page))
+        context = extra(page) if extra is not None else {}
+        template = self.env.get_template(KIND_OF[type(page)].template)
+        return template.render(page=page, root=page.root, **context)
 
-    def facet_index_page(self, page: FacetIndexPage) -> str:
-        return self._render("facets.html", page)
+    def _markdown_extra(self, page: MarkdownPage) -> dict[str, Any]:
+        return {"body": Markup(self.page_md.render(page.text, self._env(prefix="../kb/")))}
 
-    def home_page(self, page: HomePage) -> str:
-        return self._render("index.html", page)
-
-    def missing_page(self, page: MissingPage) -> str:
-        return self._render("missing.html", page)
-
-    def search_page(self, page: SearchPage) -> str:
-        return self._render("search.html", page)
-
-    def not_found_page(self, page: NotFoundPage) -> str:
-        return self._render("404.html", page)
-
-    def written_page(self, page: WrittenPage) -> str:
-        env = self._env(prefix="../kb/")
-        body = Markup(self.page_md.render(page.text, env))
-        return self.env.get_template("page.html").render(page=page, root=page.root, body=body)
-
-    def stats_page(self, page: StatsPage) -> str:
-        charts = {
-            "years": column_chart(page.years, "Articles per year"),
-            "categories": bar_chart(page.categories, "Articles per category"),
-            "most_cited": bar_chart(page.most_cited, "Articles referred to most"),
+    def _stats_extra(self, page: StatsPage) -> dict[str, Any]:
+        return {
+            "charts": {
+                "years": column_chart(page.years, "Articles per year"),
+                "categories": bar_chart(page.categories, "Articles per category"),
+                "most_cited": bar_chart(page.most_cited, "Articles referred to most"),
+            }
         }
-        return self.env.get_template("stats.html").render(page=page, root=page.root, charts=charts)
 
     def _render(self, name: str, page: Any) -> str:
         return self.env.get_template(name).render(page=page, root=page.root)
@@ -334,12 +241,7 @@ class PageRenderer:
     def article_context(self, article: Article) -> ArticlePage:
         env = self._env()
         text = self.inline
-        site = self.site
-        facets = []
-        for kind, names in article_facets(article).items():
-            links = [link for n in names if (link := self._facet_links.get((kind, n)))]
-            if links:
-                facets.append(FacetLink(FACET_KINDS[kind][0 if len(links) == 1 else 1], links))
+        links = self.article_links(article, article.id, (r.target for r in article.references))
         return ArticlePage(
             path=article_href(article.id),
             root="../",
@@ -356,13 +258,7 @@ class PageRenderer:
             footer=[(f.name, text(f.value, env)) for f in article.footer],
             header_extra=[text(f.value, env) for f in article.header_extra],
             legal=[text(p, env) for p in article.legal],
-            facets=facets,
-            backlinks=[site.summaries[i] for i in site.backlinks.get(article.id, [])],
-            related=[site.summaries[i] for i in site.related.get(article.id, [])],
-            unresolved=sorted(
-                {r.target for r in article.references if r.target not in site.summaries},
-                key=id_number,
-            ),
+            **_fields(links),
             toc=table_of_contents(article),
         )
 
@@ -470,6 +366,13 @@ class PageRenderer:
             self._write(item.blocks, out, env, heading, tight=isinstance(only, Paragraph))
             out.append("</li>\n")
         out.append(f"</{tag}>\n")
+
+
+_LINK_FIELDS = tuple(field.name for field in dataclasses.fields(ArticleLinks))
+
+
+def _fields(links: ArticleLinks) -> dict[str, Any]:
+    return {name: getattr(links, name) for name in _LINK_FIELDS}
 
 
 def title_levels(sections: Sequence[Section]) -> list[int]:

@@ -3,17 +3,21 @@
 Every page object carries its output path and ``root``, the relative prefix back to
 the site's top (``""`` or ``"../"``), so every link in the site is relative and works
 from file:// and from any sub-path of a web server.
+
+What an article page shows of the site around it is ``ArticleLinks``, which the
+renderer reads and the page key digests; the kinds of the other pages are listed in
+``kinds.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from kbsite.model import ArticleSummary, TextPage
 from kbsite.read.syntax import id_number
-from kbsite.site.link import FACET_KINDS, Facet, Site
+from kbsite.site.link import FACET_KINDS, Facet, Faceted, Site, article_facets
 
 PAGE_SIZE = 200
 """Entries per listing page."""
@@ -126,7 +130,7 @@ def missing_page(site: Site) -> MissingPage:
 
 
 @dataclasses.dataclass(slots=True)
-class WrittenPage:
+class MarkdownPage:
     """A Markdown page of the archive's own, at ``pages/<slug>.html``."""
 
     path: str
@@ -135,7 +139,7 @@ class WrittenPage:
     text: str
 
 
-def written_pages(pages: list[TextPage]) -> list[WrittenPage]:
+def markdown_pages(pages: list[TextPage]) -> list[MarkdownPage]:
     """One page each, in title order; two files with one name get ``-2``, ``-3``."""
     used: set[str] = set()
     result = []
@@ -145,7 +149,7 @@ def written_pages(pages: list[TextPage]) -> list[WrittenPage]:
             n += 1
             slug = f"{page.slug}-{n}"
         used.add(slug)
-        result.append(WrittenPage(f"pages/{slug}.html", "../", page.title, page.text))
+        result.append(MarkdownPage(f"pages/{slug}.html", "../", page.title, page.text))
     return result
 
 
@@ -338,3 +342,63 @@ def home_page(site: Site, title: str, recent: int = 25) -> HomePage:
         years=[Link(facet_href(f), f.name, len(f.ids)) for f in years],
         recent=site.newest(recent),
     )
+
+
+# -- what an article page shows of the site ---------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class FacetLink:
+    """The values of one facet an article is listed under, linked to their listings."""
+
+    label: str
+    """The facet's singular or plural label, as there are one or more values."""
+    links: list[Link]
+
+
+@dataclasses.dataclass(slots=True)
+class ArticleLinks:
+    """What an article page shows of the rest of the site, beside its own text.
+
+    Declared once: the renderer puts these fields on the page and the page key digests
+    them all, so a page is rewritten whenever any of them changes.
+    """
+
+    facets: list[FacetLink]
+    """The listings the article is in, by facet kind."""
+    backlinks: list[ArticleSummary]
+    """The articles citing it."""
+    related: list[ArticleSummary]
+    """The articles on the same subject."""
+    unresolved: list[str]
+    """Referenced ids not in the archive, each once, by number."""
+
+
+class ArticleLinker:
+    """Makes each article's ``ArticleLinks`` from one site; each facet link made once."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self._facet_links = {
+            (kind, name): Link("../" + facet_href(facet), facet.name)
+            for kind, facets in site.facets.items()
+            for name, facet in facets.items()
+        }
+
+    def __call__(
+        self, article: Faceted, article_id: str, references: Iterable[str]
+    ) -> ArticleLinks:
+        """``article``: the article or its record; ``references``: the ids it cites."""
+        site = self.site
+        summaries = site.summaries
+        facets = []
+        for kind, names in article_facets(article).items():
+            links = [link for n in names if (link := self._facet_links.get((kind, n)))]
+            if links:
+                facets.append(FacetLink(FACET_KINDS[kind][0 if len(links) == 1 else 1], links))
+        return ArticleLinks(
+            facets=facets,
+            backlinks=[summaries[i] for i in site.backlinks.get(article_id, ())],
+            related=[summaries[i] for i in site.related.get(article_id, ())],
+            unresolved=sorted({r for r in references if r not in summaries}, key=id_number),
+        )

@@ -1,0 +1,201 @@
+"""Every rebuild decision, made once, into a typed plan the build then carries out.
+
+A build decides in three steps, each as soon as what it depends on is known:
+
+1. before reading (``plan_reading``): is the last build's cache usable (else why not),
+   is the site already up to date (the build stops there), which files are read;
+2. once the records are read (``plan_linking``): did any link change, so the site
+   graph and related lists can be taken from the last build;
+3. once the site is linked (``plan_pages``): is the site rewritten in place or staged
+   whole, which page keys are kept or made, which pages are written, and what the
+   search stage starts from.
+
+The checks are the small predicates below; the build itself never asks about the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from kbsite.config import Config
+from kbsite.incremental.cache import BuildCache, SourceState, load_cache, load_cache_detail
+from kbsite.incremental.keys import kept_page_keys, links_unchanged, page_keys
+from kbsite.incremental.sources import ToRead, source_digests, stat_sources, unique_records
+from kbsite.model import ArticleRecord
+from kbsite.output.write import MARKER, read_site_marker
+from kbsite.search.work import SearchState
+from kbsite.site.kinds import PAGE_KINDS, Page, site_pages
+from kbsite.site.link import Site
+from kbsite.site.pages import Link, MarkdownPage, article_href
+from kbsite.site.related import PreviousLinks
+
+
+@dataclasses.dataclass(slots=True)
+class BuildInputs:
+    """What a build is made from besides the articles' records: found before any
+    decision, as every decision depends on them."""
+
+    output: Path
+    articles: list[Path]
+    """The article files, in the order problems are reported."""
+    texts: list[MarkdownPage]
+    settings: Config
+    nav: list[Link]
+    """The Markdown pages' links, in every page's navigation."""
+    renderer_key: str
+    """``keys.renderer_fingerprint``: templates, settings, navigation, kbsite version."""
+    text_pages_key: str
+    """A digest of the Markdown pages: an edited one is something to do."""
+    index_dir: Path
+    """The whoosh index folder."""
+
+
+@dataclasses.dataclass(slots=True)
+class BuildPlan:
+    """What a build does, as decided by ``plan_reading``, ``plan_linking`` and
+    ``plan_pages`` in turn."""
+
+    previous: BuildCache
+    """The last build's cache, its detail loaded; an empty one when none is usable."""
+    usable: bool
+    """There is a usable cache of the last build of this site."""
+    notes: list[str]
+    """Why the cache is not used, or why every page is written: said to the user."""
+    up_to_date: bool = False
+    """Nothing changed since the last build: the build stops after checking."""
+    unchanged: dict[str, SourceState] = dataclasses.field(default_factory=dict)
+    """Files taken from the cache, by path."""
+    todo: ToRead = dataclasses.field(default_factory=list)
+    """Files read, each with its cached content digest (an unchanged content is not parsed)."""
+    links: PreviousLinks = dataclasses.field(default_factory=PreviousLinks)
+    """What the last build's site graph and related lists were made of."""
+    same_links: bool = False
+    """No record changed what the site graph is made of: graph and lists are reused."""
+    order: SearchState | None = None
+    """The last build's archive order, which is this one's when no link changed."""
+    in_place: bool = False
+    """The site is updated in place (the same templates and settings), not staged whole."""
+    old_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The key each page of the site was written under; empty when staged whole."""
+    keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Every page's key in this build."""
+    others: list[Page] = dataclasses.field(default_factory=list)
+    """The pages besides the articles' to write where their key changed: all of them, or
+    only the Markdown pages when the rest keep their keys."""
+    generated: list[str] = dataclasses.field(default_factory=list)
+    """The pages made from the site graph alone (``PageKind.from_graph``)."""
+    render: set[str] = dataclasses.field(default_factory=set)
+    """The articles whose page is written (its key changed)."""
+    digests: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Each article's source digest, by id."""
+    search: SearchState = dataclasses.field(default_factory=SearchState)
+    """What the search stage starts from: the last build's state when in place."""
+
+
+def plan_reading(inputs: BuildInputs, full: bool) -> BuildPlan:
+    """Step 1: the cache (unless ``full``), whether the site is up to date, which files
+    are read."""
+    previous, why = (None, None) if full else load_cache(inputs.output)
+    notes = [why] if why is not None else []
+    if previous is None:
+        return _from_scratch(inputs, notes)
+    unchanged, todo = stat_sources(inputs.articles, previous)
+    if up_to_date(previous, unchanged, todo, inputs):
+        return BuildPlan(previous, True, notes, up_to_date=True, unchanged=unchanged, todo=todo)
+    why = load_cache_detail(inputs.output, previous, {str(p): p for p in inputs.articles})
+    if why is not None:
+        return _from_scratch(inputs, [*notes, why])
+    return BuildPlan(previous, True, notes, unchanged=unchanged, todo=todo)
+
+
+def _from_scratch(inputs: BuildInputs, notes: list[str]) -> BuildPlan:
+    return BuildPlan(BuildCache(), False, notes, todo=[(path, None) for path in inputs.articles])
+
+
+def up_to_date(
+    previous: BuildCache, unchanged: dict[str, SourceState], todo: ToRead, inputs: BuildInputs
+) -> bool:
+    """Whether the last build's site is this build's: every source file the one it read
+    (as ``stat_sources`` tells), the same templates, settings and Markdown pages, and the
+    site and whoosh index as it left them."""
+    return (
+        not todo
+        and unchanged.keys() == previous.sources.keys()
+        and (previous.renderer, previous.text_pages) == (inputs.renderer_key, inputs.text_pages_key)
+        and index_files(inputs.index_dir) == previous.index_files
+        and (read_site_marker(inputs.output) or {}).get("index")
+        == index_note(inputs.index_dir, inputs.output)
+    )
+
+
+def plan_linking(plan: BuildPlan, records: list[ArticleRecord]) -> None:
+    """Step 2: what the last build's site was made of, and whether any link changed."""
+    old = plan.previous
+    if plan.usable:
+        old_records = {r.id: r for r in unique_records(old.sources)[0]}
+        plan.links = PreviousLinks(old_records, old.related, old.graph)
+    plan.same_links = plan.usable and links_unchanged(records, plan.links.records)
+    plan.order = old.search if plan.same_links else None
+
+
+def plan_pages(
+    plan: BuildPlan,
+    site: Site,
+    records: list[ArticleRecord],
+    states: dict[str, SourceState],
+    inputs: BuildInputs,
+) -> None:
+    """Step 3: in place or staged, every page's key (kept or made), what is written."""
+    old = plan.previous
+    plan.in_place = plan.usable and writes_in_place(old, inputs)
+    plan.digests = source_digests(states)
+    kept = None
+    if plan.in_place:
+        plan.old_keys = old.pages
+        plan.search = old.search
+        if plan.same_links:
+            kept = kept_page_keys(
+                site, records, plan.links.records, plan.digests, inputs.texts, old,
+                inputs.renderer_key,
+            )  # fmt: skip
+    elif plan.usable:
+        plan.notes.append("the templates or settings changed: writing every page")
+    if kept is not None:
+        plan.others, plan.keys, plan.generated = list(inputs.texts), kept, old.generated
+    else:
+        plan.others = site_pages(site, inputs.settings, inputs.texts)
+        plan.keys = page_keys(site, records, plan.digests, plan.others, inputs.renderer_key)
+        plan.generated = [page.path for page in plan.others if _from_graph(page)]
+    plan.render = {r.id for r in records if page_changed(plan, article_href(r.id))}
+
+
+def writes_in_place(previous: BuildCache, inputs: BuildInputs) -> bool:
+    """Whether the site's pages were written with this build's templates and settings,
+    into a site that is still there: only the pages whose key changed are rewritten."""
+    return previous.renderer == inputs.renderer_key and (inputs.output / MARKER).exists()
+
+
+def page_changed(plan: BuildPlan, path: str) -> bool:
+    return plan.old_keys.get(path) != plan.keys[path]
+
+
+_GRAPH_KINDS = tuple(kind.page for kind in PAGE_KINDS if kind.from_graph)
+
+
+def _from_graph(page: Page) -> bool:
+    return isinstance(page, _GRAPH_KINDS)
+
+
+def index_note(index: Path, output: Path) -> str:
+    """Where the index is, as the site's marker says it for later commands."""
+    return os.path.relpath(index.absolute(), output.resolve())
+
+
+def index_files(index: Path) -> list[str]:
+    """The whoosh index folder's file names: they change with every commit."""
+    try:
+        return sorted(os.listdir(index))
+    except OSError:
+        return []

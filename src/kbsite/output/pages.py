@@ -1,0 +1,173 @@
+"""Writing the site's pages: the articles (rendered and analyzed by forked workers, in
+archive order), the pages of the other kinds, and the static files.
+
+Workers write the article pages themselves and send back only the search data, which
+is fed to the indexes as it comes: nothing piles up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from pathlib import Path
+
+from kbsite.config import Config
+from kbsite.errors import KbsiteError, OutputError
+from kbsite.model import Article, ArticleRecord
+from kbsite.output.spool import Place
+from kbsite.output.write import SiteWriter
+from kbsite.parallel import parallel_map
+from kbsite.read import load
+from kbsite.render.renderer import PageRenderer, templates_dir
+from kbsite.report import BuildReport, Progress, progress_of
+from kbsite.search.work import AnalyzedArticle, SearchWork, analyze_article
+from kbsite.site.kinds import Page
+from kbsite.site.pages import article_href
+from kbsite.worker import context, inherited
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class ArticleTask:
+    """One article for a worker: what to do with it, and where to find it."""
+
+    id: str
+    source: Path
+    render: bool
+    """Write its page (its key changed)."""
+    analyze: bool
+    """Analyze its text for the indexes (``SearchWork.wanted``)."""
+    place: Place | None = None
+    """Where the spool keeps the article as the build read it (else it is read again)."""
+
+
+@dataclasses.dataclass(slots=True)
+class ArticleResult:
+    """What a worker sends back for one article: never the article itself."""
+
+    error: KbsiteError | None = None
+    analyzed: AnalyzedArticle | None = None
+
+
+def write_articles(
+    ordered: list[ArticleRecord],
+    render: set[str],
+    search: SearchWork,
+    writer: SiteWriter,
+    jobs: int,
+    report: BuildReport,
+    progress: Progress | None = None,
+) -> None:
+    """Parse, render and analyze the articles that need it, in archive order; the
+    workers render with the renderer of the context they inherit (``worker.py``)."""
+    tasks = _article_tasks(ordered, render, search)
+    for task in tasks:
+        if task.render:
+            writer.staged.add(article_href(task.id))
+    by_id = {r.id: r for r in ordered}
+    done = set()
+    with (
+        inherited(dataclasses.replace(context(), writer=writer, renderer=None)),
+        progress_of(progress, "Writing", len(tasks)) as advance,
+        contextlib.closing(parallel_map(_process_article, tasks, jobs, 16, window=2048)) as results,
+    ):
+        for task, result in zip(tasks, results, strict=True):
+            advance(1)
+            done.add(task.id)
+            if isinstance(result.error, OutputError):
+                raise result.error
+            if result.error is not None:
+                report.problems.append(result.error.as_problem())
+            if task.analyze:
+                search.add(by_id[task.id], result.analyzed)
+    if search.builder is not None:
+        for record in ordered:
+            if record.id not in done:
+                raise KbsiteError(f"internal error: {record.id} was not analyzed")
+
+
+def _article_tasks(
+    ordered: list[ArticleRecord], render: set[str], search: SearchWork
+) -> list[ArticleTask]:
+    spool = context().spool
+    places = spool.places if spool is not None else {}
+    tasks = []
+    for record in ordered:
+        analyze = search.wanted(record.id)
+        if record.id in render or analyze:
+            place = places.get(str(record.source))
+            tasks.append(ArticleTask(record.id, record.source, record.id in render, analyze, place))
+    return tasks
+
+
+def _process_article(task: ArticleTask) -> ArticleResult:
+    result = ArticleResult()
+    worker = context()
+    article: Article | None
+    if task.place is not None and worker.spool is not None:
+        article = worker.spool.get(task.place)
+    else:
+        article = load.load_article(task.source).article
+    if article is None or article.id != task.id:
+        result.error = KbsiteError(f"{task.source} changed during the build", task.source)
+        return result
+    if task.render:
+        result.error = _write_article_page(article, worker.page_renderer(), worker.writer)
+    if task.analyze:
+        result.analyzed = analyze_article(article)
+    return result
+
+
+def _write_article_page(
+    article: Article, renderer: PageRenderer, writer: SiteWriter | None
+) -> KbsiteError | None:
+    """Render and write one article's page; what went wrong, if anything."""
+    try:
+        html = renderer.article_page(article)
+    except Exception as exc:  # an isolation boundary: one bad article must not stop the build
+        return KbsiteError(f"internal error while rendering: {exc!r}", article.source)
+    if writer is None:
+        raise RuntimeError("no writer: the worker context was not set")
+    try:
+        writer.write_unchecked(article_href(article.id), html)
+    except KbsiteError as exc:
+        return exc
+    return None
+
+
+def write_other_pages(
+    others: list[Page],
+    renderer: PageRenderer,
+    keys: dict[str, str],
+    old_keys: dict[str, str],
+    writer: SiteWriter,
+) -> None:
+    """The pages of the other ``PAGE_KINDS``: those whose key changed."""
+    for page in others:
+        if old_keys.get(page.path) != keys[page.path]:
+            writer.write_text(page.path, renderer.other_page(page))
+
+
+def static_folders(settings: Config) -> list[Path]:
+    """The packaged static files' folder, then the theme's (``settings.templates``),
+    whose files replace the packaged ones of the same name."""
+    folders = [templates_dir() / "static"]
+    if settings.templates is not None and (settings.templates / "static").is_dir():
+        folders.append(settings.templates / "static")
+    return folders
+
+
+def static_files(settings: Config) -> dict[str, Path]:
+    """The site's static files by their path in it, each the theme's if it has one."""
+    files: dict[str, Path] = {}
+    for folder in static_folders(settings):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                files["static/" + path.relative_to(folder).as_posix()] = path
+    return files
+
+
+def copy_static(writer: SiteWriter, settings: Config) -> list[str]:
+    """Copy the ``static_files`` into the site; their paths."""
+    for folder in static_folders(settings):
+        writer.copy_tree(folder, "static")
+    return list(static_files(settings))

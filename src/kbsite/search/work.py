@@ -1,0 +1,312 @@
+"""The search stage's side of a build: which articles both indexes need analyzed, and
+what to do with the results.
+
+The whoosh index is updated by its ledger (``IndexUpdate``). The browser's index is
+patched (``patch_web_index``) when articles only changed text and kept their place in
+archive order, and written whole otherwise. Patching takes an edited article's old
+postings out of the shards it touched: each article's postings and words are kept in
+the cache folder's postings files (``POSTINGS_FILES``), which this module alone reads
+and writes; ``SearchState`` says which entry is where.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import marshal
+import time
+import zlib
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+from kbsite import __version__
+from kbsite.errors import KbsiteError
+from kbsite.model import Article, ArticleRecord
+from kbsite.output.write import SiteWriter
+from kbsite.search.index import (
+    IndexReport,
+    IndexUpdate,
+    analyzed_fields,
+    index_document,
+    order_key,
+    whoosh_document,
+)
+from kbsite.search.spelling import WORDS_FILE, article_words, write_words
+from kbsite.search.webindex import (
+    ArticleEdit,
+    ArticlePostings,
+    WebIndexBuilder,
+    WebIndexReport,
+    article_postings,
+    patch_web_index,
+)
+
+POSTINGS_FILES = "postings-*.bin"
+"""In the cache folder: each article's browser-index postings and words, so an edit
+can take its old ones out of the shards it touched. Each build that analyzes articles
+writes a new file; the cache says which entry is where, and files no entry points to
+are removed once the cache is saved."""
+
+PostingsPlace = list[Any]
+"""Where an article's packed postings are: file name, offset, length (a list: the cache
+keeps it as marshal data)."""
+
+
+@dataclasses.dataclass(slots=True)
+class SearchState:
+    """What the last build's search stage left, kept in the build cache."""
+
+    ids: list[str] = dataclasses.field(default_factory=list)
+    """The articles in archive order."""
+    order: list[str] = dataclasses.field(default_factory=list)
+    """Their ``order_key``, in the same order."""
+    digests: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Each article's source digest as its index entries were made from it."""
+    offsets: dict[str, PostingsPlace] = dataclasses.field(default_factory=dict)
+    """Where each article's postings and words are (``POSTINGS_FILES``)."""
+    files: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The browser index's files in the site, with their page key."""
+
+    def as_data(self) -> dict[str, Any]:
+        """The fields as they are (``dataclasses.asdict`` would copy every list)."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+    @classmethod
+    def from_data(cls, data: Any) -> SearchState:
+        """The state as read from the cache; a wrong shape raises TypeError."""
+        if not isinstance(data, dict):
+            raise TypeError("search state is not an object")
+        state = cls(**data)
+        for value in (state.digests, state.offsets, state.files):
+            if not isinstance(value, dict):
+                raise TypeError("search state holds a list where a mapping belongs")
+        return state
+
+
+@dataclasses.dataclass(slots=True)
+class AnalyzedArticle:
+    """What both indexes get of one article, made by the worker that parsed it."""
+
+    whoosh: dict[str, Any]
+    postings: ArticlePostings
+    words: str
+    """The article's distinct words (``spelling.article_words``), sorted, a line each."""
+    packed: bytes
+    """Postings and words as the cache folder keeps them, packed by the worker: the
+    main process, which feeds both indexes, is the build's bottleneck."""
+
+
+def analyze_article(article: Article) -> AnalyzedArticle:
+    """One analysis of the article's text, feeding whoosh and the browser's index."""
+    document = index_document(article)
+    terms = analyzed_fields(document)
+    postings = article_postings(terms)
+    text = " ".join((document["title"], document["headings"], document["body"]))
+    words = "\n".join(sorted(article_words(text)))
+    return AnalyzedArticle(
+        whoosh_document(document, terms), postings, words, pack_postings(postings, words)
+    )
+
+
+def word_list(words: str) -> list[str]:
+    """``AnalyzedArticle.words`` (a word a line) as a list."""
+    return words.split("\n") if words else []
+
+
+def pack_postings(postings: ArticlePostings, words: str) -> bytes:
+    """An article's browser-index postings and words, as ``SearchWork`` reads them back."""
+    return zlib.compress(marshal.dumps((postings, words)), 1)
+
+
+def archive_order(
+    records: list[ArticleRecord], previous: SearchState | None = None
+) -> tuple[list[str], list[ArticleRecord]]:
+    """The records' ``order_key`` in archive order, and the records in that order.
+
+    Given the state of a build whose records had the same links (``links_unchanged``),
+    its order is this one (the key is made of linked fields), and an edit's rebuild need
+    not sort the archive again.
+    """
+    if previous is not None:
+        ids, keys = previous.ids, previous.order
+        if ids and keys and len(ids) == len(keys) == len(records):
+            by_id = {record.id: record for record in records}
+            ordered = [by_id.get(i) for i in ids]
+            if None not in ordered:
+                return keys, ordered  # type: ignore[return-value]  # no None, as checked
+    order = sorted(zip(map(order_key, records), range(len(records)), strict=True))
+    return [key for key, _ in order], [records[at] for _, at in order]
+
+
+class SearchWork:
+    """Both indexes' updates for one build, fed in archive order (``add``)."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        postings_dir: Path,
+        ordered: list[ArticleRecord],
+        order: list[str],
+        digests: dict[str, str],
+        previous: SearchState,
+    ) -> None:
+        """``ordered``: the records in archive order; ``order``: their ``order_key``;
+        ``digests``: each article's source digest; ``previous``: the state of the build
+        whose site this one updates in place (an empty one when it writes it whole)."""
+        self.ordered = ordered
+        self.order = order
+        self.postings_dir = postings_dir
+        self.digests = digests
+        self.previous = previous
+        self.update = IndexUpdate(index_dir, {i: f"{__version__}:{d}" for i, d in digests.items()})
+        self.index_dir = self.update.index_dir
+        """Where the index is written: a staging folder when whoosh rebuilds it whole."""
+        self.changed = {i for i, _ in digests.items() - previous.digests.items()}
+        """The articles whose browser-index entries change."""
+        try:
+            self.patch = self._patchable()
+        except BaseException:
+            self.update.cancel()
+            raise
+        self.numbers = {r.id: n for n, r in enumerate(ordered)}
+        self.builder = None if self.patch else WebIndexBuilder()
+        self.words: Counter[str] = Counter()
+        self.edits: list[ArticleEdit] = []
+        self.new_words: dict[str, list[str]] = {}
+        self.offsets = dict(previous.offsets) if self.patch else {}
+        self.postings_name = f"postings-{time.time_ns()}.bin"
+        self.postings_out: IO[bytes] | None = None
+        self.files: dict[str, str] = {}
+
+    def _patchable(self) -> bool:
+        """Whether the browser's index can be patched: the articles kept their order,
+        the last build's index files and postings are all there, and whoosh's index
+        (which keeps the spelling words) is updated rather than made anew."""
+        previous = self.previous
+        return (
+            previous.order == self.order
+            and bool(previous.files)
+            and not self.update.report.rebuilt
+            and all((self.postings_dir / name).exists() for name in self._previous_postings())
+            and (self.index_dir / WORDS_FILE).exists()
+        )
+
+    def _previous_postings(self) -> set[str]:
+        """The postings files the last build's entries are in (a few, for many entries)."""
+        return {entry[0] for entry in self.previous.offsets.values()}
+
+    def wanted(self, article_id: str) -> bool:
+        """Whether the article must be analyzed."""
+        return not self.patch or article_id in self.changed or article_id in self.update.stale
+
+    def add(self, record: ArticleRecord, analyzed: AnalyzedArticle | None) -> None:
+        """One wanted article's analysis (None when it could not be read), in order."""
+        if analyzed is not None and record.id in self.update.stale:
+            self.update.add(analyzed.whoosh)
+        if analyzed is None:
+            if self.builder is not None:
+                self.builder.add({})
+            return
+        if self.builder is not None:
+            self.builder.add(analyzed.postings)
+            self.words.update(word_list(analyzed.words))
+        elif record.id in self.changed:
+            edit = ArticleEdit(
+                self.numbers[record.id], record, self._old(record.id), analyzed.postings
+            )
+            self.edits.append(edit)
+            self.new_words[record.id] = word_list(analyzed.words)
+        if record.id in self.changed or self.builder is not None:
+            self._remember(record.id, analyzed.packed)
+
+    def _remember(self, article_id: str, packed: bytes) -> None:
+        if self.postings_out is None:
+            self.postings_dir.mkdir(parents=True, exist_ok=True)
+            self.postings_out = (self.postings_dir / self.postings_name).open("wb")
+        self.offsets[article_id] = [self.postings_name, self.postings_out.tell(), len(packed)]
+        self.postings_out.write(packed)
+
+    def _old(self, article_id: str) -> ArticlePostings:
+        postings, _ = self._old_entry(article_id)
+        return postings
+
+    def _old_entry(self, article_id: str) -> tuple[ArticlePostings, list[str]]:
+        where = self.previous.offsets.get(article_id)
+        if where is None:
+            return {}, []
+        name, offset, length = where
+        with (self.postings_dir / name).open("rb") as data:
+            data.seek(offset)
+            postings, words = marshal.loads(zlib.decompress(data.read(length)))
+        return postings, word_list(words)
+
+    def commit_in_background(self) -> None:
+        """Let the whoosh index commit in another process while this one writes the rest."""
+        self.update.commit_in_background()
+
+    def write_web_index(self, writer: SiteWriter) -> WebIndexReport:
+        """Write the browser's index (patched or whole) and the spelling word list."""
+        if self.postings_out is not None:
+            self.postings_out.close()
+        if self.builder is None:
+            return self._patch(writer)
+        if self.builder.documents != len(self.ordered):
+            raise KbsiteError("internal error: the browser's index lacks articles")
+        web = self.builder.write(self.ordered, writer)
+        self.files = {p: "search" for p in writer.staged if p.startswith("search/")}
+        write_words(self.index_dir, self.words)
+        return web
+
+    def finish(self) -> IndexReport:
+        """Finish the whoosh index (waiting for its commit) and put it in place."""
+        return self.update.finish()
+
+    def cancel(self) -> None:
+        if self.postings_out is not None:
+            self.postings_out.close()
+        self.update.cancel()
+
+    def _patch(self, writer: SiteWriter) -> WebIndexReport:
+        self.files = dict(self.previous.files)
+        if not self.edits:
+            return WebIndexReport(documents=len(self.ordered), patched=True)
+        report = patch_web_index(
+            writer.live_path("search").parent, self.ordered, self.edits, writer
+        )
+        if report is None:
+            raise KbsiteError(
+                "the site's search index cannot be patched; run the build again with --full",
+                writer.output / "search",
+            )
+        counts = _read_words(self.index_dir)
+        for edit in self.edits:
+            _, old_words = self._old_entry(edit.record.id)
+            counts.subtract(old_words)
+            counts.update(self.new_words[edit.record.id])
+        write_words(self.index_dir, +counts)
+        return report
+
+    def forget_unused_postings(self) -> None:
+        """Remove the postings files no cached entry points to (after the cache is saved)."""
+        used = {entry[0] for entry in self.offsets.values()}
+        for path in self.postings_dir.glob(POSTINGS_FILES):
+            if path.name not in used:
+                path.unlink(missing_ok=True)
+
+    def state(self) -> SearchState:
+        return SearchState(
+            [record.id for record in self.ordered],
+            self.order,
+            self.digests,
+            self.offsets,
+            self.files,
+        )
+
+
+def _read_words(index_dir: Path) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for line in (index_dir / WORDS_FILE).read_text(encoding="utf-8").splitlines():
+        word, _, count = line.partition("\t")
+        if count.isdigit():
+            counts[word] = int(count)
+    return counts
