@@ -82,7 +82,10 @@ def run(journal: Path, transfers: list[Transfer]) -> None:
     """
     check_writable(transfers, journal)
     sync([t.staging for t in transfers])
-    _write_journal(journal, transfers)
+    try:
+        _write_journal(journal, transfers)
+    except _MoveFailed as failed:
+        raise OutputError(f"cannot publish: {failed.reason}", failed.folder) from failed
     with interrupts_held():
         try:
             for transfer in transfers:
@@ -199,8 +202,8 @@ def _clean_up(journal: Path, transfers: list[Transfer]) -> None:
         shutil.rmtree(transfer.retired, ignore_errors=True)
         if transfer.files is not None:
             shutil.rmtree(transfer.staging, ignore_errors=True)
-    journal.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):  # else the next build finds it, with nothing to do
+        journal.unlink(missing_ok=True)
         _fsync_folder(journal.parent)
 
 
