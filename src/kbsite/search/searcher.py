@@ -20,7 +20,8 @@ from whoosh.searching import Searcher
 
 from kbsite.output.write import read_site_marker
 from kbsite.search import analysis, ranking
-from kbsite.search.index import default_index_dir, open_index
+from kbsite.search.index import default_index_dir
+from kbsite.search.integrity import open_checked
 from kbsite.search.query import (
     FILTER_FIELDS,
     ID_FIELD,
@@ -92,7 +93,7 @@ class Unscored(wq.WrappingQuery):  # type: ignore[misc]
 def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
     """Parse ``text`` and return the best ``limit`` hits; raises QueryError, IndexError_."""
     parsed = parse_query(text)
-    ix = open_index(index_dir)
+    ix = open_checked(index_dir)
     with ix.searcher(weighting=ranking.LevelWeighting()) as searcher:
         whoosh_query = to_whoosh(parsed.root)
         ranked = rank(searcher, whoosh_query) if whoosh_query is not None else []
