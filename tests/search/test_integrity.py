@@ -15,8 +15,12 @@ from kbsite.search.integrity import MANIFEST, damage
 
 from ..generations import build, index_of, site_of
 
-KBSITE = {**os.environ, "PYTHONPATH": str(Path(kbsite.__file__).parents[1])}
-"""The environment of a ``python -m kbsite`` that runs this kbsite, wherever it runs."""
+
+def kbsite_run(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m kbsite ARGUMENTS`` of this kbsite, wherever it runs."""
+    environment = {**os.environ, "PYTHONPATH": str(Path(kbsite.__file__).parents[1])}
+    command = [sys.executable, "-m", "kbsite", *arguments]
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
 
 
 @pytest.fixture
@@ -73,13 +77,7 @@ def test_search_of_a_damaged_index_is_one_line(tmp_path: Path, built: Path) -> N
     size = segment.stat().st_size
     with segment.open("r+b") as data:
         data.truncate(10)
-    searched = subprocess.run(
-        [sys.executable, "-m", "kbsite", "search", "--site", str(site_of(tmp_path)), "v1"],
-        env=KBSITE,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    searched = kbsite_run("search", "--site", str(site_of(tmp_path)), "v1")
     assert searched.returncode == 1
     assert searched.stderr.splitlines() == [
         f"ERROR {built}: the search index is damaged ({segment.name} is 10 bytes, "
@@ -89,21 +87,8 @@ def test_search_of_a_damaged_index_is_one_line(tmp_path: Path, built: Path) -> N
 
 def test_search_of_a_site_with_no_articles_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    subprocess.run(
-        [sys.executable, "-m", "kbsite", "build", "empty", "-o", "site", "-q"],
-        cwd=tmp_path,
-        env=KBSITE,
-        capture_output=True,
-        check=True,
-    )
-    searched = subprocess.run(
-        [sys.executable, "-m", "kbsite", "search", "--site", "site", "anything"],
-        cwd=tmp_path,
-        env=KBSITE,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    assert kbsite_run("build", "empty", "-o", "site", "-q", cwd=tmp_path).returncode == 0
+    searched = kbsite_run("search", "--site", "site", "anything", cwd=tmp_path)
     assert searched.returncode == 1
     assert searched.stderr.splitlines() == [
         f"ERROR {tmp_path / '.kbsite-index'}: the search index holds no articles; "
