@@ -20,7 +20,7 @@ from whoosh import index
 from kbsite.incremental.cache import cache_folder
 from kbsite.output import journal
 from kbsite.output.lock import site_lock
-from kbsite.output.publish import Publish, recover, stage_index
+from kbsite.output.publish import Publish, recover
 from kbsite.output.write import SiteWriter
 from kbsite.search.index import IndexUpdate
 
@@ -52,7 +52,8 @@ def _build(root: Path, version: str, articles: int, in_place: bool, fresh: bool)
     output = site_of(root)
     recover(output, index_of(root))
     ids = [f"Q{n}" for n in range(1, articles + 1)]
-    staged = stage_index(index_of(root), fresh=fresh)
+    publish = Publish(output)
+    staged = publish.stage_index(index_of(root), fresh=fresh)
     update = IndexUpdate(staged, {i: version for i in ids})
     for article in sorted(update.stale):
         update.add(
@@ -65,7 +66,6 @@ def _build(root: Path, version: str, articles: int, in_place: bool, fresh: bool)
         writer.write_text(f"kb/{article}.html", version)
     writer.write_text("index.html", f"{version} {len(ids)}")
     writer.stale = {f"kb/{name}" for name in old - {f"{i}.html" for i in ids}}
-    publish = Publish(output)
     publish.add_site(writer)
     publish.add_index(staged, index_of(root))
     publish.add_files(cache_folder(output), {"build.bin": version.encode()})

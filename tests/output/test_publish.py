@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from whoosh import index
 
+from kbsite.incremental.cache import cache_folder
 from kbsite.output import journal
 from kbsite.output.lock import site_lock
-from kbsite.output.publish import recover, settle, stage_index
+from kbsite.output.publish import Publish, recover, settle, stage_index
 from kbsite.output.write import journal_path
 from kbsite.search.index import IndexError_, IndexUpdate
 
@@ -91,3 +92,14 @@ def test_a_reader_finishes_a_publish_only_when_no_build_runs(
     settle(site_of(tmp_path))
     assert state(tmp_path) == ("v2", 4)
     assert not journal_path(site_of(tmp_path).resolve()).exists()
+
+
+def test_a_build_that_stops_before_publishing_leaves_nothing_staged(tmp_path: Path) -> None:
+    build(tmp_path, "v1", 3)
+    publish = Publish(site_of(tmp_path))
+    publish.stage_index(index_of(tmp_path), fresh=False)
+    publish.add_files(cache_folder(site_of(tmp_path)), {"build.bin": b"v2"})
+    assert len(leftovers(tmp_path)) == 2
+    publish.discard()
+    assert leftovers(tmp_path) == []
+    assert state(tmp_path) == ("v1", 3)

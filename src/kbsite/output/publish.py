@@ -39,6 +39,14 @@ class Publish:
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
         self.transfers: list[journal.Transfer] = []
+        self.staged: list[Path] = []
+        """Folders staged for this publish, removed by ``discard``."""
+
+    def stage_index(self, index_dir: Path, fresh: bool) -> Path:
+        """``stage_index``, the folder to be removed if the build stops before ``run``."""
+        staged = stage_index(index_dir, fresh)
+        self.staged.append(staged)
+        return staged
 
     def add_site(self, writer: SiteWriter, notes: dict[str, str] | None = None) -> None:
         self.transfers.append(writer.transfer(notes))
@@ -55,6 +63,7 @@ class Publish:
         folder = folder.absolute()
         folder.mkdir(parents=True, exist_ok=True)
         staged = staging_folder(folder)
+        self.staged.append(staged)
         transfer = journal.Transfer(staged, folder, retired_folder(folder), tuple(sorted(contents)))
         self.transfers.append(transfer)
         try:
@@ -75,8 +84,8 @@ class Publish:
 
     def discard(self) -> None:
         """Remove what was staged, for a build that stops before ``run``."""
-        for transfer in self.transfers:
-            shutil.rmtree(transfer.staging, ignore_errors=True)
+        for folder in [*self.staged, *(t.staging for t in self.transfers)]:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def stage_index(index_dir: Path, fresh: bool) -> Path:
