@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,56 @@ def test_a_cancelled_forked_call_is_gone_at_once() -> None:
     assert time.monotonic() - started < 10
     with pytest.raises(ChildProcessError):
         os.waitpid(pid or 0, os.WNOHANG)  # reaped: no zombie left either
+
+
+KILLED_PARENT = """
+import os, sys, time
+from kbsite.parallel import Forked, parallel_map
+
+def slow(n):
+    time.sleep(0.02)
+    return bytes(200_000)  # big enough that sending it meets the closed pipe
+
+if sys.argv[1] == "forked":
+    child = Forked(lambda: time.sleep(60))
+    print(child.pid, flush=True)
+    time.sleep(60)
+else:
+    for _ in parallel_map(slow, list(range(10_000)), 2, chunksize=1):
+        print(os.getpid(), flush=True)
+        time.sleep(60)
+"""
+
+
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        with contextlib.suppress(OSError, ValueError):
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+            if stat.rpartition(")")[2].split()[1:2] == [str(pid)]:
+                children.append(int(entry))
+    return children
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("kind", ["forked", "pool"])
+def test_no_child_outlives_a_killed_parent_nor_says_a_word(kind: str) -> None:
+    """A build killed by SIGKILL takes its background commit and its workers with it;
+    workers whose results meet the closed pipe end silently (no BrokenPipeError)."""
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_PARENT, kind],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as parent:
+        assert parent.stdout is not None
+        parent.stdout.readline()
+        children = _children_of(parent.pid)
+        assert children
+        os.kill(parent.pid, signal.SIGKILL)
+        _, errors = parent.communicate(timeout=30)  # ends once every child let go of stderr
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{pid}") for pid in children):
+        assert time.monotonic() < deadline, "a child outlived its parent"
+        time.sleep(0.05)
+    assert errors == ""

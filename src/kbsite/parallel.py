@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import gc
 import multiprocessing
 import multiprocessing.pool
 import os
 import pickle
 import signal
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import Generic, TypeVar
@@ -42,7 +44,9 @@ def parallel_map(
     pool = None
     try:
         with interrupts_held():  # raised inside Pool(), see _worker_signals
-            pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
+            pool = multiprocessing.get_context("fork").Pool(
+                jobs, initializer=_worker_signals, initargs=(os.getpid(), threading.get_ident())
+            )
         pending: collections.deque[Iterator[R]] = collections.deque()
         for start in range(0, len(items), window):
             pending.append(pool.imap(func, items[start : start + window], chunksize))
@@ -70,11 +74,12 @@ class Forked(Generic[R]):
 
     def __init__(self, func: Callable[[], R]) -> None:
         read, write = os.pipe()
+        parent = (os.getpid(), threading.get_ident())
         with interrupts_held():  # the child must not be stopped before its handlers are set
             pid = os.fork()
         if pid == 0:
             os.close(read)
-            _run_forked(func, write)
+            _run_forked(func, write, parent)
         os.close(write)
         self.pid: int | None = pid
         self._pipe = read
@@ -105,11 +110,11 @@ class Forked(Generic[R]):
         os.close(self._pipe)
 
 
-def _run_forked(func: Callable[[], R], pipe: int) -> None:
+def _run_forked(func: Callable[[], R], pipe: int, parent: tuple[int, int]) -> None:
     """The child's side of ``Forked``: never returns."""
     code = 1
     try:
-        _worker_signals()
+        _worker_signals(*parent)
         gc.disable()  # a short life: collecting would only copy the parent's pages
         try:
             outcome: tuple[bool, object] = (True, func())
@@ -150,8 +155,9 @@ def _stop(pool: multiprocessing.pool.Pool) -> None:
             worker.join()
 
 
-def _worker_signals() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them, and die on SIGTERM.
+def _worker_signals(parent: int, thread: int) -> None:
+    """Workers leave Ctrl-C to the main process, which stops them, die on SIGTERM, and
+    die with the main process however it ends (``_die_with``).
 
     The pool starts with both held (``interrupts_held``): an interrupt raised inside
     ``Pool()`` would leave workers and the thread that replaces them running with no
@@ -161,7 +167,41 @@ def _worker_signals() -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # a result sent to a main process that was killed ends the worker without a word,
+    # where Python's default would print a BrokenPipeError for each worker
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _die_with(parent, thread)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
+
+
+def _die_with(parent: int, thread: int) -> None:
+    """Have the kernel kill this forked process when ``parent`` (the process that forked
+    it) dies, even by SIGKILL: no worker or background commit outlives its build. Linux
+    only (prctl PR_SET_PDEATHSIG); elsewhere the parent's ``cancel`` and ``_stop`` remain.
+
+    The signal comes when the forking *thread* ends: a worker the pool's own thread forks
+    to replace a dead one would die with that thread, maybe holding the pool's task
+    queue lock, so only processes forked by the thread that made the pool (``thread``,
+    whose id a forked child keeps) ask for it."""
+    if _PRCTL is None or threading.get_ident() != thread:
+        return
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _libc_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_PR_SET_PDEATHSIG = 1
+_PRCTL = _libc_prctl()
 
 
 def default_jobs() -> int:

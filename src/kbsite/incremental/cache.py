@@ -39,6 +39,8 @@ from kbsite.model import ArticleRecord
 from kbsite.search.work import SearchState
 
 CACHE_FORMAT = 10
+BUILD_FILE = "build.bin"
+DETAIL_FILE = "detail.bin"
 _FORMAT = f"{CACHE_FORMAT}/marshal-{marshal.version}"
 """What the header says of the layout: the cache's own, and marshal's."""
 RECORD_CHUNK = 2048
@@ -115,11 +117,11 @@ def cache_folder(output: Path) -> Path:
 
 
 def cache_path(output: Path) -> Path:
-    return cache_folder(output) / "build.bin"
+    return cache_folder(output) / BUILD_FILE
 
 
 def detail_path(output: Path) -> Path:
-    return cache_folder(output) / "detail.bin"
+    return cache_folder(output) / DETAIL_FILE
 
 
 def file_digest(data: bytes) -> str:
@@ -188,12 +190,18 @@ def load_cache_detail(
 def save_cache(output: Path, cache: BuildCache) -> None:
     """Write the cache whole, or leave the previous one: new files renamed over the old,
     the detail first, as ``build.bin`` vouches for it by its digest."""
+    for name, data in cache_files(cache).items():
+        _replace(cache_folder(output) / name, data)
+
+
+def cache_files(cache: BuildCache) -> dict[str, bytes]:
+    """The cache's files by name, in the order to write them (for a publish that puts
+    them in place with the site, ``output.publish``)."""
     detail = _encode(_detail_as_data(cache))
     cache.detail_digest = _checksum(detail)
     body = _encode(_cache_as_data(cache))
     header = {"format": _FORMAT, "kbsite": __version__, "digest": _checksum(body)}
-    _replace(detail_path(output), detail)
-    _replace(cache_path(output), json.dumps(header).encode() + b"\n" + body)
+    return {DETAIL_FILE: detail, BUILD_FILE: json.dumps(header).encode() + b"\n" + body}
 
 
 def _encode(data: dict[str, Any]) -> bytes:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
 from kbsite.errors import OutputError, interrupts_held
+from kbsite.output import journal
 from kbsite.parallel import is_running
 
 MARKER = ".kbsite-site"
@@ -30,8 +32,9 @@ class SiteWriter:
 
     ``in_place=True`` is for an incremental build, which rewrites a few pages of a site
     that is otherwise already right: the staging folder then holds only those pages,
-    and publishing moves each over its old version and removes the ``stale`` ones, with
-    Ctrl-C held back, so the previous site is served whole until the build is done.
+    and publishing moves each over its old version and removes the ``stale`` ones, all
+    or none even across a kill (``journal``), so the previous site is served whole until
+    the build is done.
     """
 
     def __init__(self, output: Path, in_place: bool = False) -> None:
@@ -41,6 +44,7 @@ class SiteWriter:
         except OSError as exc:
             folder = Path(exc.filename) if exc.filename else self.output.parent
             raise OutputError(f"cannot write: {exc.strerror or exc}", folder) from exc
+        journal.finish_interrupted(journal_path(self.output))
         recover_leftovers(self.output)
         _check_replaceable(self.output)
         self.in_place = in_place and self.output.is_dir()
@@ -86,34 +90,30 @@ class SiteWriter:
             raise OutputError(f"cannot copy {source} to {relative}: {exc}", self.output) from exc
 
     def publish(self, notes: dict[str, str] | None = None) -> None:
-        """Swap the finished staging folder in place of the old site.
+        """Put the finished site in place of the old one, all at once (``transfer``)."""
+        journal.run(journal_path(self.output), [self.transfer(notes)])
+
+    def transfer(self, notes: dict[str, str] | None = None) -> journal.Transfer:
+        """What publishing the staging folder moves: the whole folder in place of the old
+        site, or for an in-place build the pages written and the ``stale`` ones removed.
 
         ``notes`` go into the marker file, for later commands (where the index is).
         """
         marker = json.dumps({"written_by": "kbsite", **(notes or {})}, indent=1) + "\n"
         (self.staging / MARKER).write_text(marker, encoding="utf-8")
-        if self.in_place:
-            self._move_in(marker != _marker_text(self.output))
-            return
-        if self.output.exists():
+        retired = retired_folder(self.output)
+        if not self.in_place:
             _check_replaceable(self.output)
-        swap_in(self.staging, self.output)
+            return journal.Transfer(self.staging, self.output, retired)
+        moved = sorted(self.staged)
+        if marker != _marker_text(self.output):
+            moved.append(MARKER)
+        removed = sorted(self.stale - self.staged)
+        return journal.Transfer(self.staging, self.output, retired, tuple(moved), tuple(removed))
 
     def live_path(self, relative: str) -> Path:
         """Where a file of the published site is (the staging folder holds the new ones)."""
         return self.output / self.path_for(relative).relative_to(self.staging)
-
-    def _move_in(self, new_marker: bool) -> None:
-        with interrupts_held():
-            for relative in sorted(self.staged):
-                target = self.live_path(relative)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.path_for(relative), target)
-            if new_marker:
-                os.replace(self.staging / MARKER, self.output / MARKER)
-            for relative in sorted(self.stale - self.staged):
-                self.live_path(relative).unlink(missing_ok=True)
-        shutil.rmtree(self.staging, ignore_errors=True)
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -131,6 +131,17 @@ def staging_folder(target: Path) -> Path:
         )
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", target.parent) from exc
+
+
+def retired_folder(target: Path) -> Path:
+    """A name, beside ``target``, for what a publish replaces until it is over."""
+    name = f"{_hidden(target)}.retired-{os.getpid()}-{secrets.token_hex(4)}"
+    return target.parent / name
+
+
+def journal_path(output: Path) -> Path:
+    """The journal of a publish of the site at ``output`` (see ``journal``)."""
+    return output.parent / f"{_hidden(output)}.kbsite-journal"
 
 
 def _hidden(target: Path) -> str:

@@ -18,7 +18,8 @@ from whoosh.matching import WrappingMatcher
 from whoosh.searching import Searcher
 
 from kbsite.search import analysis, forms, ranking, spelling, synonyms
-from kbsite.search.index import default_index_dir, marked_index_dir, open_index
+from kbsite.search.index import default_index_dir, marked_index_dir
+from kbsite.search.integrity import open_checked
 from kbsite.search.query import (
     FILTER_FIELDS,
     ID_FIELD,
@@ -96,7 +97,7 @@ class Unscored(wq.WrappingQuery):  # type: ignore[misc]
 def search(index_dir: Path, text: str, limit: int = 10) -> SearchResults:
     """Parse ``text`` and return the best ``limit`` hits; raises QueryError, IndexError_."""
     parsed = parse_query(text)
-    ix = open_index(index_dir)
+    ix = open_checked(index_dir)
     with ix.searcher(weighting=ranking.LevelWeighting()) as searcher:
         corrections = find_corrections(searcher, index_dir, parsed.root)
         table = synonyms.index_table(index_dir)

@@ -1,0 +1,142 @@
+"""The fault suite: builds killed, failing or meeting at chosen points end with the old
+site or the new one whole, its search index and cache agreeing with it.
+
+Most cases run ``tests/generations.py``, a miniature build made of the real publishing
+parts (``output.publish``, ``output.journal``, ``output.lock``, ``search.integrity``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kbsite.errors import OutputError
+from kbsite.output.lock import SiteLocked, lock_path, site_lock
+from kbsite.output.publish import recover
+from kbsite.search import integrity
+from kbsite.search.index import IndexError_
+
+from .generations import KILL_POINTS, build, index_of, leftovers, site_of, state
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_build(
+    root: Path, version: str, articles: int, *options: str, pause: float = 0
+) -> subprocess.Popen[str]:
+    environment = {**os.environ, "GENERATIONS_PAUSE": str(pause)}
+    environment["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.generations", str(root), version, str(articles), *options],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("in_place", [False, True], ids=["full", "in-place"])
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_build_killed_at_any_point_leaves_the_old_site_or_the_next_build_finishes_it(
+    tmp_path: Path, point: str, in_place: bool
+) -> None:
+    build(tmp_path, "v1", 10)
+    options = ["--kill-at", point, *(["--in-place"] if in_place else [])]
+    with run_build(tmp_path, "v2", 8 if in_place else 12, *options) as killed:
+        _, errors = killed.communicate(timeout=60)
+    assert killed.returncode == -9, errors
+    if point == "staged":
+        assert state(tmp_path) == ("v1", 10)
+    recover(site_of(tmp_path), index_of(tmp_path))
+    assert state(tmp_path) == (("v1", 10) if point == "staged" else ("v2", 8 if in_place else 12))
+    assert leftovers(tmp_path) == []
+    build(tmp_path, "v3", 9, in_place=in_place)
+    assert state(tmp_path) == ("v3", 9)
+    assert integrity.damage(index_of(tmp_path)) is None
+    assert leftovers(tmp_path) == []
+
+
+def test_a_full_disk_while_publishing_leaves_the_old_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(tmp_path, "v1", 10)
+    real_rename = os.rename
+    faults = [OSError(errno.ENOSPC, "No space left on device")]
+
+    def rename(source: str | Path, target: str | Path) -> None:
+        if Path(target) == index_of(tmp_path) and faults:  # the new index put in place
+            raise faults.pop()
+        real_rename(source, target)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OutputError, match="No space left on device") as failed:
+        build(tmp_path, "v2", 12)
+    assert failed.value.path == tmp_path
+    monkeypatch.undo()
+    assert state(tmp_path) == ("v1", 10)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_read_only_site_folder_is_named_and_the_old_site_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(tmp_path, "v1", 10)
+    read_only = site_of(tmp_path) / "kb"
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m: Path(p) != read_only and real_access(p, m))
+    with pytest.raises(OutputError) as failed:
+        build(tmp_path, "v2", 12, in_place=True)
+    assert str(failed.value) == f"{read_only}: cannot write in this folder: permission denied"
+    monkeypatch.undo()
+    assert state(tmp_path) == ("v1", 10)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_damaged_index_is_one_line_for_search_and_rebuilt_fresh(tmp_path: Path) -> None:
+    build(tmp_path, "v1", 10)
+    segment = next(index_of(tmp_path).glob("*.pst"))
+    size = segment.stat().st_size
+    with segment.open("r+b") as data:
+        data.truncate(size // 2)
+    why = integrity.damage(index_of(tmp_path))
+    assert why == f"{segment.name} is {size // 2:,} bytes, not {size:,}"
+    with pytest.raises(integrity.IndexDamaged) as damaged:
+        integrity.open_checked(index_of(tmp_path))
+    assert str(damaged.value) == (
+        f"{index_of(tmp_path)}: the search index is damaged ({why}); run kbsite build to repair it"
+    )
+    build(tmp_path, "v2", 10, fresh=True)
+    assert state(tmp_path) == ("v2", 10)
+    assert integrity.damage(index_of(tmp_path)) is None
+
+
+def test_a_second_build_stops_naming_the_first_which_publishes_whole(tmp_path: Path) -> None:
+    build(tmp_path, "v1", 10)
+    with run_build(tmp_path, "v2", 12, pause=8) as first:
+        assert first.stdout is not None
+        deadline = time.monotonic() + 30
+        while f'"pid": {first.pid}' not in lock_path(site_of(tmp_path)).read_text(errors="replace"):
+            assert time.monotonic() < deadline and first.poll() is None, "it never took the lock"
+            time.sleep(0.05)
+        holder = rf"another build is writing this site \(pid {first.pid}: kbsite "
+        with (
+            pytest.raises(SiteLocked, match=holder),
+            site_lock(site_of(tmp_path), wait=0.5),
+        ):
+            pass
+        published, errors = first.communicate(timeout=60)
+    assert (first.returncode, published) == (0, "published\n"), errors
+    assert state(tmp_path) == ("v2", 12)
+
+
+def test_a_search_of_a_site_with_no_articles_is_one_line(tmp_path: Path) -> None:
+    build(tmp_path, "v1", 0)
+    with pytest.raises(IndexError_, match="the search index holds no articles"):
+        integrity.open_checked(index_of(tmp_path))
