@@ -17,11 +17,11 @@ from typing import Any
 
 from whoosh import index
 
-from kbsite.incremental.cache import cache_folder
 from kbsite.output import journal
 from kbsite.output.lock import site_lock
 from kbsite.output.publish import Publish, recover
 from kbsite.output.write import SiteWriter
+from kbsite.places import cache_folder
 from kbsite.search.index import IndexUpdate
 
 KILL_POINTS = ("staged", "journal", "first-move", "moves", "clean-up")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from kbsite.config import Config
 from kbsite.errors import OutputError
-from kbsite.incremental.cache import BuildCache, cache_folder, remove_cache, save_cache
+from kbsite.incremental.cache import BuildCache, remove_cache, save_cache
 from kbsite.incremental.keys import STATIC_KEY, renderer_fingerprint, text_digest
 from kbsite.incremental.plan import (
     BuildInputs,
@@ -53,6 +53,7 @@ from kbsite.output.feeds import write_feeds
 from kbsite.output.pages import copy_static, write_articles, write_other_pages
 from kbsite.output.spool import ArticleSpool
 from kbsite.output.write import SiteWriter
+from kbsite.places import cache_folder
 from kbsite.read.load import load_articles, load_text_pages, warn_if_no_articles
 from kbsite.read.source import find_source_files, find_sources
 from kbsite.render.renderer import PageRenderer

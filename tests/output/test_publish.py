@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from whoosh import index
 
-from kbsite.incremental.cache import cache_folder
 from kbsite.output import journal
 from kbsite.output.lock import site_lock
 from kbsite.output.publish import Publish, recover, settle, stage_index
 from kbsite.output.write import journal_path
+from kbsite.places import cache_folder
 from kbsite.search.index import IndexError_, IndexUpdate
 
 from ..generations import build, index_of, leftovers, site_of, state

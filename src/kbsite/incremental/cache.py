@@ -36,6 +36,7 @@ from typing import Any
 from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
+from kbsite.places import cache_folder
 from kbsite.search.work import SearchState
 
 CACHE_FORMAT = 10
@@ -108,12 +109,6 @@ class BuildCache:
     generated: list[str] = dataclasses.field(default_factory=list)
     """The pages made from the site graph alone (listings, facet indexes, home, missing,
     search, statistics, 404): an edit that changes no link keeps their keys."""
-
-
-def cache_folder(output: Path) -> Path:
-    """The cache's folder; the search stage keeps its postings files there too."""
-    output = output.absolute()
-    return output.parent / f".{output.name.lstrip('.')}.kbsite-cache"
 
 
 def cache_path(output: Path) -> Path:

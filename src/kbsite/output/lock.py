@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kbsite.errors import OutputError
-from kbsite.incremental.cache import cache_folder
+from kbsite.places import cache_folder
 
 LOCK_FILE = "lock"
 WAIT_SECONDS = 3.0

@@ -17,7 +17,6 @@ import shutil
 from pathlib import Path
 
 from kbsite.errors import OutputError
-from kbsite.incremental.cache import cache_folder
 from kbsite.output import journal
 from kbsite.output.lock import release, try_lock
 from kbsite.output.write import (
@@ -27,6 +26,7 @@ from kbsite.output.write import (
     retired_folder,
     staging_folder,
 )
+from kbsite.places import cache_folder
 from kbsite.search.index import _check_ours
 from kbsite.search.integrity import write_manifest
 

@@ -23,10 +23,10 @@ from whoosh import columns, fields, index
 from whoosh.analysis import Analyzer, Token
 
 from kbsite.errors import KbsiteError
-from kbsite.incremental.cache import cache_folder
 from kbsite.model import Article, ArticleRecord, body_text, excerpt
 from kbsite.output.write import read_site_marker, recover_leftovers, staging_folder, swap_in
 from kbsite.parallel import Forked
+from kbsite.places import cache_folder
 from kbsite.read.syntax import id_number
 from kbsite.search import analysis, spelling
 from kbsite.search.segment import PreparedWriter
