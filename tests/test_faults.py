@@ -19,6 +19,7 @@ import pytest
 from kbsite.errors import OutputError
 from kbsite.output.lock import SiteLocked, lock_path, site_lock
 from kbsite.output.publish import recover
+from kbsite.places import cache_folder
 from kbsite.search import integrity
 from kbsite.search.index import IndexError_
 
@@ -78,7 +79,7 @@ def test_a_full_disk_while_publishing_leaves_the_old_site(
     monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(OutputError, match="No space left on device") as failed:
         build(tmp_path, "v2", 12)
-    assert failed.value.path == tmp_path
+    assert failed.value.path == cache_folder(site_of(tmp_path))  # where the index is
     monkeypatch.undo()
     assert state(tmp_path) == ("v1", 10)
     assert leftovers(tmp_path) == []

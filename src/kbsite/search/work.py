@@ -23,6 +23,7 @@ from kbsite import __version__
 from kbsite.errors import KbsiteError
 from kbsite.model import Article, ArticleRecord
 from kbsite.output.write import SiteWriter
+from kbsite.search import synonyms
 from kbsite.search.index import (
     IndexReport,
     IndexUpdate,
@@ -149,18 +150,22 @@ class SearchWork:
         order: list[str],
         digests: dict[str, str],
         previous: SearchState,
+        table: synonyms.Table,
     ) -> None:
-        """``ordered``: the records in archive order; ``order``: their ``order_key``;
+        """``index_dir``: the new generation of the whoosh index (``publish.stage_index``);
+        ``ordered``: the records in archive order; ``order``: their ``order_key``;
         ``digests``: each article's source digest; ``previous``: the state of the build
-        whose site this one updates in place (an empty one when it writes it whole)."""
+        whose site this one updates in place (an empty one when it writes it whole);
+        ``table``: the site's short forms (``synonyms.site_table``)."""
         self.ordered = ordered
         self.order = order
         self.postings_dir = postings_dir
         self.digests = digests
         self.previous = previous
-        self.update = IndexUpdate(index_dir, {i: f"{__version__}:{d}" for i, d in digests.items()})
-        self.index_dir = self.update.index_dir
-        """Where the index is written: a staging folder when whoosh rebuilds it whole."""
+        self.table = table
+        marks = {i: f"{__version__}:{d}" for i, d in digests.items()}
+        self.update = IndexUpdate(index_dir, marks, generation=True)
+        self.index_dir = index_dir
         self.changed = {i for i, _ in digests.items() - previous.digests.items()}
         """The articles whose browser-index entries change."""
         try:
@@ -169,7 +174,7 @@ class SearchWork:
             self.update.cancel()
             raise
         self.numbers = {r.id: n for n, r in enumerate(ordered)}
-        self.builder = None if self.patch else WebIndexBuilder()
+        self.builder = None if self.patch else WebIndexBuilder(table)
         self.words: Counter[str] = Counter()
         self.edits: list[ArticleEdit] = []
         self.new_words: dict[str, list[str]] = {}
@@ -245,7 +250,9 @@ class SearchWork:
         self.update.commit_in_background()
 
     def write_web_index(self, writer: SiteWriter) -> WebIndexReport:
-        """Write the browser's index (patched or whole) and the spelling word list."""
+        """Write the browser's index (patched or whole), and beside the whoosh index the
+        spelling word list and, when whole, the short forms (a patch keeps the settings,
+        so the table already there is this build's)."""
         if self.postings_out is not None:
             self.postings_out.close()
         if self.builder is None:
@@ -255,10 +262,11 @@ class SearchWork:
         web = self.builder.write(self.ordered, writer)
         self.files = {p: "search" for p in writer.staged if p.startswith("search/")}
         write_words(self.index_dir, self.words)
+        synonyms.write_table(self.index_dir, self.table)
         return web
 
     def finish(self) -> IndexReport:
-        """Finish the whoosh index (waiting for its commit) and put it in place."""
+        """Finish the whoosh index (waiting for its commit), for the publish."""
         return self.update.finish()
 
     def cancel(self) -> None:
