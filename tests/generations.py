@@ -102,7 +102,7 @@ def leftovers(root: Path) -> list[str]:
     return sorted(found)
 
 
-def _kill_at(point: str) -> None:
+def kill_at(point: str) -> None:
     """Have this process SIGKILL itself at ``point`` of its publish."""
 
     def die() -> None:
@@ -147,7 +147,7 @@ def main() -> None:
     arguments.add_argument("--kill-at", choices=KILL_POINTS)
     given = arguments.parse_args()
     if given.kill_at:
-        _kill_at(given.kill_at)
+        kill_at(given.kill_at)
     build(given.root, given.version, given.articles, given.in_place)
 
 

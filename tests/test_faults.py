@@ -1,14 +1,21 @@
 """The fault suite: builds killed, failing or meeting at chosen points end with the old
 site or the new one whole, its search index and cache agreeing with it.
 
-Most cases run ``tests/generations.py``, a miniature build made of the real publishing
-parts (``output.publish``, ``output.journal``, ``output.lock``, ``search.integrity``).
+The first cases run ``tests/generations.py``, a miniature build made of the real
+publishing parts (``output.publish``, ``output.journal``, ``output.lock``,
+``search.integrity``); the later ones real ``kbsite build``s of the sample archive
+(``tests/killed.py`` kills one at a chosen point), each ending with the old site or one
+equal to a clean build, and ``kbsite search`` finding an added article's word exactly
+when its page is there.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -23,7 +30,9 @@ from kbsite.places import cache_folder
 from kbsite.search import integrity
 from kbsite.search.index import IndexError_
 
+from .conftest import CONTENT
 from .generations import KILL_POINTS, build, index_of, leftovers, site_of, state
+from .killed import POINTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,3 +150,129 @@ def test_a_search_of_a_site_with_no_articles_is_one_line(tmp_path: Path) -> None
     build(tmp_path, "v1", 0)
     with pytest.raises(IndexError_, match="the search index holds no articles"):
         integrity.open_checked(index_of(tmp_path))
+
+
+# -- real builds of the sample archive --------------------------------------------------
+
+NEW_ID, NEW_WORD = "Q200199", "quillback"
+"""An article the faulty build adds, and a word only it holds."""
+NEW_ARTICLE = f"""DOCUMENT:{NEW_ID}  02-MAR-2003  [ldb]
+TITLE   :PRB: Quillback Replication Stalls on Lighthouse Database 3.0
+PRODUCT :Northwind Lighthouse Database
+PROD/VER::3.0
+KEYWORDS:kbprb kbreplication
+
+======================================================================
+
+SYMPTOMS
+========
+
+Quillback replication between two Lighthouse servers stalls after the first
+batch. See also Q1000001.
+"""
+EDITED = Path("200") / "Q200101.TXT"
+
+
+def kbsite(
+    root: Path, *arguments: str, point: str = "none", pause: float = 0
+) -> subprocess.Popen[str]:
+    """``kbsite ARGUMENTS`` in ``root``, killing itself at ``point`` (``tests/killed.py``)."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    launcher = [sys.executable, "-m", "tests.killed", point, *([str(pause)] if pause else [])]
+    return subprocess.Popen(
+        [*launcher, "--", *arguments], cwd=root, env=environment,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def finished(root: Path, *arguments: str, point: str = "none") -> tuple[int, str]:
+    with kbsite(root, *arguments, point=point) as process:
+        _, errors = process.communicate(timeout=120)
+    return process.returncode, errors
+
+
+BUILD = ("build", "content", "-o", "site", "--jobs", "2", "-q")
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()
+    }
+
+
+def searched(root: Path, word: str) -> list[str]:
+    """The ids ``kbsite search`` finds for ``word`` in the site at ``root``."""
+    found = subprocess.run(
+        [sys.executable, "-m", "kbsite", "search", "--site", "site", "--json", word],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    return [hit["id"] for hit in json.loads(found.stdout)]
+
+
+def change(root: Path) -> None:
+    """What the faulty build builds: an article added, one edited."""
+    (root / "content" / "200" / f"{NEW_ID}.TXT").write_text(NEW_ARTICLE, newline="\r\n")
+    edited = root / "content" / EDITED
+    edited.write_bytes(edited.read_bytes().replace(b"Harbor Mail", b"Harbor Mizzenmast Mail"))
+
+
+@pytest.fixture(scope="module")
+def sample_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
+    """A built copy of the sample (to copy for each case), and the files of a clean build
+    of it once ``change``d."""
+    before = tmp_path_factory.mktemp("before")
+    shutil.copytree(CONTENT, before / "content")
+    assert finished(before, *BUILD) == (0, "")
+    clean = tmp_path_factory.mktemp("clean")
+    shutil.copytree(before / "content", clean / "content")
+    change(clean)
+    assert finished(clean, *BUILD) == (0, "")
+    return before, site_files(clean / "site")
+
+
+def copy_of(built: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(built, root, symlinks=True)
+    return root
+
+
+def assert_whole(root: Path, old: dict[str, bytes], new: dict[str, bytes]) -> None:
+    """The site is the old one or the new one whole, and its search index agrees (once
+    ``kbsite search`` finished a publish left half-done)."""
+    found = searched(root, NEW_WORD)
+    files = site_files(root / "site")
+    assert files in (old, new), sorted(set(files.items()) ^ set(new.items()))[:5]
+    assert found == ([NEW_ID] if files == new else [])
+    assert searched(root, "mizzenmast") == (["Q200101"] if files == new else [])
+
+
+def assert_clean(root: Path) -> None:
+    """Nothing left beside the site and its cache folder, nor in the cache folder besides
+    the cache, the index, the postings and the lock."""
+    assert sorted(p.name for p in root.iterdir()) == [".site.kbsite-cache", "content", "site"]
+    cache = root / ".site.kbsite-cache"
+    extra = [p.name for p in cache.iterdir() if not p.name.startswith("postings-")]
+    assert sorted(extra) == ["build.bin", "detail.bin", "index", "lock"]
+
+
+@pytest.mark.parametrize("mode", ["full", "incremental"])
+@pytest.mark.parametrize("point", POINTS)
+def test_a_real_build_killed_at_any_point_leaves_a_whole_site_agreeing_with_its_index(
+    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]], point: str, mode: str
+) -> None:
+    built, clean = sample_builds
+    root = copy_of(built, tmp_path)
+    old = site_files(root / "site")
+    change(root)
+    options = ("--full",) if mode == "full" else ()
+    code, errors = finished(root, *BUILD, *options, point=point)
+    assert code == -signal.SIGKILL, errors
+    assert_whole(root, old, clean)  # kbsite search finishes a publish left half-done
+    if point in ("writing", "staged"):
+        assert site_files(root / "site") == old
+    assert finished(root, *BUILD) == (0, "")
+    assert site_files(root / "site") == clean
+    assert searched(root, NEW_WORD) == [NEW_ID]
+    assert_clean(root)
