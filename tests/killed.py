@@ -49,7 +49,8 @@ def main() -> None:
         kill_at(point)
     if rest:
         _pause_before_publishing(float(rest[0]))
-    kbsite_main(sys.argv[sys.argv.index("--") + 1 :], prog_name="kbsite")
+    sys.argv = ["kbsite", *sys.argv[sys.argv.index("--") + 1 :]]  # as the lock names it
+    kbsite_main(sys.argv[1:], prog_name="kbsite")
 
 
 if __name__ == "__main__":

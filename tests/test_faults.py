@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -22,7 +23,9 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from kbsite import cli
 from kbsite.errors import OutputError
 from kbsite.output.lock import SiteLocked, lock_path, site_lock
 from kbsite.output.publish import recover
@@ -275,4 +278,159 @@ def test_a_real_build_killed_at_any_point_leaves_a_whole_site_agreeing_with_its_
     assert finished(root, *BUILD) == (0, "")
     assert site_files(root / "site") == clean
     assert searched(root, NEW_WORD) == [NEW_ID]
+    assert_clean(root)
+
+
+def test_a_second_real_build_stops_naming_the_first_whose_site_is_whole(
+    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]
+) -> None:
+    built, clean = sample_builds
+    root = copy_of(built, tmp_path)
+    change(root)
+    with kbsite(root, *BUILD, pause=6) as first:
+        assert first.stdout is not None
+        assert first.stdout.readline() == "publishing\n"  # holding the lock, staged
+        code, errors = finished(root, *BUILD)
+        assert code == 1
+        assert re.fullmatch(
+            rf"ERROR site: another build is writing this site \(pid {first.pid}: "
+            r"kbsite build content -o site --jobs 2 -q\); wait for it to finish, or stop it\n",
+            errors,
+        ), errors
+        _, first_errors = first.communicate(timeout=120)
+    assert first.returncode == 0, first_errors
+    assert site_files(root / "site") == clean
+    assert searched(root, NEW_WORD) == [NEW_ID]
+    assert_clean(root)
+
+
+def test_a_damaged_index_is_one_line_for_search_and_the_next_build_rebuilds_it(
+    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]
+) -> None:
+    built, _ = sample_builds
+    root = copy_of(built, tmp_path)
+    old = site_files(root / "site")
+    index_dir = root / ".site.kbsite-cache" / "index"
+    segment = max(index_dir.glob("*.pst"), key=lambda p: p.stat().st_size)
+    size = segment.stat().st_size
+    with segment.open("r+b") as data:
+        data.truncate(size // 2)
+    found = subprocess.run(
+        [sys.executable, "-m", "kbsite", "search", "--site", "site", "lighthouse"],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    why = f"{segment.name} is {size // 2:,} bytes, not {size:,}"
+    assert (found.returncode, found.stderr) == (
+        1,
+        f"ERROR {index_dir}: the search index is damaged ({why}); run kbsite build to repair it\n",
+    )
+    code, errors = finished(root, *BUILD[:-1])
+    assert code == 0, errors
+    assert f"Note: the search index is damaged ({why}); rebuilding it" in errors
+    assert integrity.damage(index_dir) is None
+    assert site_files(root / "site") == old
+    assert "Q1000001" in searched(root, "lighthouse")
+    assert_clean(root)
+
+
+def test_full_always_writes_the_index_anew(
+    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]
+) -> None:
+    built, _ = sample_builds
+    root = copy_of(built, tmp_path)
+    old = site_files(root / "site")
+    index_dir = root / ".site.kbsite-cache" / "index"
+    segments = {p.name for p in index_dir.glob("*.pst")}
+    assert finished(root, *BUILD, "--full") == (0, "")
+    assert segments.isdisjoint(p.name for p in index_dir.glob("*.pst"))
+    assert site_files(root / "site") == old
+    assert integrity.damage(index_dir) is None
+
+
+@pytest.mark.parametrize("damaged", ["build.bin", "detail.bin", "postings"])
+def test_damaged_cache_files_are_noticed_and_the_next_site_is_a_clean_one(
+    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]], damaged: str
+) -> None:
+    built, clean = sample_builds
+    root = copy_of(built, tmp_path)
+    cache = root / ".site.kbsite-cache"
+    name = next(cache.glob("postings-*")).name if damaged == "postings" else damaged
+    data = bytearray((cache / name).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (cache / name).write_bytes(bytes(data[: len(data) * 3 // 4]))
+    change(root)
+    code, errors = finished(root, *BUILD)
+    assert code == 0, errors
+    assert site_files(root / "site") == clean
+    assert searched(root, NEW_WORD) == [NEW_ID]
+    assert_clean(root)
+
+
+def test_a_damaged_postings_file_under_an_edit_writes_the_browser_index_whole(
+    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]
+) -> None:
+    built, _ = sample_builds
+    root = copy_of(built, tmp_path)
+    postings = next((root / ".site.kbsite-cache").glob("postings-*"))
+    postings.write_bytes(b"\0" * postings.stat().st_size)
+    edited = root / "content" / EDITED
+    edited.write_bytes(edited.read_bytes().replace(b" queue ", b" mizzenmast queue ", 1))
+    assert finished(root, *BUILD) == (0, "")
+    assert searched(root, "mizzenmast") == ["Q200101"]
+    edit = site_files(root / "site")
+    assert finished(root, *BUILD, "--full") == (0, "")
+    assert site_files(root / "site") == edit
+
+
+def _in_process_build(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``kbsite build`` in this process, so patches apply; its lines, having failed."""
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli.main, list(BUILD))
+    assert result.exit_code == 1, result.output
+    return result.output.splitlines()
+
+
+def test_a_read_only_folder_of_the_site_leaves_the_old_site_and_names_it(
+    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, _ = sample_builds
+    root = copy_of(built, tmp_path)
+    old = site_files(root / "site")
+    change(root)
+    read_only = root / "site" / "kb"
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m: Path(p) != read_only and real_access(p, m))
+    assert _in_process_build(root, monkeypatch) == [
+        f"ERROR {read_only}: cannot write in this folder: permission denied"
+    ]
+    monkeypatch.undo()
+    assert_whole(root, old, {})
+    assert site_files(root / "site") == old
+    assert_clean(root)
+
+
+def test_a_full_disk_half_way_through_the_publish_is_undone(
+    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, _ = sample_builds
+    root = copy_of(built, tmp_path)
+    old = site_files(root / "site")
+    change(root)
+    real_replace, moved = os.replace, []
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        if ".building-" in str(source) and Path(target).suffix == ".html":
+            moved.append(target)
+            if len(moved) == 3:  # two pages of the site replaced already
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    lines = _in_process_build(root, monkeypatch)
+    monkeypatch.undo()
+    folder = Path(moved[-1]).parent
+    assert lines == [f"ERROR {folder}: cannot publish: No space left on device"]
+    assert_whole(root, old, {})
+    assert site_files(root / "site") == old
     assert_clean(root)

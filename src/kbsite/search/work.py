@@ -168,8 +168,10 @@ class SearchWork:
         self.index_dir = index_dir
         self.changed = {i for i, _ in digests.items() - previous.digests.items()}
         """The articles whose browser-index entries change."""
+        self.old_entries: dict[str, tuple[ArticlePostings, list[str]]] = {}
+        """The changed articles' postings and words as the last build kept them."""
         try:
-            self.patch = self._patchable()
+            self.patch = self._patchable() and self._read_old_entries()
         except BaseException:
             self.update.cancel()
             raise
@@ -196,6 +198,17 @@ class SearchWork:
             and (self.index_dir / WORDS_FILE).exists()
         )
 
+    def _read_old_entries(self) -> bool:
+        """Read the changed articles' old postings and words; False when a postings file
+        is damaged, and the browser's index must be written whole."""
+        try:
+            for article_id in self.changed:
+                self.old_entries[article_id] = self._old_entry(article_id)
+        except (OSError, ValueError, EOFError, TypeError, zlib.error):
+            self.old_entries.clear()
+            return False
+        return True
+
     def _previous_postings(self) -> set[str]:
         """The postings files the last build's entries are in (a few, for many entries)."""
         return {entry[0] for entry in self.previous.offsets.values()}
@@ -217,7 +230,7 @@ class SearchWork:
             self.words.update(word_list(analyzed.words))
         elif record.id in self.changed:
             edit = ArticleEdit(
-                self.numbers[record.id], record, self._old(record.id), analyzed.postings
+                self.numbers[record.id], record, self.old_entries[record.id][0], analyzed.postings
             )
             self.edits.append(edit)
             self.new_words[record.id] = word_list(analyzed.words)
@@ -231,10 +244,6 @@ class SearchWork:
         self.offsets[article_id] = [self.postings_name, self.postings_out.tell(), len(packed)]
         self.postings_out.write(packed)
 
-    def _old(self, article_id: str) -> ArticlePostings:
-        postings, _ = self._old_entry(article_id)
-        return postings
-
     def _old_entry(self, article_id: str) -> tuple[ArticlePostings, list[str]]:
         where = self.previous.offsets.get(article_id)
         if where is None:
@@ -243,6 +252,8 @@ class SearchWork:
         with (self.postings_dir / name).open("rb") as data:
             data.seek(offset)
             postings, words = marshal.loads(zlib.decompress(data.read(length)))
+        if not isinstance(postings, dict) or not isinstance(words, str):
+            raise TypeError("not an article's postings and words")
         return postings, word_list(words)
 
     def commit_in_background(self) -> None:
@@ -288,7 +299,7 @@ class SearchWork:
             )
         counts = _read_words(self.index_dir)
         for edit in self.edits:
-            _, old_words = self._old_entry(edit.record.id)
+            _, old_words = self.old_entries[edit.record.id]
             counts.subtract(old_words)
             counts.update(self.new_words[edit.record.id])
         write_words(self.index_dir, +counts)
