@@ -235,10 +235,18 @@ def sample_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     return before, site_files(clean / "site")
 
 
-def copy_of(built: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    shutil.copytree(built, root, symlinks=True)
-    return root
+@pytest.fixture
+def root(tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]) -> Path:
+    """A private copy of the built sample."""
+    copy = tmp_path / "root"
+    shutil.copytree(sample_builds[0], copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture
+def clean(sample_builds: tuple[Path, dict[str, bytes]]) -> dict[str, bytes]:
+    """The files of a clean build of the sample once ``change``d."""
+    return sample_builds[1]
 
 
 def assert_whole(root: Path, old: dict[str, bytes], new: dict[str, bytes]) -> None:
@@ -249,6 +257,13 @@ def assert_whole(root: Path, old: dict[str, bytes], new: dict[str, bytes]) -> No
     assert files in (old, new), sorted(set(files.items()) ^ set(new.items()))[:5]
     assert found == ([NEW_ID] if files == new else [])
     assert searched(root, "mizzenmast") == (["Q200101"] if files == new else [])
+
+
+def assert_new(root: Path, clean: dict[str, bytes]) -> None:
+    """The site is the clean build's, its index agrees, nothing is left behind."""
+    assert site_files(root / "site") == clean
+    assert searched(root, NEW_WORD) == [NEW_ID]
+    assert_clean(root)
 
 
 def assert_clean(root: Path) -> None:
@@ -263,10 +278,8 @@ def assert_clean(root: Path) -> None:
 @pytest.mark.parametrize("mode", ["full", "incremental"])
 @pytest.mark.parametrize("point", POINTS)
 def test_a_real_build_killed_at_any_point_leaves_a_whole_site_agreeing_with_its_index(
-    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]], point: str, mode: str
+    root: Path, clean: dict[str, bytes], point: str, mode: str
 ) -> None:
-    built, clean = sample_builds
-    root = copy_of(built, tmp_path)
     old = site_files(root / "site")
     change(root)
     options = ("--full",) if mode == "full" else ()
@@ -276,16 +289,12 @@ def test_a_real_build_killed_at_any_point_leaves_a_whole_site_agreeing_with_its_
     if point in ("writing", "staged"):
         assert site_files(root / "site") == old
     assert finished(root, *BUILD) == (0, "")
-    assert site_files(root / "site") == clean
-    assert searched(root, NEW_WORD) == [NEW_ID]
-    assert_clean(root)
+    assert_new(root, clean)
 
 
 def test_a_second_real_build_stops_naming_the_first_whose_site_is_whole(
-    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]
+    root: Path, clean: dict[str, bytes]
 ) -> None:
-    built, clean = sample_builds
-    root = copy_of(built, tmp_path)
     change(root)
     with kbsite(root, *BUILD, pause=6) as first:
         assert first.stdout is not None
@@ -299,16 +308,12 @@ def test_a_second_real_build_stops_naming_the_first_whose_site_is_whole(
         ), errors
         _, first_errors = first.communicate(timeout=120)
     assert first.returncode == 0, first_errors
-    assert site_files(root / "site") == clean
-    assert searched(root, NEW_WORD) == [NEW_ID]
-    assert_clean(root)
+    assert_new(root, clean)
 
 
 def test_a_damaged_index_is_one_line_for_search_and_the_next_build_rebuilds_it(
-    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]
+    root: Path, clean: dict[str, bytes]
 ) -> None:
-    built, _ = sample_builds
-    root = copy_of(built, tmp_path)
     old = site_files(root / "site")
     index_dir = root / ".site.kbsite-cache" / "index"
     segment = max(index_dir.glob("*.pst"), key=lambda p: p.stat().st_size)
@@ -334,11 +339,7 @@ def test_a_damaged_index_is_one_line_for_search_and_the_next_build_rebuilds_it(
     assert_clean(root)
 
 
-def test_full_always_writes_the_index_anew(
-    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]
-) -> None:
-    built, _ = sample_builds
-    root = copy_of(built, tmp_path)
+def test_full_always_writes_the_index_anew(root: Path, clean: dict[str, bytes]) -> None:
     old = site_files(root / "site")
     index_dir = root / ".site.kbsite-cache" / "index"
     segments = {p.name for p in index_dir.glob("*.pst")}
@@ -350,10 +351,8 @@ def test_full_always_writes_the_index_anew(
 
 @pytest.mark.parametrize("damaged", ["build.bin", "detail.bin", "postings"])
 def test_damaged_cache_files_are_noticed_and_the_next_site_is_a_clean_one(
-    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]], damaged: str
+    root: Path, clean: dict[str, bytes], damaged: str
 ) -> None:
-    built, clean = sample_builds
-    root = copy_of(built, tmp_path)
     cache = root / ".site.kbsite-cache"
     name = next(cache.glob("postings-*")).name if damaged == "postings" else damaged
     data = bytearray((cache / name).read_bytes())
@@ -362,16 +361,12 @@ def test_damaged_cache_files_are_noticed_and_the_next_site_is_a_clean_one(
     change(root)
     code, errors = finished(root, *BUILD)
     assert code == 0, errors
-    assert site_files(root / "site") == clean
-    assert searched(root, NEW_WORD) == [NEW_ID]
-    assert_clean(root)
+    assert_new(root, clean)
 
 
 def test_a_damaged_postings_file_under_an_edit_writes_the_browser_index_whole(
-    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]]
+    root: Path, clean: dict[str, bytes]
 ) -> None:
-    built, _ = sample_builds
-    root = copy_of(built, tmp_path)
     postings = next((root / ".site.kbsite-cache").glob("postings-*"))
     postings.write_bytes(b"\0" * postings.stat().st_size)
     edited = root / "content" / EDITED
@@ -392,10 +387,8 @@ def _in_process_build(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_a_read_only_folder_of_the_site_leaves_the_old_site_and_names_it(
-    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+    root: Path, clean: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built, _ = sample_builds
-    root = copy_of(built, tmp_path)
     old = site_files(root / "site")
     change(root)
     read_only = root / "site" / "kb"
@@ -411,10 +404,8 @@ def test_a_read_only_folder_of_the_site_leaves_the_old_site_and_names_it(
 
 
 def test_a_full_disk_half_way_through_the_publish_is_undone(
-    tmp_path: Path, sample_builds: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+    root: Path, clean: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built, _ = sample_builds
-    root = copy_of(built, tmp_path)
     old = site_files(root / "site")
     change(root)
     real_replace, moved = os.replace, []
