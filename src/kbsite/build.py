@@ -11,7 +11,14 @@
     write_articles      per article whose page or index entry changes, in parallel, in
                         archive order: render (4) and write (6), analyze for the search
                         indexes (5), fed as the results come (output/pages.py, search/work.py)
-    the other pages, feeds and static files (6); publish; save the build cache
+    the other pages, feeds and static files (6); then one publish puts the site, the
+                        new generation of the whoosh index and the build cache in place
+                        together (output/publish.py)
+
+The whole build holds the site's lock (output/lock.py) and first finishes or clears
+what a killed build left (``publish.recover``). Everything is written aside until the
+publish, so a build that fails or is killed before it leaves the previous site, index
+and cache as they were.
 
 The numbers are the stages' as their modules name them: 1 read/source.py, 2
 read/parse.py and read/blocks.py, 3 site/link.py, 4 render/renderer.py, 5 search/,
