@@ -89,7 +89,7 @@ class BuildOptions:
     settings: Config = dataclasses.field(default_factory=Config)
     """The site's title, description, address and the like (kbsite.toml and flags)."""
     full: bool = False
-    """Ignore the build cache: read every file and write every page."""
+    """Ignore the build cache: read every file, write every page and the search index anew."""
 
 
 def build_site(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
