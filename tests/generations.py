@@ -17,12 +17,13 @@ from typing import Any
 
 from whoosh import index
 
+from kbsite.incremental.plan import index_note
 from kbsite.output import journal
-from kbsite.output.lock import site_lock
+from kbsite.output.lock import LOCK_FILE, site_lock
 from kbsite.output.publish import Publish, recover
 from kbsite.output.write import SiteWriter
 from kbsite.places import cache_folder
-from kbsite.search.index import IndexUpdate
+from kbsite.search.index import IndexUpdate, default_index_dir
 
 KILL_POINTS = ("staged", "journal", "first-move", "moves", "clean-up")
 """Where ``--kill-at`` kills: all staged (no journal yet), journal written (no move
@@ -34,7 +35,8 @@ def site_of(root: Path) -> Path:
 
 
 def index_of(root: Path) -> Path:
-    return root / ".kbsite-index"
+    """The site's own index, where a build puts it (in its cache folder)."""
+    return default_index_dir(site_of(root))
 
 
 def build(
@@ -54,7 +56,7 @@ def _build(root: Path, version: str, articles: int, in_place: bool, fresh: bool)
     ids = [f"Q{n}" for n in range(1, articles + 1)]
     publish = Publish(output)
     staged = publish.stage_index(index_of(root), fresh=fresh)
-    update = IndexUpdate(staged, {i: version for i in ids})
+    update = IndexUpdate(staged, {i: version for i in ids}, generation=True)
     for article in sorted(update.stale):
         update.add(
             {"id": article, "order": article.encode(), "title": [version], "_stored_title": version}
@@ -66,7 +68,7 @@ def _build(root: Path, version: str, articles: int, in_place: bool, fresh: bool)
         writer.write_text(f"kb/{article}.html", version)
     writer.write_text("index.html", f"{version} {len(ids)}")
     writer.stale = {f"kb/{name}" for name in old - {f"{i}.html" for i in ids}}
-    publish.add_site(writer)
+    publish.add_site(writer, {"index": index_note(index_of(root), output)})
     publish.add_index(staged, index_of(root))
     publish.add_files(cache_folder(output), {"build.bin": version.encode()})
     time.sleep(float(os.environ.get("GENERATIONS_PAUSE", "0")))  # for a second build to meet
@@ -90,12 +92,17 @@ def state(root: Path) -> tuple[str, int]:
 
 
 def leftovers(root: Path) -> list[str]:
-    """Anything under ``root`` besides the site, its index and its cache folder."""
-    kept = {"site", ".kbsite-index", ".site.kbsite-cache"}
-    return sorted(p.name for p in root.iterdir() if p.name not in kept)
+    """Anything under ``root`` besides the site and its cache folder, and in the cache
+    folder besides the index, the cache file and the lock."""
+    cache = cache_folder(site_of(root))
+    found = [p.name for p in root.iterdir() if p not in (site_of(root), cache)]
+    if cache.is_dir():
+        kept = {"index", "build.bin", LOCK_FILE}
+        found += [f"{cache.name}/{p.name}" for p in cache.iterdir() if p.name not in kept]
+    return sorted(found)
 
 
-def _kill_at(point: str) -> None:
+def kill_at(point: str) -> None:
     """Have this process SIGKILL itself at ``point`` of its publish."""
 
     def die() -> None:
@@ -140,7 +147,7 @@ def main() -> None:
     arguments.add_argument("--kill-at", choices=KILL_POINTS)
     given = arguments.parse_args()
     if given.kill_at:
-        _kill_at(given.kill_at)
+        kill_at(given.kill_at)
     build(given.root, given.version, given.articles, given.in_place)
 
 

@@ -11,7 +11,14 @@
     write_articles      per article whose page or index entry changes, in parallel, in
                         archive order: render (4) and write (6), analyze for the search
                         indexes (5), fed as the results come (output/pages.py, search/work.py)
-    the other pages, feeds and static files (6); publish; save the build cache
+    the other pages, feeds and static files (6); then one publish puts the site, the
+                        new generation of the whoosh index and the build cache in place
+                        together (output/publish.py)
+
+The whole build holds the site's lock (output/lock.py) and first finishes or clears
+what a killed build left (``publish.recover``). Everything is written aside until the
+publish, so a build that fails or is killed before it leaves the previous site, index
+and cache as they were.
 
 The numbers are the stages' as their modules name them: 1 read/source.py, 2
 read/parse.py and read/blocks.py, 3 site/link.py, 4 render/renderer.py, 5 search/,
@@ -35,13 +42,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kbsite.config import Config
-from kbsite.errors import OutputError
-from kbsite.incremental.cache import BuildCache, remove_cache, save_cache
+from kbsite.errors import KbsiteError, OutputError
+from kbsite.incremental.cache import BuildCache, cache_files
 from kbsite.incremental.keys import STATIC_KEY, renderer_fingerprint, text_digest
 from kbsite.incremental.plan import (
     BuildInputs,
     BuildPlan,
-    index_files,
     index_note,
     plan_linking,
     plan_pages,
@@ -50,7 +56,10 @@ from kbsite.incremental.plan import (
 from kbsite.incremental.sources import read_sources, unique_records
 from kbsite.model import Article, ArticleRecord
 from kbsite.output.feeds import write_feeds
+from kbsite.output.journal import PublishStopped
+from kbsite.output.lock import site_lock
 from kbsite.output.pages import copy_static, write_articles, write_other_pages
+from kbsite.output.publish import Publish, recover
 from kbsite.output.spool import ArticleSpool
 from kbsite.output.write import SiteWriter
 from kbsite.places import cache_folder
@@ -58,7 +67,9 @@ from kbsite.read.load import load_articles, load_text_pages, warn_if_no_articles
 from kbsite.read.source import find_source_files, find_sources
 from kbsite.render.renderer import PageRenderer
 from kbsite.report import BuildReport, Progress
-from kbsite.search.index import IndexReport, claim_index_dir
+from kbsite.search.index import IndexReport, claim_index_dir, default_index_dir
+from kbsite.search.integrity import index_files
+from kbsite.search.synonyms import site_table
 from kbsite.search.work import SearchWork, archive_order
 from kbsite.site.link import Site, link_site, site_graph
 from kbsite.site.pages import Link, markdown_pages
@@ -78,13 +89,15 @@ class BuildOptions:
     settings: Config = dataclasses.field(default_factory=Config)
     """The site's title, description, address and the like (kbsite.toml and flags)."""
     full: bool = False
-    """Ignore the build cache: read every file and write every page."""
+    """Ignore the build cache: read every file, write every page and the search index anew."""
 
 
 def build_site(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Build the whole site; raises KbsiteError only when no site can be written at all."""
-    with fewer_collections(), spooled(cache_folder(options.output)):
-        return _build_site(options, progress)
+    with site_lock(options.output):
+        recover(options.output, options.index or default_index_dir(options.output))
+        with fewer_collections(), spooled(cache_folder(options.output)):
+            return _build_site(options, progress)
 
 
 def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport:
@@ -105,17 +118,20 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     _count(report, len(records), site)
     plan_pages(plan, site, records, states, inputs)
     report.notes.extend(plan.notes)
-    files, search = _write_site(plan, site, records, inputs, options, report, progress)
-    cache = BuildCache(
-        renderer=inputs.renderer_key, started=started_at, sources=states, related=site.related,
-        pages=files, search=search.state(), index_files=index_files(inputs.index_dir),
-        unresolved=(report.unresolved, report.unresolved_mentions), articles=len(records),
-        duplicates=duplicates, page_count=report.pages, text_pages=inputs.text_pages_key,
-        generated=plan.generated, graph=site_graph(site),
-        record_chunks=plan.previous.record_chunks,
-    )  # fmt: skip
-    save_cache(options.output, cache)
-    search.forget_unused_postings()
+    with staged_build(options.output, inputs.index_dir, plan.fresh_index) as staged:
+        files = _write_site(plan, site, records, inputs, options, report, progress, staged)
+        cache = BuildCache(
+            renderer=inputs.renderer_key, started=started_at, sources=states,
+            related=site.related, pages=files, search=staged.work().state(),
+            index_files=index_files(staged.index), articles=len(records),
+            unresolved=(report.unresolved, report.unresolved_mentions),
+            duplicates=duplicates, page_count=report.pages, text_pages=inputs.text_pages_key,
+            generated=plan.generated, graph=site_graph(site),
+            record_chunks=plan.previous.record_chunks,
+        )  # fmt: skip
+        staged.publish.add_files(cache_folder(options.output), cache_files(cache))
+        staged.publish.run()
+    staged.work().forget_unused_postings()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -139,6 +155,47 @@ def find_inputs(options: BuildOptions, report: BuildReport) -> BuildInputs:
     )
 
 
+@dataclasses.dataclass(slots=True)
+class StagedBuild:
+    """What one build writes aside, to be published together (``output.publish``) or,
+    if the build stops before, discarded."""
+
+    publish: Publish
+    index: Path
+    """The new generation of the whoosh index (``publish.stage_index``)."""
+    writer: SiteWriter | None = None
+    search: SearchWork | None = None
+
+    def work(self) -> SearchWork:
+        """The search stage's work, once ``_write_site`` began it."""
+        if self.search is None:
+            raise KbsiteError("internal error: the search stage has not begun")
+        return self.search
+
+
+@contextlib.contextmanager
+def staged_build(output: Path, index_dir: Path, fresh: bool) -> Iterator[StagedBuild]:
+    """A build's staging: everything staged is discarded if the block raises, and an
+    OSError becomes an OutputError naming the path; a publish that stopped half-way
+    keeps its staged files, for the next build to finish it with."""
+    publish = Publish(output)
+    staged = StagedBuild(publish, publish.stage_index(index_dir, fresh))
+    try:
+        yield staged
+    except PublishStopped:
+        raise
+    except BaseException as exc:
+        if staged.search is not None:
+            staged.search.cancel()
+        if staged.writer is not None:
+            staged.writer.discard()
+        publish.discard()
+        if isinstance(exc, OSError):
+            where = Path(exc.filename) if exc.filename else output
+            raise OutputError(f"cannot write: {exc.strerror or exc}", where) from exc
+        raise
+
+
 def _write_site(
     plan: BuildPlan,
     site: Site,
@@ -147,45 +204,39 @@ def _write_site(
     options: BuildOptions,
     report: BuildReport,
     progress: Progress | None,
-) -> tuple[dict[str, str], SearchWork]:
-    """Write what the plan says into the site and the search indexes, and publish them
-    together; the files of the site with their keys, and the search stage's work."""
-    writer = SiteWriter(options.output, in_place=plan.in_place)
+    staged: StagedBuild,
+) -> dict[str, str]:
+    """Write what the plan says into the staged site and search indexes, and add them to
+    the publish; the files of the site with their keys."""
+    writer = staged.writer = SiteWriter(options.output, in_place=plan.in_place)
     report.incremental = writer.in_place
-    search: SearchWork | None = None
-    try:
-        order, ordered = archive_order(records, plan.order)
-        postings = cache_folder(options.output)
-        search = SearchWork(inputs.index_dir, postings, ordered, order, plan.digests, plan.search)
-        pages = dataclasses.replace(context(), site=site, settings=inputs.settings, nav=inputs.nav)
-        with inherited(pages):
-            write_articles(ordered, plan.render, search, writer, options.jobs, report, progress)
-        if options.jobs > 1:
-            search.commit_in_background()
-        report.web_index = search.write_web_index(writer)
-        renderer = PageRenderer(site, inputs.settings, nav_pages=inputs.nav)
-        write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)
-        files = {**plan.keys, **search.files}
-        files.update(write_feeds(site, records, writer, inputs.settings, files))
-        files.update({p: k for p, k in plan.old_keys.items() if k == STATIC_KEY})
-        if not plan.in_place:
-            files.update(dict.fromkeys(copy_static(writer, inputs.settings), STATIC_KEY))
-        writer.stale = plan.old_keys.keys() - files.keys()
-        report.removed = len(writer.stale)
-        report.index = search.finish()
-        remove_cache(options.output)  # from here until the new one is saved, site and cache differ
-        writer.publish({"index": index_note(inputs.index_dir, writer.output)})
-    except BaseException as exc:
-        writer.discard()
-        if search is not None:
-            search.cancel()
-        if isinstance(exc, OSError):
-            where = Path(exc.filename) if exc.filename else options.output
-            raise OutputError(f"cannot write: {exc.strerror or exc}", where) from exc
-        raise
+    order, ordered = archive_order(records, plan.order)
+    table = site_table(inputs.settings.synonyms)
+    search = staged.search = SearchWork(
+        staged.index, cache_folder(options.output), ordered, order, plan.digests, plan.search,
+        table,
+    )  # fmt: skip
+    pages = dataclasses.replace(context(), site=site, settings=inputs.settings, nav=inputs.nav)
+    with inherited(pages):
+        write_articles(ordered, plan.render, search, writer, options.jobs, report, progress)
+    if options.jobs > 1:
+        search.commit_in_background()
+    report.web_index = search.write_web_index(writer)
+    renderer = PageRenderer(site, inputs.settings, nav_pages=inputs.nav)
+    write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)
+    files = {**plan.keys, **search.files}
+    files.update(write_feeds(site, records, writer, inputs.settings, files))
+    files.update({p: k for p, k in plan.old_keys.items() if k == STATIC_KEY})
+    if not plan.in_place:
+        files.update(dict.fromkeys(copy_static(writer, inputs.settings), STATIC_KEY))
+    writer.stale = plan.old_keys.keys() - files.keys()
+    report.removed = len(writer.stale)
+    report.index = search.finish()
+    staged.publish.add_site(writer, {"index": index_note(inputs.index_dir, writer.output)})
+    staged.publish.add_index(staged.index, inputs.index_dir)
     report.pages = sum(key != STATIC_KEY for key in files.values())
     report.written = len(writer.staged)
-    return files, search
+    return files
 
 
 def _count(report: BuildReport, articles: int, site: Site) -> None:

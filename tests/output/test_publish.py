@@ -60,8 +60,8 @@ def test_recovery_removes_what_builds_killed_before_publishing_left(tmp_path: Pa
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     pid = int(dead.stdout)
-    for name in (".site", ".kbsite-index", ".site.kbsite-cache"):
-        (tmp_path / f"{name}.building-{pid}-x").mkdir()
+    for folder in (site_of(tmp_path), index_of(tmp_path), cache_folder(site_of(tmp_path))):
+        (folder.parent / f".{folder.name.lstrip('.')}.building-{pid}-x").mkdir()
     recover(site_of(tmp_path), index_of(tmp_path))
     assert leftovers(tmp_path) == []
     assert state(tmp_path) == ("v1", 3)

@@ -11,6 +11,7 @@ import pytest
 
 import kbsite
 from kbsite.search import integrity
+from kbsite.search.index import default_index_dir
 from kbsite.search.integrity import MANIFEST, damage
 
 from ..generations import build, index_of, site_of
@@ -91,6 +92,6 @@ def test_search_of_a_site_with_no_articles_is_one_line(tmp_path: Path) -> None:
     searched = kbsite_run("search", "--site", "site", "anything", cwd=tmp_path)
     assert searched.returncode == 1
     assert searched.stderr.splitlines() == [
-        f"ERROR {tmp_path / '.kbsite-index'}: the search index holds no articles; "
+        f"ERROR {default_index_dir(tmp_path / 'site')}: the search index holds no articles; "
         "build a site from some"
     ]

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kbsite.cli import fail, interruptible
+from kbsite.output.publish import settle
 from kbsite.search.query import QueryError
 from kbsite.search.searcher import SearchResults, index_dir_for_site, search
 
@@ -15,9 +16,11 @@ from kbsite.search.searcher import SearchResults, index_dir_for_site, search
 def run_search(
     *, words: tuple[str, ...], site: Path | None, index_dir: Path | None, limit: int, as_json: bool
 ) -> None:
-    if index_dir is None:
-        index_dir = index_dir_for_site(site or Path("_site"))
     with interruptible("nothing was changed"):
+        if index_dir is None:
+            site = site or Path("_site")
+            settle(site)  # a publish a killed build left half-done, finished
+            index_dir = index_dir_for_site(site)
         try:
             results = search(index_dir, " ".join(words), limit)
         except QueryError as exc:

@@ -21,6 +21,8 @@ from kbsite.cli import (
 )
 from kbsite.commands.build import build_options
 from kbsite.errors import ServeError
+from kbsite.output.lock import SiteLocked
+from kbsite.output.publish import settle
 from kbsite.serve.watch import Rebuild, is_site, serve_site
 
 
@@ -38,6 +40,7 @@ def run_serve(
     site = settings.output
     options = build_options(settings, sources, jobs, index_dir)
     with interruptible("the site is as the last build left it"):
+        settle(site)  # a publish a killed build left half-done, finished
         if not is_site(site):
             if not watch:
                 raise ServeError(
@@ -61,6 +64,13 @@ def _serving(url: str, watched: list[Path]) -> None:
 def _print_rebuild(rebuild: Rebuild) -> None:
     noun = "change" if rebuild.changes == 1 else "changes"
     report = rebuild.report
+    if isinstance(rebuild.error, SiteLocked):
+        click.echo(
+            f"Not rebuilt after {rebuild.changes} {noun}: {rebuild.error.message}; "
+            "serving the previous site.",
+            err=True,
+        )
+        return
     if report is None:
         click.echo(f"ERROR {rebuild.error}", err=True)
         click.echo(f"Rebuild failed after {rebuild.changes} {noun}; serving the previous site.")

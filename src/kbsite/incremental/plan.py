@@ -25,6 +25,7 @@ from kbsite.incremental.keys import kept_page_keys, links_unchanged, page_keys
 from kbsite.incremental.sources import ToRead, source_digests, stat_sources, unique_records
 from kbsite.model import ArticleRecord
 from kbsite.output.write import MARKER, read_site_marker
+from kbsite.search.integrity import damage, index_files
 from kbsite.search.work import SearchState
 from kbsite.site.kinds import PAGE_KINDS, Page, site_pages
 from kbsite.site.link import Site
@@ -63,6 +64,9 @@ class BuildPlan:
     """There is a usable cache of the last build of this site."""
     notes: list[str]
     """Why the cache is not used, or why every page is written: said to the user."""
+    fresh_index: bool = False
+    """The whoosh index is written anew: ``--full``, or its files are not the ones its
+    manifest records (``search.integrity``)."""
     up_to_date: bool = False
     """Nothing changed since the last build: the build stops after checking."""
     unchanged: dict[str, SourceState] = dataclasses.field(default_factory=dict)
@@ -99,19 +103,31 @@ def plan_reading(inputs: BuildInputs, full: bool) -> BuildPlan:
     are read."""
     previous, why = (None, None) if full else load_cache(inputs.output)
     notes = [why] if why is not None else []
+    fresh = full or index_damaged(inputs.index_dir, notes)
     if previous is None:
-        return _from_scratch(inputs, notes)
+        return _from_scratch(inputs, notes, fresh)
     unchanged, todo = stat_sources(inputs.articles, previous)
-    if up_to_date(previous, unchanged, todo, inputs):
+    if not fresh and up_to_date(previous, unchanged, todo, inputs):
         return BuildPlan(previous, True, notes, up_to_date=True, unchanged=unchanged, todo=todo)
     why = load_cache_detail(inputs.output, previous, {str(p): p for p in inputs.articles})
     if why is not None:
-        return _from_scratch(inputs, [*notes, why])
-    return BuildPlan(previous, True, notes, unchanged=unchanged, todo=todo)
+        return _from_scratch(inputs, [*notes, why], fresh)
+    return BuildPlan(previous, True, notes, fresh, unchanged=unchanged, todo=todo)
 
 
-def _from_scratch(inputs: BuildInputs, notes: list[str]) -> BuildPlan:
-    return BuildPlan(BuildCache(), False, notes, todo=[(path, None) for path in inputs.articles])
+def _from_scratch(inputs: BuildInputs, notes: list[str], fresh: bool) -> BuildPlan:
+    todo: ToRead = [(path, None) for path in inputs.articles]
+    return BuildPlan(BuildCache(), False, notes, fresh, todo=todo)
+
+
+def index_damaged(index_dir: Path, notes: list[str]) -> bool:
+    """Whether the whoosh index's files are not the ones its manifest records (an index
+    with none, written by an older kbsite, included), so it must be written anew; a
+    note says why, unless there is no index yet."""
+    why = damage(index_dir)
+    if why is not None and index_dir.exists():
+        notes.append(f"the search index is damaged ({why}); rebuilding it")
+    return why is not None
 
 
 def up_to_date(
@@ -119,7 +135,8 @@ def up_to_date(
 ) -> bool:
     """Whether the last build's site is this build's: every source file the one it read
     (as ``stat_sources`` tells), the same templates, settings and Markdown pages, and the
-    site and whoosh index as it left them."""
+    site and whoosh index as it left them (the index's files also as its manifest says,
+    ``index_damaged``)."""
     return (
         not todo
         and unchanged.keys() == previous.sources.keys()
@@ -191,11 +208,3 @@ def _from_graph(page: Page) -> bool:
 def index_note(index: Path, output: Path) -> str:
     """Where the index is, as the site's marker says it for later commands."""
     return os.path.relpath(index.absolute(), output.resolve())
-
-
-def index_files(index: Path) -> list[str]:
-    """The whoosh index folder's file names: they change with every commit."""
-    try:
-        return sorted(os.listdir(index))
-    except OSError:
-        return []

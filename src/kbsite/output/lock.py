@@ -71,9 +71,8 @@ def _acquire(output: Path, wait: float) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        raise OutputError(
-            f"cannot lock the site for this build: {exc.strerror or exc}", path.parent
-        ) from exc
+        where = Path(exc.filename) if exc.filename else path.parent
+        raise OutputError(f"cannot write: {exc.strerror or exc}", where) from exc
     deadline = time.monotonic() + wait
     while True:
         try:

@@ -268,25 +268,33 @@ class IndexUpdate:
     one whoosh commit, which an interruption leaves undone; a new index is written
     beside the old one and swapped in at the end, so the previous site's search keeps
     working until the new one is complete.
+
+    ``generation``: ``index_dir`` is a new generation of the index, this update's alone
+    (``publish.stage_index``, which puts it in place with the site): a new index is then
+    written into it, and nothing is swapped.
     """
 
-    def __init__(self, index_dir: Path, marks: dict[str, str]) -> None:
+    def __init__(self, index_dir: Path, marks: dict[str, str], generation: bool = False) -> None:
         self.started = time.perf_counter()
         self.report = IndexReport()
         self.marks = marks
         self.target = index_dir
         self.index_dir = index_dir
+        self.generation = generation
         ledger = _read_ledger(index_dir)
         stale = _stale(ledger or {}, marks)
         if ledger is not None and _mostly_stale(ledger, marks, stale):
             ledger = None
             stale = set(marks)
         if ledger is None:
-            _check_ours(index_dir)
-            index_dir.parent.mkdir(parents=True, exist_ok=True)
-            recover_leftovers(index_dir)
-            self.index_dir = staging_folder(index_dir)
             self.report.rebuilt = True
+            if generation:
+                _empty(index_dir)
+            else:
+                _check_ours(index_dir)
+                index_dir.parent.mkdir(parents=True, exist_ok=True)
+                recover_leftovers(index_dir)
+                self.index_dir = staging_folder(index_dir)
         self._writer: Any = None
         self._commit: Forked[None] | None = None
         try:  # interrupted from here on, the staging folder must not stay behind
@@ -360,7 +368,7 @@ class IndexUpdate:
             self._commit_now()
         self._writer = None
         self.report.removed += len(self.removed)
-        if self.report.rebuilt:
+        if self.report.rebuilt and not self.generation:
             swap_in(self.index_dir, self.target)
         self.report.seconds = time.perf_counter() - self.started
         return self.report
@@ -372,8 +380,16 @@ class IndexUpdate:
             self._close_copy()
         if self._writer is not None:
             self._writer.cancel()
-        if self.report.rebuilt:
+        if self.report.rebuilt and not self.generation:
             shutil.rmtree(self.index_dir, ignore_errors=True)
+
+
+def _empty(generation: Path) -> None:
+    """Unlink the files of a generation of the index (links to the live index's files,
+    which stay as they are), for a new index to be written there."""
+    for entry in os.scandir(generation):
+        if entry.is_file(follow_symlinks=False):
+            os.unlink(entry.path)
 
 
 def _stale(ledger: dict[str, str], marks: dict[str, str]) -> set[str]:

@@ -38,7 +38,9 @@ def site_table(own: Table) -> Table:
 def write_table(index_dir: Path, table: Table) -> None:
     """Keep the site's table beside its index, as ``index_table`` reads it."""
     lines = [f"{short} = {long}" for short, long in table]
-    (index_dir / TABLE_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary = index_dir / (TABLE_FILE + ".tmp")
+    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary.replace(index_dir / TABLE_FILE)  # never into a file the live index shares
 
 
 def index_table(index_dir: Path) -> Table:

@@ -23,6 +23,7 @@ from kbsite import __version__
 from kbsite.errors import KbsiteError
 from kbsite.model import Article, ArticleRecord
 from kbsite.output.write import SiteWriter
+from kbsite.search import synonyms
 from kbsite.search.index import (
     IndexReport,
     IndexUpdate,
@@ -149,27 +150,33 @@ class SearchWork:
         order: list[str],
         digests: dict[str, str],
         previous: SearchState,
+        table: synonyms.Table,
     ) -> None:
-        """``ordered``: the records in archive order; ``order``: their ``order_key``;
+        """``index_dir``: the new generation of the whoosh index (``publish.stage_index``);
+        ``ordered``: the records in archive order; ``order``: their ``order_key``;
         ``digests``: each article's source digest; ``previous``: the state of the build
-        whose site this one updates in place (an empty one when it writes it whole)."""
+        whose site this one updates in place (an empty one when it writes it whole);
+        ``table``: the site's short forms (``synonyms.site_table``)."""
         self.ordered = ordered
         self.order = order
         self.postings_dir = postings_dir
         self.digests = digests
         self.previous = previous
-        self.update = IndexUpdate(index_dir, {i: f"{__version__}:{d}" for i, d in digests.items()})
-        self.index_dir = self.update.index_dir
-        """Where the index is written: a staging folder when whoosh rebuilds it whole."""
+        self.table = table
+        marks = {i: f"{__version__}:{d}" for i, d in digests.items()}
+        self.update = IndexUpdate(index_dir, marks, generation=True)
+        self.index_dir = index_dir
         self.changed = {i for i, _ in digests.items() - previous.digests.items()}
         """The articles whose browser-index entries change."""
+        self.old_entries: dict[str, tuple[ArticlePostings, list[str]]] = {}
+        """The changed articles' postings and words as the last build kept them."""
         try:
-            self.patch = self._patchable()
+            self.patch = self._patchable() and self._read_old_entries()
         except BaseException:
             self.update.cancel()
             raise
         self.numbers = {r.id: n for n, r in enumerate(ordered)}
-        self.builder = None if self.patch else WebIndexBuilder()
+        self.builder = None if self.patch else WebIndexBuilder(table)
         self.words: Counter[str] = Counter()
         self.edits: list[ArticleEdit] = []
         self.new_words: dict[str, list[str]] = {}
@@ -190,6 +197,17 @@ class SearchWork:
             and all((self.postings_dir / name).exists() for name in self._previous_postings())
             and (self.index_dir / WORDS_FILE).exists()
         )
+
+    def _read_old_entries(self) -> bool:
+        """Read the changed articles' old postings and words; False when a postings file
+        is damaged, and the browser's index must be written whole."""
+        try:
+            for article_id in self.changed:
+                self.old_entries[article_id] = self._old_entry(article_id)
+        except (OSError, ValueError, EOFError, TypeError, zlib.error):
+            self.old_entries.clear()
+            return False
+        return True
 
     def _previous_postings(self) -> set[str]:
         """The postings files the last build's entries are in (a few, for many entries)."""
@@ -212,7 +230,7 @@ class SearchWork:
             self.words.update(word_list(analyzed.words))
         elif record.id in self.changed:
             edit = ArticleEdit(
-                self.numbers[record.id], record, self._old(record.id), analyzed.postings
+                self.numbers[record.id], record, self.old_entries[record.id][0], analyzed.postings
             )
             self.edits.append(edit)
             self.new_words[record.id] = word_list(analyzed.words)
@@ -226,10 +244,6 @@ class SearchWork:
         self.offsets[article_id] = [self.postings_name, self.postings_out.tell(), len(packed)]
         self.postings_out.write(packed)
 
-    def _old(self, article_id: str) -> ArticlePostings:
-        postings, _ = self._old_entry(article_id)
-        return postings
-
     def _old_entry(self, article_id: str) -> tuple[ArticlePostings, list[str]]:
         where = self.previous.offsets.get(article_id)
         if where is None:
@@ -238,6 +252,8 @@ class SearchWork:
         with (self.postings_dir / name).open("rb") as data:
             data.seek(offset)
             postings, words = marshal.loads(zlib.decompress(data.read(length)))
+        if not isinstance(postings, dict) or not isinstance(words, str):
+            raise TypeError("not an article's postings and words")
         return postings, word_list(words)
 
     def commit_in_background(self) -> None:
@@ -245,7 +261,9 @@ class SearchWork:
         self.update.commit_in_background()
 
     def write_web_index(self, writer: SiteWriter) -> WebIndexReport:
-        """Write the browser's index (patched or whole) and the spelling word list."""
+        """Write the browser's index (patched or whole), and beside the whoosh index the
+        spelling word list and, when whole, the short forms (a patch keeps the settings,
+        so the table already there is this build's)."""
         if self.postings_out is not None:
             self.postings_out.close()
         if self.builder is None:
@@ -255,10 +273,11 @@ class SearchWork:
         web = self.builder.write(self.ordered, writer)
         self.files = {p: "search" for p in writer.staged if p.startswith("search/")}
         write_words(self.index_dir, self.words)
+        synonyms.write_table(self.index_dir, self.table)
         return web
 
     def finish(self) -> IndexReport:
-        """Finish the whoosh index (waiting for its commit) and put it in place."""
+        """Finish the whoosh index (waiting for its commit), for the publish."""
         return self.update.finish()
 
     def cancel(self) -> None:
@@ -280,7 +299,7 @@ class SearchWork:
             )
         counts = _read_words(self.index_dir)
         for edit in self.edits:
-            _, old_words = self._old_entry(edit.record.id)
+            _, old_words = self.old_entries[edit.record.id]
             counts.subtract(old_words)
             counts.update(self.new_words[edit.record.id])
         write_words(self.index_dir, +counts)
