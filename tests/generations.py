@@ -23,7 +23,8 @@ from kbsite.output.lock import LOCK_FILE, site_lock
 from kbsite.output.publish import Publish, recover
 from kbsite.output.write import SiteWriter
 from kbsite.places import cache_folder
-from kbsite.search.index import IndexUpdate, default_index_dir
+from kbsite.search.index import IndexUpdate
+from kbsite.search.location import default_index_dir
 
 KILL_POINTS = ("staged", "journal", "first-move", "moves", "clean-up")
 """Where ``--kill-at`` kills: all staged (no journal yet), journal written (no move

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from kbsite.build import BuildOptions, build_site
-from kbsite.search.index import default_index_dir
+from kbsite.search.location import default_index_dir
 from kbsite.search.searcher import index_dir_for_site, search
 
 CONTENT = Path(__file__).parents[1] / "content"

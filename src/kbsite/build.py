@@ -67,8 +67,9 @@ from kbsite.read.load import load_articles, load_text_pages, warn_if_no_articles
 from kbsite.read.source import find_source_files, find_sources
 from kbsite.render.renderer import PageRenderer
 from kbsite.report import BuildReport, Progress
-from kbsite.search.index import IndexReport, claim_index_dir, default_index_dir
+from kbsite.search.index import IndexReport
 from kbsite.search.integrity import index_files
+from kbsite.search.location import claim_index_dir, default_index_dir
 from kbsite.search.synonyms import site_table
 from kbsite.search.work import SearchWork, archive_order
 from kbsite.site.link import Site, link_site, site_graph
@@ -85,7 +86,7 @@ class BuildOptions:
     output: Path
     jobs: int = 1
     index: Path | None = None
-    """The whoosh index folder; None for the site's own (``search.index.claim_index_dir``)."""
+    """The whoosh index folder; None for the site's own (``search.location.claim_index_dir``)."""
     settings: Config = dataclasses.field(default_factory=Config)
     """The site's title, description, address and the like (kbsite.toml and flags)."""
     full: bool = False

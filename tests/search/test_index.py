@@ -20,12 +20,9 @@ from kbsite.report import BuildReport
 from kbsite.search.index import (
     INDEX_FORMAT,
     LEDGER,
-    SHARED_INDEX,
     IndexError_,
     IndexReport,
     IndexUpdate,
-    claim_index_dir,
-    default_index_dir,
     fingerprint,
     index_document,
     open_index,
@@ -33,6 +30,7 @@ from kbsite.search.index import (
     update_index,
     whoosh_document,
 )
+from kbsite.search.location import SHARED_INDEX, claim_index_dir, default_index_dir
 from kbsite.search.searcher import index_dir_for_site, search
 from tests.search.test_segment import contents
 

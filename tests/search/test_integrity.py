@@ -11,8 +11,8 @@ import pytest
 
 import kbsite
 from kbsite.search import integrity
-from kbsite.search.index import default_index_dir
 from kbsite.search.integrity import MANIFEST, damage
+from kbsite.search.location import default_index_dir
 
 from ..generations import build, index_of, site_of
 

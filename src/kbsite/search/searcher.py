@@ -18,8 +18,8 @@ from whoosh.matching import WrappingMatcher
 from whoosh.searching import Searcher
 
 from kbsite.search import analysis, forms, ranking, spelling, synonyms
-from kbsite.search.index import default_index_dir, marked_index_dir
 from kbsite.search.integrity import open_checked
+from kbsite.search.location import default_index_dir, marked_index_dir
 from kbsite.search.query import (
     FILTER_FIELDS,
     ID_FIELD,

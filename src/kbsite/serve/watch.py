@@ -16,7 +16,7 @@ from kbsite.build import BuildOptions, build_site
 from kbsite.errors import KbsiteError, ServeError
 from kbsite.output.write import read_site_marker
 from kbsite.report import BuildReport
-from kbsite.search.index import default_index_dir
+from kbsite.search.location import default_index_dir
 from kbsite.serve.livereload import Broadcaster
 from kbsite.serve.server import PreviewServer
 
