@@ -121,7 +121,6 @@
     suggestion.hidden = !corrections.length;
   }
 
-  /** No results to show, and why. */
   function showNothing(message) {
     list.replaceChildren();
     filtersBox.replaceChildren();

@@ -137,14 +137,15 @@
   /** '-', a field name, a range, an operator or a word. */
   function lexWord(state, word, column, end) {
     const text = state.text;
+    const pending = state.field !== null || state.negated;
     state.position = end;
-    if (word === "-" && (text[end] === "(" || text[end] === '"') && state.field === null && !state.negated) {
+    if (word === "-" && (text[end] === "(" || text[end] === '"') && !pending) {
       state.negated = true;
       state.column = column;
       return;
     }
-    if (state.field === null && !state.negated) state.column = column;
-    if (word.startsWith("-") && word.length > 1 && state.field === null && !state.negated) {
+    if (!pending) state.column = column;
+    if (word.startsWith("-") && word.length > 1 && !pending) {
       state.negated = true;
       word = word.slice(1);
       column += 1;
