@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
+from kbsite.render.renderer import SEARCH_SCRIPTS
 from kbsite.report import BuildReport
 
 from .search.test_search_js import serve
@@ -198,7 +199,9 @@ class MarkupAudit(HTMLParser):
     """Collects anything in a page that could run or load something kbsite did not put
     there: inline or foreign scripts, event handlers, script URLs, embedded content."""
 
-    ALLOWED_SCRIPTS = re.compile(r"(/|(\.\./)*)static/(porter|search|theme)\.js")
+    ALLOWED_SCRIPTS = re.compile(
+        r"(/|(\.\./)*)(" + "|".join(map(re.escape, (*SEARCH_SCRIPTS, "static/theme.js"))) + ")"
+    )
     FORBIDDEN_TAGS = frozenset(
         {"iframe", "object", "embed", "style", "base", "img", "frame", "applet"}
     )

@@ -25,6 +25,7 @@ from kbsite.model import Article, body_text
 from kbsite.parallel import default_jobs
 from kbsite.read.load import load_articles
 from kbsite.read.source import find_sources
+from kbsite.render.renderer import SEARCH_SCRIPTS
 from kbsite.report import BuildReport
 from kbsite.site.link import link_site
 
@@ -40,7 +41,7 @@ from kbsite.output.icon import illustration_png  # noqa: E402
 from kbsite.output.zim import ZimMetadata, ZimOptions, export_zim, write_zim  # noqa: E402
 
 CYCLE = Path(__file__).parents[1] / "sites" / "cycle"
-SEARCH_ONLY = {"search.html", "static/search.js", "static/porter.js"}
+SEARCH_ONLY = {"search.html", *SEARCH_SCRIPTS}
 SERVER_ONLY = {"404.html"}
 """A web server's page for paths it lacks; a ZIM reader has its own."""
 
@@ -220,7 +221,7 @@ def test_pages_have_no_site_search_and_missing_articles_stay_unresolved(
 ) -> None:
     archive = Archive(sample_zim[0])
     home = html_of(archive, "index.html")
-    assert "site-search" not in home and "search.js" not in home
+    assert "site-search" not in home and not any(s in home for s in SEARCH_SCRIPTS)
     cited = [
         p
         for p, _, _ in entries(archive)
@@ -231,7 +232,7 @@ def test_pages_have_no_site_search_and_missing_articles_stay_unresolved(
 
 def test_the_site_keeps_its_search_box(sample_site: tuple[Path, BuildReport]) -> None:
     home = (sample_site[0] / "index.html").read_text(encoding="utf-8")
-    assert 'class="site-search"' in home and "static/search.js" in home
+    assert 'class="site-search"' in home and all(s in home for s in SEARCH_SCRIPTS)
 
 
 def test_an_article_that_fails_to_render_is_reported_and_left_out(

@@ -1,7 +1,7 @@
-"""The browser search (templates/static/search.js) against kbsite's Python search.
+"""The browser search (templates/static/search-*.js) against kbsite's Python search.
 
-search.js ports analysis.py, query.py and ranking.py; these tests run it in headless
-Chromium on the built sample site and compare it with the Python side: token by
+The search scripts port analysis.py, query.py and ranking.py; these tests run them in
+headless Chromium on the built sample site and compare them with the Python side: token by
 token, query tree by query tree and ranked list by ranked list. Then they drive the
 search page and article pages as a reader would, from file:// and from a web server.
 """
@@ -268,7 +268,7 @@ def ordinal(day: datetime.date | None) -> int | None:
 
 
 def tree_json(node: Node) -> dict[str, Any]:
-    """A parsed query node in search.js's shape."""
+    """A parsed query node in the browser's shape."""
     if isinstance(node, Text):
         return {"type": "text", "text": node.text, "field": node.field, "kind": node.kind}
     if isinstance(node, Range):
@@ -356,7 +356,7 @@ def test_query_units_and_prefix_terms(js: Page) -> None:
         [[unit_json(u) for u in analysis.query_units(w)], analysis.prefix_term(w)] for w in words
     ]
     differing = [
-        f"{w!r}: search.js {g}, Python {e}"
+        f"{w!r}: browser {g}, Python {e}"
         for w, g, e in zip(words, got, expected, strict=True)
         if g != e
     ]
@@ -392,7 +392,7 @@ def test_impossible_date(js: Page, q: str) -> None:
 
 
 def js_ranked(js: Page, q: str) -> list[tuple[str, float]]:
-    """search.js's ranked (id, score) pairs for q."""
+    """The browser's ranked (id, score) pairs for q."""
     ranked = js.evaluate(
         """async q => {
           const engine = await kbsiteSearch.engine();
@@ -454,7 +454,7 @@ def test_short_forms_expand_alike(js: Page) -> None:
 
 @pytest.mark.parametrize("q", PHRASE_QUERIES)
 def test_engine_phrase_finds_at_least_the_phrase(js: Page, index_dir: Path, q: str) -> None:
-    """search.js looks for a phrase's words, not their order: more hits, same relative order."""
+    """The browser looks for a phrase's words, not their order: more hits, same relative order."""
     got = [doc_id for doc_id, _ in js_ranked(js, q)]
     expected = [doc_id for doc_id, _ in python_ranked(index_dir, q)]
     assert expected

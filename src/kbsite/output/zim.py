@@ -55,7 +55,7 @@ from kbsite.output.zimfile import cluster_count, recompress_clusters
 from kbsite.parallel import parallel_map
 from kbsite.read.load import load_text_pages
 from kbsite.read.source import find_source_files
-from kbsite.render.renderer import PageRenderer
+from kbsite.render.renderer import SEARCH_SCRIPTS, PageRenderer
 from kbsite.report import BuildReport, Progress, progress_of
 from kbsite.search.index import index_document
 from kbsite.site.kinds import Page, site_pages
@@ -66,7 +66,7 @@ from kbsite.worker import WorkerContext, context, inherited
 LANGUAGE = "eng"
 """The articles' language, ISO 639-3: the ZIM's Language and its full-text stemmer."""
 
-SEARCH_FILES = frozenset({"static/search.js", "static/porter.js"})
+SEARCH_FILES = frozenset(SEARCH_SCRIPTS)
 """Static files only the in-browser search uses; Kiwix has its own search."""
 
 TITLE_LIMIT = 30

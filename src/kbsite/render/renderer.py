@@ -51,6 +51,17 @@ from kbsite.site.pages import (
     article_href,
 )
 
+SEARCH_SCRIPTS = (
+    "static/porter.js",
+    "static/search-analysis.js",
+    "static/search-query.js",
+    "static/search-index.js",
+    "static/search-engine.js",
+    "static/search-page.js",
+)
+"""The in-browser search's scripts, in load order, from the site's top: the pages' script
+tags, the files a ZIM leaves out, the benchmark's code bytes."""
+
 
 class FragmentCache(jinja2.ext.Extension):
     """``{% cache key, ... %}...{% endcache %}``: the body is rendered once per key and
@@ -200,6 +211,7 @@ class PageRenderer:
             version=__version__,
             facet_kinds=FACET_KINDS,
             site_search=site_search,
+            search_scripts=SEARCH_SCRIPTS,
             opensearch=site_search and bool(settings.base_url),
             nav_pages=list(nav_pages),
         )

@@ -1,8 +1,9 @@
 """Text analysis: how article text and query words become index terms.
 
 One definition, used by the whoosh index, by ``kbsite search`` and (ported line for
-line to ``templates/static/search.js``) by the browser, so that both find the same
-articles. Change one, change the other; ``tests/test_search_js.py`` compares them.
+line to ``templates/static/search-analysis.js``) by the browser, so that both find the
+same articles. Change one, change the other; ``tests/search/test_search_js.py`` compares
+them.
 
 A *token* is a run of word characters joined by one or two of ``. _ \\ / @ : ' -``:
 ``Tdpipe.sys``, ``HKEY_LOCAL_MACHINE\\System``, ``SP6a``, ``MS-DOS``.
@@ -46,7 +47,7 @@ MAX_WHOLE = 64
 """Longer compounds (paths, encoded blobs) are indexed by their parts only."""
 
 STOP_WORDS: frozenset[str] = frozenset(WHOOSH_STOP_WORDS)
-"""whoosh's default English stop list (``search.js`` holds a copy)."""
+"""whoosh's default English stop list (``search-analysis.js`` holds a copy)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """How people write what they look for: article numbers, short error codes, filler words.
 
-Shared by both engines (``search.js`` ports it): the query parser reads a KB number in
+Shared by both engines (``search-query.js`` ports it): the query parser reads a KB number in
 any of its common written forms as the article's id, marks a number written after
 STOP or "error" as a code, and the ranking leaves question and filler words out of
 what a result must match.

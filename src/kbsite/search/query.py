@@ -15,7 +15,8 @@ Syntax (what web search taught users)::
     Q315817  315817        that article first
 
 ``kbsite search`` runs the tree on whoosh (``search.py``); the browser's
-``search.js`` has a port of this parser and evaluates the same tree itself.
+``search-query.js`` has a port of this parser, and ``search-engine.js`` evaluates the
+same tree itself.
 """
 
 from __future__ import annotations

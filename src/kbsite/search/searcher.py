@@ -1,7 +1,7 @@
 """``kbsite search``: run a parsed query on the whoosh index and make ranked hits.
 
 The query tree from ``query.py`` is turned into whoosh queries here; the browser's
-``search.js`` evaluates the same tree over its own copy of the postings, with the
+``search-engine.js`` evaluates the same tree over its own copy of the postings, with the
 same scores (``ranking.py``), so both list the same articles.
 """
 

@@ -5,7 +5,7 @@ The vocabulary is every word of three or more letters in an article's title, hea
 and body, with how many articles hold it: ``words.txt`` beside the whoosh index for
 ``kbsite search``, and for the browser the same counts in shards under ``search/v/``
 (``webindex.py``), one per first letter and length, so a word loads only the few
-shards its neighbours can be in. ``search.js`` ports ``decide`` and the rules here.
+shards its neighbours can be in. ``search-engine.js`` ports ``decide`` and the rules here.
 
 A word whose term no article holds is *corrected* to its nearest neighbour (fewest
 edits, then most articles); a known word held by at most ``RARE`` articles is

@@ -107,7 +107,7 @@ class MissingPage:
 
 @dataclasses.dataclass(slots=True)
 class SearchPage:
-    """The search form; ``search.js`` fills in the results from the index in ``search/``."""
+    """The search form; ``search-page.js`` fills in the results from the index in ``search/``."""
 
     path: str
     root: str
