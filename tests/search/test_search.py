@@ -415,3 +415,33 @@ def test_a_filter_adds_nothing_to_an_alternative(sample_index: Path) -> None:
     either = hits(sample_index, "driver OR product:desktop")
     assert {hit.id: hit.score for hit in either if hit.id in driver} == driver
     assert [hit.id for hit in either][: len(driver)] == sorted(driver, key=lambda i: -driver[i])
+
+
+def test_a_huge_article_is_found_by_its_last_word_with_a_snippet_from_what_is_stored(
+    tmp_path: Path,
+) -> None:
+    """A 5 MB article: every word is searchable, but only the first STORED_TEXT_LIMIT
+    characters are kept for snippets, so a search that finds it stays quick."""
+    from whoosh import index as whoosh_index
+
+    from kbsite.read.load import load_article
+    from kbsite.search.index import STORED_TEXT_LIMIT, update_index
+
+    filler = "The Lighthouse ledger keeps every posting of the day in its journal.\r\n"
+    text = (
+        "DOCUMENT:Q390001  01-JAN-2002  [ldb]\r\nTITLE   :A Very Long Log\r\n"
+        "PRODUCT :Northwind Lighthouse Database\r\n"
+        "======================================================================\r\n"
+        "SUMMARY\r\n=======\r\n\r\n" + filler * 70_000 + "The last word is zyxwquartz.\r\n"
+    )
+    source = tmp_path / "Q390001.TXT"
+    source.write_text(text, encoding="utf-8", newline="")
+    article = load_article(source).article
+    assert article is not None
+    index_dir = tmp_path / "index"
+    update_index([article], index_dir)
+    with whoosh_index.open_dir(str(index_dir)).searcher() as searcher:
+        assert len(searcher.stored_fields(0)["body"]) <= STORED_TEXT_LIMIT
+    found = hits(index_dir, "zyxwquartz")
+    assert [hit.id for hit in found] == ["Q390001"]
+    assert len(found[0].snippet.text) < 400

@@ -30,7 +30,7 @@ from kbsite.read.syntax import id_number
 from kbsite.search import analysis, spelling
 from kbsite.search.segment import PreparedWriter
 
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
 BACKGROUND_COMMIT_FROM = 1000
@@ -77,6 +77,11 @@ VOCABULARY = "words"
 """Not a field: the article's words for typo tolerance (``spelling.document_words``)."""
 STORED_TEXT_FIELDS = ("title", "body", "product")
 """Text fields whose text ``kbsite search`` shows (the rest are only searched)."""
+STORED_TEXT_LIMIT = 50_000
+"""Characters of a stored field's text kept for ``kbsite search`` to make its snippets:
+every hit it shows reads its article's stored text back, so an article of 50 MB stored
+whole made each search that found it take seconds and hundreds of megabytes. Every
+word is still indexed; past the limit, the excerpt stands in for the snippet."""
 
 
 def index_schema() -> fields.Schema:
@@ -175,7 +180,7 @@ def whoosh_document(
         if name in TEXT_FIELDS:
             prepared[name] = terms[name]
             if name in STORED_TEXT_FIELDS:
-                prepared[f"_stored_{name}"] = value
+                prepared[f"_stored_{name}"] = value[:STORED_TEXT_LIMIT]
         elif name == "order":
             prepared[name] = value.encode("utf-8")
         else:
