@@ -25,6 +25,7 @@ from kbsite.model import Article, ArticleRecord
 from kbsite.output.write import SiteWriter
 from kbsite.search import synonyms
 from kbsite.search.index import (
+    VOCABULARY,
     IndexReport,
     IndexUpdate,
     analyzed_fields,
@@ -32,7 +33,7 @@ from kbsite.search.index import (
     order_key,
     whoosh_document,
 )
-from kbsite.search.spelling import WORDS_FILE, article_words, write_words
+from kbsite.search.spelling import WORDS_FILE, write_words
 from kbsite.search.webindex import (
     ArticleEdit,
     ArticlePostings,
@@ -91,7 +92,7 @@ class AnalyzedArticle:
     whoosh: dict[str, Any]
     postings: ArticlePostings
     words: str
-    """The article's distinct words (``spelling.article_words``), sorted, a line each."""
+    """The article's distinct words (its ``index.VOCABULARY`` terms), sorted, a line each."""
     packed: bytes
     """Postings and words as the cache folder keeps them, packed by the worker: the
     main process, which feeds both indexes, is the build's bottleneck."""
@@ -102,8 +103,7 @@ def analyze_article(article: Article) -> AnalyzedArticle:
     document = index_document(article)
     terms = analyzed_fields(document)
     postings = article_postings(terms)
-    text = " ".join((document["title"], document["headings"], document["body"]))
-    words = "\n".join(sorted(article_words(text)))
+    words = "\n".join(terms[VOCABULARY])
     return AnalyzedArticle(
         whoosh_document(document, terms), postings, words, pack_postings(postings, words)
     )
