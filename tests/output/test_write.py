@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kbsite.errors import OutputError
+from kbsite.output.publish import recover
 from kbsite.output.write import MARKER, SiteWriter, recover_leftovers
 
 
@@ -79,7 +80,7 @@ def test_leftovers_of_killed_builds_are_removed_and_running_ones_kept(tmp_path: 
         ".other.building-1-x",
     ):
         (tmp_path / name).mkdir()
-    SiteWriter(tmp_path / "site").discard()
+    recover(tmp_path / "site", tmp_path / "index")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".other.building-1-x",
         f".site.building-{alive}-def",

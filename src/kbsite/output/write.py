@@ -44,8 +44,6 @@ class SiteWriter:
         except OSError as exc:
             folder = Path(exc.filename) if exc.filename else self.output.parent
             raise OutputError(f"cannot write: {exc.strerror or exc}", folder) from exc
-        journal.finish_interrupted(journal_path(self.output))
-        recover_leftovers(self.output)
         _check_replaceable(self.output)
         self.in_place = in_place and self.output.is_dir()
         self.staging = staging_folder(self.output)
