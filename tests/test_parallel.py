@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kbsite.errors import KbsiteError
-from kbsite.parallel import Forked, parallel_map
+from kbsite.parallel import Finish, Forked, parallel_map
 
 BIG = 20_000_000
 
@@ -35,6 +35,32 @@ def test_results_come_in_order_whatever_the_jobs() -> None:
     assert list(parallel_map(_square, items, 1, chunksize=8)) == expected
     assert list(parallel_map(_square, items, 2, chunksize=8)) == expected
     assert list(parallel_map(_square, items, 2, chunksize=8, window=100)) == expected
+
+
+_seen: list[int] = []
+
+
+def _note(item: int) -> int:
+    _seen.append(item)
+    return item
+
+
+def _items_seen() -> tuple[int, list[int]]:
+    return os.getpid(), list(_seen)
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_each_process_finishes_once_with_what_it_mapped(jobs: int) -> None:
+    """``Finish`` runs once in every process that mapped items (this one when the map
+    ran here), after its last item, and sees what that process gathered."""
+    items = list(range(400))
+    finish = Finish(_items_seen)
+    assert list(parallel_map(_note, items, jobs, chunksize=8, finish=finish)) == items
+    pids = [pid for pid, _ in finish.results]
+    assert len(pids) == len(set(pids)) == jobs
+    assert (pids == [os.getpid()]) == (jobs == 1)
+    assert sorted(i for _, seen in finish.results for i in seen) == items
+    _seen.clear()
 
 
 def test_workers_stopped_by_sigterm_while_sending_do_not_hang_the_pool() -> None:

@@ -220,8 +220,6 @@ def _write_site(
     pages = dataclasses.replace(context(), site=site, settings=inputs.settings, nav=inputs.nav)
     with inherited(pages):
         write_articles(ordered, plan.render, search, writer, options.jobs, report, progress)
-    if options.jobs > 1:
-        search.commit_in_background()
     report.web_index = search.write_web_index(writer)
     renderer = PageRenderer(site, inputs.settings, nav_pages=inputs.nav)
     write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)

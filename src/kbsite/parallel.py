@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
+import dataclasses
 import gc
 import multiprocessing
 import multiprocessing.pool
@@ -18,7 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Generator, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from kbsite.errors import INTERRUPTS, KbsiteError, interrupts_held
 
@@ -26,10 +27,27 @@ STOP_SECONDS = 5.0
 
 T = TypeVar("T")
 R = TypeVar("R")
+F = TypeVar("F")
+
+
+@dataclasses.dataclass(slots=True)
+class Finish(Generic[F]):
+    """What every process that mapped items does once after the last of them: each
+    worker, or this process when the map ran here. A worker can so gather work across
+    its items (a search segment of its own) and hand it back once, not item by item."""
+
+    func: Callable[[], F]
+    results: list[F] = dataclasses.field(default_factory=list)
+    """``func``'s results, one for each process, in no particular order."""
 
 
 def parallel_map(
-    func: Callable[[T], R], items: list[T], jobs: int, chunksize: int, window: int | None = None
+    func: Callable[[T], R],
+    items: list[T],
+    jobs: int,
+    chunksize: int,
+    window: int | None = None,
+    finish: Finish[F] | None = None,
 ) -> Generator[R, None, None]:
     """``map`` in order, over forked worker processes when jobs > 1.
 
@@ -39,13 +57,16 @@ def parallel_map(
     """
     if jobs <= 1 or len(items) < 2 * chunksize:
         yield from map(func, items)
+        if finish is not None:
+            finish.results.append(finish.func())
         return
     window = window or len(items)
     pool = None
     try:
         with interrupts_held():  # raised inside Pool(), see _worker_signals
+            barrier = multiprocessing.get_context("fork").Barrier(jobs)
             pool = multiprocessing.get_context("fork").Pool(
-                jobs, initializer=_worker_signals, initargs=(os.getpid(), threading.get_ident())
+                jobs, _worker_start, (os.getpid(), threading.get_ident(), barrier)
             )
         pending: collections.deque[Iterator[R]] = collections.deque()
         for start in range(0, len(items), window):
@@ -54,12 +75,33 @@ def parallel_map(
                 yield from pending.popleft()
         while pending:
             yield from pending.popleft()
+        if finish is not None:
+            finish.results.extend(pool.map(_finish_once, [finish.func] * jobs, chunksize=1))
     except BaseException:
         if pool is not None:
             _stop(pool)
         raise
     pool.close()
     pool.join()
+
+
+_barrier: Any = None
+"""In a pool's worker, the barrier its ``Finish`` waits at (``_worker_start``)."""
+
+
+def _worker_start(parent: int, thread: int, barrier: Any) -> None:
+    global _barrier
+    _barrier = barrier
+    _worker_signals(parent, thread)
+
+
+def _finish_once(func: Callable[[], F]) -> F:
+    """Run a ``Finish``: each worker waits for the others at the barrier, so that no
+    worker takes two of the pool's ``jobs`` finishing tasks and every worker takes one."""
+    try:
+        return func()
+    finally:
+        _barrier.wait()
 
 
 class Forked(Generic[R]):

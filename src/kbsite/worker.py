@@ -16,6 +16,7 @@ from kbsite.model import Article
 from kbsite.output.spool import ArticleSpool
 from kbsite.output.write import SiteWriter
 from kbsite.render.renderer import PageRenderer
+from kbsite.search.work import SearchShare
 from kbsite.site.link import RelatedIndex, Site
 from kbsite.site.pages import Link
 
@@ -40,6 +41,9 @@ class WorkerContext:
     """The site's writer, which workers write the article pages with."""
     articles: dict[str, Article] = dataclasses.field(default_factory=dict)
     """Every article whole, by id, for an export (a build's workers read the spool)."""
+    search: SearchShare | None = None
+    """The search stage's part in the process (its own whoosh segment), while articles
+    are analyzed."""
     renderer: PageRenderer | None = None
     """Made by each worker when it first renders (``page_renderer``), then reused."""
 

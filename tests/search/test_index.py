@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from whoosh import index
 
-import kbsite.search.index
 from kbsite.build import load_articles
 from kbsite.cli import main
 from kbsite.model import EXCERPT_LENGTH, Article, excerpt
+from kbsite.parallel import Forked
 from kbsite.read.source import find_sources
 from kbsite.report import BuildReport
 from kbsite.search.index import (
@@ -32,7 +35,7 @@ from kbsite.search.index import (
 )
 from kbsite.search.location import SHARED_INDEX, claim_index_dir, default_index_dir
 from kbsite.search.searcher import index_dir_for_site, search
-from tests.search.test_segment import contents
+from kbsite.search.segment import SegmentBatch
 
 SAMPLE_SIZE = 35
 
@@ -194,9 +197,16 @@ def test_excerpts_are_bounded_and_cut_between_words(content_articles: dict[str, 
             assert " ".join(index_document(article)["body"].split()).find(opening) >= 0
 
 
-def _update(articles: list[Article], changed: int, index_dir: Path) -> IndexUpdate:
-    """An update of ``index_dir`` to ``articles``, the first ``changed`` of them changed."""
-    marks = {a.id: fingerprint(index_document(a)) for a in articles}
+def _update(
+    articles: list[Article], changed: int, index_dir: Path, marks: dict[str, str] | None = None
+) -> IndexUpdate:
+    """An update of ``index_dir`` to ``articles``, the first ``changed`` of them changed
+    (or to the articles of the index, those in ``marks`` changed, to be added by others)."""
+    if marks is not None:
+        held = json.loads((index_dir / "kbsite-index.json").read_text())["articles"]
+        marks = {i: mark + marks.get(i, "") for i, mark in held.items()}
+    else:
+        marks = {a.id: fingerprint(index_document(a)) for a in articles}
     for article in articles[:changed]:
         marks[article.id] += "+"
     update = IndexUpdate(index_dir, marks)
@@ -209,48 +219,78 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+def by_article(ix: index.Index) -> dict[Any, Any]:
+    """What a search can read of the index, with documents named by article id rather
+    than by number (which depends on the segments the articles are in)."""
+    with ix.reader() as reader:
+        ids = {docnum: fields["id"] for docnum, fields in reader.iter_docs()}
+        found: dict[Any, Any] = {"stored": sorted(reader.iter_docs(), key=lambda d: d[1]["id"])}
+        found["stored"] = [fields for _, fields in found["stored"]]
+        for fieldname, text in reader.all_terms():
+            matcher = reader.postings(fieldname, text)
+            postings = []
+            while matcher.is_active():
+                postings.append((ids[matcher.id()], matcher.weight(), matcher.value()))
+                matcher.next()
+            info = reader.term_info(fieldname, text)
+            found[fieldname, text] = (sorted(postings), info.weight(), info.doc_frequency())
+        for name in ix.schema.scorable_names():
+            found["length", name] = reader.field_length(name)
+    return found
+
+
+def _batch(articles: list[Article], index_dir: Path) -> tuple[Any, list[str]]:
+    batch = SegmentBatch(index_dir)
+    for article in articles:
+        batch.add(whoosh_document(index_document(article)))
+    return batch.finish(), batch.ids
+
+
 @pytest.mark.parametrize("rebuilt", [True, False], ids=["fresh-index", "updated-index"])
-def test_a_commit_in_the_background_writes_the_index_a_commit_here_writes(
-    tmp_path: Path,
-    content_articles: dict[str, Article],
-    rebuilt: bool,
-    monkeypatch: pytest.MonkeyPatch,
+def test_segments_written_by_other_processes_make_the_index_one_writer_makes(
+    tmp_path: Path, content_articles: dict[str, Article], rebuilt: bool
 ) -> None:
-    """The build lets a forked process commit while it writes the rest of the site."""
-    monkeypatch.setattr(kbsite.search.index, "BACKGROUND_COMMIT_FROM", 1)
+    """A build's workers each write a segment of the articles they analyzed; the main
+    process's commit adds them and deletes the old entries of the changed articles."""
     articles = list(content_articles.values())
     changed = len(articles) if rebuilt else 3
     results = []
-    for where in ("here", "background"):
+    for where in ("here", "workers"):
         index_dir = tmp_path / where
         update_index(articles, index_dir)
-        update = _update(articles, changed, index_dir)
-        if where == "background":
-            update.commit_in_background()
-            assert update._commit is not None
+        if where == "here":
+            update = _update(articles, changed, index_dir)
+        else:
+            update = _update([], 0, index_dir, {a.id: "+" for a in articles[:changed]})
+            half = changed // 2
+            parts = [
+                Forked(functools.partial(_batch, part, update.index_dir))
+                for part in (articles[:half], articles[half:changed])
+            ]
+            shares = [part.result() for part in parts]
+            update.add_segments([seg for seg, _ in shares], [i for _, ids in shares for i in ids])
         report = update.finish()
         assert counts(report) == (
             (changed, 0, 0, 0, True) if rebuilt else (0, 3, 0, len(articles) - 3, False)
         )
-        results.append(contents(open_index(index_dir)))
+        results.append(by_article(open_index(index_dir)))
         assert [p.name for p in tmp_path.iterdir() if where in p.name] == [where]
+        assert not [p for p in index_dir.iterdir() if p.is_dir()]
     assert results[0] == results[1]
 
 
-def test_a_background_commit_cancelled_leaves_the_index_as_it_was(
-    tmp_path: Path, content_articles: dict[str, Article], monkeypatch: pytest.MonkeyPatch
+def test_a_segment_batch_cancelled_leaves_the_index_as_it_was(
+    tmp_path: Path, content_articles: dict[str, Article]
 ) -> None:
-    monkeypatch.setattr(kbsite.search.index, "BACKGROUND_COMMIT_FROM", 1)
     articles = list(content_articles.values())
     index_dir = tmp_path / "index"
     update_index(articles, index_dir)
     before = _files(index_dir)
-    update = _update(articles, len(articles), index_dir)
-    update.commit_in_background()
-    assert update._commit is not None
-    pid = update._commit.pid
+    update = _update([], 0, index_dir, {a.id: "+" for a in articles})
+    batch = SegmentBatch(update.index_dir)
+    batch.add(whoosh_document(index_document(articles[0])))
+    batch.cancel()
     update.cancel()
-    assert pid is not None and not Path(f"/proc/{pid}").exists()
     assert _files(index_dir) == before
     assert [p.name for p in tmp_path.iterdir()] == ["index"]
 

@@ -16,7 +16,7 @@ import kbsite.search.termwriter
 from kbsite.model import Article
 from kbsite.parallel import Forked
 from kbsite.search.index import TEXT_FIELDS, index_document, index_schema, whoosh_document
-from kbsite.search.segment import PreparedWriter
+from kbsite.search.segment import PreparedWriter, SegmentBatch
 from kbsite.search.termpool import RUN_POSTINGS
 from kbsite.search.termwriter import TermWriter
 
@@ -159,26 +159,28 @@ def test_runs_are_temporary_files_in_the_index_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("run_postings", [RUN_POSTINGS, 100])
-def test_a_forked_copy_commits_and_this_copy_writes_nothing_after(
+def test_a_batch_written_by_another_process_is_the_segment_a_writer_commits(
     tmp_path: Path, content_articles: dict[str, Article], run_postings: int
 ) -> None:
-    """``flush_files`` before the fork, ``close_copy`` after: the buffers this process
-    held would otherwise be written again, at the offsets the child's writes moved."""
+    """A build's worker writes a ``SegmentBatch``; the main process's commit adds it to
+    the index as it is, and the worker's temporary files are gone."""
     documents = sample_documents(content_articles) + synthetic_documents(150)
     expected = contents(write(PreparedWriter, tmp_path / "here", [documents]))
-    folder = tmp_path / "forked"
+    folder = tmp_path / "batch"
     folder.mkdir()
     ix = index.create_in(str(folder), index_schema())
-    writer = PreparedWriter(ix, run_postings=run_postings, compound=False)
-    for document in documents:
-        writer.add_document(**document)
-    assert writer.flush_files()
-    Forked(writer.commit).result()
-    committed = {p.name: p.read_bytes() for p in folder.iterdir()}
-    writer.close_copy()
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == committed
-    found = contents(index.open_dir(str(folder)))
-    assert found == expected
+
+    def batch() -> Any:
+        written = SegmentBatch(folder, run_postings)
+        for document in documents:
+            written.add(document)
+        assert written.ids == [document["id"] for document in documents]
+        return written.finish()
+
+    segment = Forked(batch).result()
+    ix.writer().commit(mergetype=lambda writer, segments: [*segments, segment])
+    assert contents(index.open_dir(str(folder))) == expected
+    assert not [p for p in folder.iterdir() if p.is_dir()]
 
 
 def test_term_writer_writes_the_bytes_whooshs_postings_writer_writes(

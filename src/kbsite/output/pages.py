@@ -16,11 +16,11 @@ from kbsite.errors import KbsiteError, OutputError
 from kbsite.model import Article, ArticleRecord
 from kbsite.output.spool import Place
 from kbsite.output.write import SiteWriter
-from kbsite.parallel import parallel_map
+from kbsite.parallel import Finish, parallel_map
 from kbsite.read import load
 from kbsite.render.renderer import PageRenderer, templates_dir
 from kbsite.report import BuildReport, Progress, progress_of
-from kbsite.search.work import AnalyzedArticle, SearchWork, analyze_article
+from kbsite.search.work import AnalyzedArticle, SearchWork, ShareResult
 from kbsite.site.kinds import Page
 from kbsite.site.pages import article_href
 from kbsite.worker import context, inherited
@@ -65,10 +65,13 @@ def write_articles(
             writer.staged.add(article_href(task.id))
     by_id = {r.id: r for r in ordered}
     done = set()
+    share = search.share(jobs)
+    finish = Finish(_finish_share)
+    made = parallel_map(_process_article, tasks, jobs, 16, window=2048, finish=finish)
     with (
-        inherited(dataclasses.replace(context(), writer=writer, renderer=None)),
+        inherited(dataclasses.replace(context(), writer=writer, renderer=None, search=share)),
         progress_of(progress, "Writing", len(tasks)) as advance,
-        contextlib.closing(parallel_map(_process_article, tasks, jobs, 16, window=2048)) as results,
+        contextlib.closing(made) as results,
     ):
         for task, result in zip(tasks, results, strict=True):
             advance(1)
@@ -79,6 +82,7 @@ def write_articles(
                 report.problems.append(result.error.as_problem())
             if task.analyze:
                 search.add(by_id[task.id], result.analyzed)
+    search.take(finish.results)
     if search.builder is not None:
         for record in ordered:
             if record.id not in done:
@@ -112,9 +116,17 @@ def _process_article(task: ArticleTask) -> ArticleResult:
         return result
     if task.render:
         result.error = _write_article_page(article, worker.page_renderer(), worker.writer)
-    if task.analyze:
-        result.analyzed = analyze_article(article)
+    if task.analyze and worker.search is not None:
+        result.analyzed = worker.search.analyze(article)
     return result
+
+
+def _finish_share() -> ShareResult:
+    """Each process's last step: write its search segment (``SearchShare.finish``)."""
+    search = context().search
+    if search is None:
+        raise RuntimeError("no search share: the worker context was not set")
+    return search.finish()
 
 
 def _write_article_page(

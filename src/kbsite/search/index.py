@@ -19,13 +19,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from whoosh import columns, fields, index
+from whoosh import columns, fields, index, writing
 from whoosh.analysis import Analyzer, Token
 
 from kbsite.errors import KbsiteError
 from kbsite.model import Article, ArticleRecord, body_text, excerpt
 from kbsite.output.write import recover_leftovers, staging_folder, swap_in
-from kbsite.parallel import Forked
 from kbsite.read.syntax import id_number
 from kbsite.search import analysis, spelling
 from kbsite.search.segment import PreparedWriter
@@ -33,9 +32,6 @@ from kbsite.search.segment import PreparedWriter
 INDEX_FORMAT = 6
 """Bump when fields or analysis change: an index of another format is rebuilt."""
 LEDGER = "kbsite-index.json"
-BACKGROUND_COMMIT_FROM = 1000
-"""Articles to add or remove for the commit to be worth a forked process (an edit's
-commit takes less than forking the build would)."""
 
 
 class IndexError_(KbsiteError):
@@ -249,7 +245,10 @@ class IndexUpdate:
                 recover_leftovers(index_dir)
                 self.index_dir = staging_folder(index_dir)
         self._writer: Any = None
-        self._commit: Forked[None] | None = None
+        self.segments: list[Any] = []
+        """Segments written by the build's processes, for the commit to add."""
+        self.replaced: list[str] = []
+        """Articles in those segments whose old entries the commit deletes."""
         try:  # interrupted from here on, the staging folder must not stay behind
             self.ix = (
                 index.create_in(str(self.index_dir), index_schema())
@@ -287,37 +286,32 @@ class IndexUpdate:
             self.writer().update_document(**document)
             self.report.added += 1
 
-    def commit_in_background(self) -> None:
-        """Start the commit in a forked process, for ``finish`` to wait for: meanwhile
-        the build writes the site's other files (a whole index's commit is a sixth of a
-        build, on one core, while the other stood idle)."""
-        if len(self.stale) + len(self.removed) < BACKGROUND_COMMIT_FROM or self._commit is not None:
-            return
-        if self.writer().flush_files():
-            self._commit = Forked(self._commit_now)
-
-    def _close_copy(self) -> None:
-        """Let go of this process's writer once the forked commit is over."""
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.close_copy()
+    def add_segments(self, segments: list[Any], ids: list[str]) -> None:
+        """Segments the build's processes wrote (``SegmentBatch``), holding the stale
+        articles ``ids``: the commit adds them, and deletes the articles' old entries."""
+        self.segments.extend(segments)
+        for article_id in ids:
+            if article_id in self.ledger:
+                self.replaced.append(article_id)
+                self.report.changed += 1
+            else:
+                self.report.added += 1
 
     def _commit_now(self) -> None:
         writer = self.writer()
-        for gone in self.removed:
+        for gone in (*self.removed, *self.replaced):
             writer.delete_by_term("id", gone)
-        writer.commit()
+        writer.commit(mergetype=self._with_segments)
         _write_ledger(self.index_dir, self.marks)
+
+    def _with_segments(self, writer: Any, segments: list[Any]) -> list[Any]:
+        """whoosh's merge policy over the index's segments and the added ones: small ones
+        (an edit's) are merged into one, large ones (a whole build's) kept as they are."""
+        return list(writing.MERGE_SMALL(writer, [*segments, *self.segments]))
 
     def finish(self) -> IndexReport:
         """Delete what is gone, commit, record the marks; swap a new index in."""
-        if self._commit is not None:
-            commit, self._commit = self._commit, None
-            try:
-                commit.result()
-            finally:
-                self._close_copy()
-        elif self.changes:
+        if self.changes:
             self._commit_now()
         self._writer = None
         self.report.removed += len(self.removed)
@@ -327,10 +321,6 @@ class IndexUpdate:
         return self.report
 
     def cancel(self) -> None:
-        if self._commit is not None:
-            self._commit.cancel()
-            self._commit = None
-            self._close_copy()
         if self._writer is not None:
             self._writer.cancel()
         if self.report.rebuilt and not self.generation:

@@ -22,10 +22,12 @@ in) takes whoosh's own path, so the writer stays a complete ``SegmentWriter``.
 from __future__ import annotations
 
 import datetime
+import os
 from array import array
+from pathlib import Path
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3FieldWriter, W3PerDocWriter
+from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -36,6 +38,54 @@ from kbsite.search.termwriter import TermWriter
 
 REPEATED_VALUES = (datetime.date, int, float)
 """Values whose postings whoosh makes are kept for the next document with the same one."""
+
+
+class SegmentBatch:
+    """A whoosh segment of its own, which one build process writes the articles it
+    analyzes into, for the main process's commit to add (``IndexUpdate.add_segments``):
+    the index is written by all the build's processes at once, rather than every
+    article's terms funnelled through one process."""
+
+    def __init__(self, index_dir: Path, run_postings: int = RUN_POSTINGS) -> None:
+        self.index_dir = index_dir
+        self.run_postings = run_postings
+        self.ids: list[str] = []
+        """The articles added, in the order added."""
+        self._writer: PreparedWriter | None = None
+
+    def add(self, document: dict[str, Any]) -> None:
+        """One article's prepared ``whoosh_document``."""
+        if self._writer is None:
+            storage = _ProcessStorage(str(self.index_dir))
+            # no lock: the main process holds the index's, and only it commits
+            self._writer = PreparedWriter(
+                storage.open_index(), self.run_postings, _lk=False, compound=False
+            )
+        self._writer.add_document(**document)
+        self.ids.append(document["id"])
+
+    def finish(self) -> Any | None:
+        """Write the segment's files; the segment, or None when nothing was added."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return None
+        segment = writer._finalize_segment()
+        writer._finish()
+        return segment
+
+    def cancel(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+
+
+class _ProcessStorage(FileStorage):  # type: ignore[misc]
+    """whoosh's file storage, with temporary folders of this process's own: a writer
+    keeps its temporary files in a folder named after the index, which another
+    process's writer would remove when it finished."""
+
+    def temp_storage(self, name: str | None = None) -> Any:
+        return super().temp_storage(f"{name}.{os.getpid()}" if name else None)
 
 
 class PreparedWriter(SegmentWriter):  # type: ignore[misc]
@@ -120,41 +170,6 @@ class PreparedWriter(SegmentWriter):  # type: ignore[misc]
                 lengths.extend([0] * (docnum - len(lengths)))
             lengths.append(byte_to_length(length_to_byte(length)))
         return length
-
-    def flush_files(self) -> bool:
-        """Write out what the writer's open files hold buffered, so that a forked copy of
-        this process can commit: the copies share the files' offsets, and this process's
-        buffers would land in them when it let go of the writer. False when the codec's
-        files are not the ones known here (then only this process may commit)."""
-        files = self._open_files()
-        if files is None:
-            return False
-        for file in files:
-            file.flush()
-        return True
-
-    def close_copy(self) -> None:
-        """Close this process's copy of the writer's files after a forked copy committed
-        (or was stopped): nothing of it is written, and the index is left as the commit
-        left it."""
-        for file in self._open_files() or []:
-            file.close()
-        searcher: Any = getattr(self, "_searcher", None)
-        if searcher is not None:  # closed as whoosh's ``_finish`` closes it
-            searcher._orig_close()
-            self._searcher = None
-        if self.writelock is not None and self.writelock.fd is not None:
-            self.writelock.release()
-        self.is_closed = True
-
-    def _open_files(self) -> list[Any] | None:
-        perdoc, fieldwriter = self.perdocwriter, self.fieldwriter
-        if type(perdoc) is not W3PerDocWriter or type(fieldwriter) is not W3FieldWriter:
-            return None
-        files = [perdoc._cols._temp, fieldwriter._tindex.dbfile, fieldwriter._postfile]
-        if perdoc._vpostfile is not None:
-            files.append(perdoc._vpostfile)
-        return [*files, *self.pool.runs]
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()

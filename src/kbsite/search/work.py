@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import marshal
+import os
 import time
 import zlib
 from collections import Counter
@@ -33,7 +34,9 @@ from kbsite.search.index import (
     order_key,
     whoosh_document,
 )
+from kbsite.search.segment import SegmentBatch
 from kbsite.search.spelling import WORDS_FILE, write_words
+from kbsite.search.termpool import RUN_POSTINGS
 from kbsite.search.webindex import (
     ArticleEdit,
     ArticlePostings,
@@ -87,26 +90,95 @@ class SearchState:
 
 @dataclasses.dataclass(slots=True)
 class AnalyzedArticle:
-    """What both indexes get of one article, made by the worker that parsed it."""
+    """What the main process gets of one article a build process analyzed (its whoosh
+    entry went into that process's own segment, ``SearchShare``)."""
 
-    whoosh: dict[str, Any]
     postings: ArticlePostings
-    words: str
-    """The article's distinct words (its ``index.VOCABULARY`` terms), sorted, a line each."""
-    packed: bytes
-    """Postings and words as the cache folder keeps them, packed by the worker: the
-    main process, which feeds both indexes, is the build's bottleneck."""
+    """For the browser's index."""
+    words: list[str] | None
+    """The article's distinct words (its ``index.VOCABULARY`` terms), when the browser's
+    index is patched; else each process counts them itself."""
+    place: PostingsPlace | None
+    """Where its postings and words were kept (``POSTINGS_FILES``), when they are."""
 
 
-def analyze_article(article: Article) -> AnalyzedArticle:
-    """One analysis of the article's text, feeding whoosh and the browser's index."""
-    document = index_document(article)
-    terms = analyzed_fields(document)
-    postings = article_postings(terms)
-    words = "\n".join(terms[VOCABULARY])
-    return AnalyzedArticle(
-        whoosh_document(document, terms), postings, words, pack_postings(postings, words)
-    )
+@dataclasses.dataclass(slots=True)
+class ShareResult:
+    """What one build process hands back, once, after analyzing its share of the articles."""
+
+    segment: Any | None
+    """Its whoosh segment (``SegmentBatch``), or None."""
+    indexed: list[str]
+    """The articles in that segment."""
+    words: Counter[str]
+    """Its articles' distinct words, counted (for the spelling list)."""
+
+
+@dataclasses.dataclass(slots=True)
+class SearchShare:
+    """The search stage's part in each process that analyzes articles: it writes its
+    own whoosh segment and postings file and counts its own words, so that the main
+    process, which must take every article's browser postings in archive order, does
+    no more than that. Made by ``SearchWork.share`` before the workers are forked."""
+
+    index_dir: Path
+    postings_dir: Path
+    stale: set[str]
+    """The articles whose whoosh entries are written anew."""
+    kept: set[str] | None
+    """The articles whose postings are kept in the cache folder; None for all."""
+    whole: bool
+    """The browser's index is written whole: words are counted here, not sent."""
+    run_postings: int
+    segment: SegmentBatch | None = None
+    words: Counter[str] = dataclasses.field(default_factory=Counter)
+    postings_name: str = ""
+    postings_out: IO[bytes] | None = None
+
+    def analyze(self, article: Article) -> AnalyzedArticle:
+        """One analysis of the article's text, feeding whoosh and the browser's index."""
+        document = index_document(article)
+        terms = analyzed_fields(document)
+        if article.id in self.stale:
+            if self.segment is None:
+                self.segment = SegmentBatch(self.index_dir, self.run_postings)
+            self.segment.add(whoosh_document(document, terms))
+        postings = article_postings(terms)
+        words = terms[VOCABULARY]
+        place = None
+        if self.kept is None or article.id in self.kept:
+            place = self._keep(pack_postings(postings, "\n".join(words)))
+        if self.whole:
+            self.words.update(words)
+            return AnalyzedArticle(postings, None, place)
+        return AnalyzedArticle(postings, words, place)
+
+    def _keep(self, packed: bytes) -> PostingsPlace:
+        if self.postings_out is None:
+            self.postings_dir.mkdir(parents=True, exist_ok=True)
+            self.postings_name = f"postings-{time.time_ns()}-{os.getpid()}.bin"
+            self.postings_out = (self.postings_dir / self.postings_name).open("wb")
+        place = [self.postings_name, self.postings_out.tell(), len(packed)]
+        self.postings_out.write(packed)
+        return place
+
+    def finish(self) -> ShareResult:
+        """Close this process's postings file and write its segment."""
+        if self.postings_out is not None:
+            self.postings_out.close()
+            self.postings_out = None
+        segment, self.segment = self.segment, None
+        if segment is None:
+            return ShareResult(None, [], self.words)
+        return ShareResult(segment.finish(), segment.ids, self.words)
+
+    def cancel(self) -> None:
+        if self.postings_out is not None:
+            self.postings_out.close()
+            self.postings_out = None
+        if self.segment is not None:
+            self.segment.cancel()
+            self.segment = None
 
 
 def word_list(words: str) -> list[str]:
@@ -181,8 +253,6 @@ class SearchWork:
         self.edits: list[ArticleEdit] = []
         self.new_words: dict[str, list[str]] = {}
         self.offsets = dict(previous.offsets) if self.patch else {}
-        self.postings_name = f"postings-{time.time_ns()}.bin"
-        self.postings_out: IO[bytes] | None = None
         self.files: dict[str, str] = {}
 
     def _patchable(self) -> bool:
@@ -217,32 +287,40 @@ class SearchWork:
         """Whether the article must be analyzed."""
         return not self.patch or article_id in self.changed or article_id in self.update.stale
 
+    def share(self, jobs: int) -> SearchShare:
+        """The part of this build's search work each analyzing process does itself."""
+        return SearchShare(
+            self.index_dir,
+            self.postings_dir,
+            self.update.stale,
+            None if self.builder is not None else self.changed,
+            whole=self.builder is not None,
+            run_postings=RUN_POSTINGS // max(jobs, 1),
+        )
+
     def add(self, record: ArticleRecord, analyzed: AnalyzedArticle | None) -> None:
         """One wanted article's analysis (None when it could not be read), in order."""
-        if analyzed is not None and record.id in self.update.stale:
-            self.update.add(analyzed.whoosh)
         if analyzed is None:
             if self.builder is not None:
                 self.builder.add({})
             return
         if self.builder is not None:
             self.builder.add(analyzed.postings)
-            self.words.update(word_list(analyzed.words))
         elif record.id in self.changed:
             edit = ArticleEdit(
                 self.numbers[record.id], record, self.old_entries[record.id][0], analyzed.postings
             )
             self.edits.append(edit)
-            self.new_words[record.id] = word_list(analyzed.words)
-        if record.id in self.changed or self.builder is not None:
-            self._remember(record.id, analyzed.packed)
+            self.new_words[record.id] = analyzed.words or []
+        if analyzed.place is not None:
+            self.offsets[record.id] = analyzed.place
 
-    def _remember(self, article_id: str, packed: bytes) -> None:
-        if self.postings_out is None:
-            self.postings_dir.mkdir(parents=True, exist_ok=True)
-            self.postings_out = (self.postings_dir / self.postings_name).open("wb")
-        self.offsets[article_id] = [self.postings_name, self.postings_out.tell(), len(packed)]
-        self.postings_out.write(packed)
+    def take(self, shares: list[ShareResult]) -> None:
+        """What each analyzing process handed back: its segment and its word counts."""
+        for share in shares:
+            self.words.update(share.words)
+        segments = [share.segment for share in shares if share.segment is not None]
+        self.update.add_segments(segments, [i for share in shares for i in share.indexed])
 
     def _old_entry(self, article_id: str) -> tuple[ArticlePostings, list[str]]:
         where = self.previous.offsets.get(article_id)
@@ -256,16 +334,10 @@ class SearchWork:
             raise TypeError("not an article's postings and words")
         return postings, word_list(words)
 
-    def commit_in_background(self) -> None:
-        """Let the whoosh index commit in another process while this one writes the rest."""
-        self.update.commit_in_background()
-
     def write_web_index(self, writer: SiteWriter) -> WebIndexReport:
         """Write the browser's index (patched or whole), and beside the whoosh index the
         spelling word list and, when whole, the short forms (a patch keeps the settings,
         so the table already there is this build's)."""
-        if self.postings_out is not None:
-            self.postings_out.close()
         if self.builder is None:
             return self._patch(writer)
         if self.builder.documents != len(self.ordered):
@@ -281,8 +353,6 @@ class SearchWork:
         return self.update.finish()
 
     def cancel(self) -> None:
-        if self.postings_out is not None:
-            self.postings_out.close()
         self.update.cancel()
 
     def _patch(self, writer: SiteWriter) -> WebIndexReport:
