@@ -63,7 +63,7 @@ def parallel_map(
     window = window or len(items)
     pool = None
     try:
-        with interrupts_held():  # raised inside Pool(), see _worker_signals
+        with interrupts_held(), _frozen():  # raised inside Pool(), see _worker_signals
             barrier = multiprocessing.get_context("fork").Barrier(jobs)
             pool = multiprocessing.get_context("fork").Pool(
                 jobs, _worker_start, (os.getpid(), threading.get_ident(), barrier)
@@ -83,6 +83,18 @@ def parallel_map(
         raise
     pool.close()
     pool.join()
+
+
+@contextlib.contextmanager
+def _frozen() -> Iterator[None]:
+    """Keep the collector from walking what this process holds in the workers forked
+    within (``gc.freeze``): a collection in a worker writes to every object it visits,
+    which copies the page each lives on, the whole linked site into every worker."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 _barrier: Any = None

@@ -181,6 +181,9 @@ def prefix_term(text: str) -> str:
 
 
 _TERMS_OF_TOKEN: dict[str, tuple[str, ...]] = {}
+TOKEN_CACHE_SIZE = 250_000
+"""Distinct tokens ``terms`` keeps the terms of, per process (some 40 MB), before it
+starts afresh: every build process has one, and a whole archive has millions."""
 
 
 def terms(text: str) -> list[str]:
@@ -192,7 +195,7 @@ def terms(text: str) -> list[str]:
         if token_terms_ is None:
             whole, parts = token_terms(raw)
             token_terms_ = ((whole,) if whole is not None else ()) + tuple(p[0] for p in parts)
-            if len(cache) >= 1_000_000:
+            if len(cache) >= TOKEN_CACHE_SIZE:
                 cache.clear()
             cache[raw] = token_terms_
         found.extend(token_terms_)

@@ -36,7 +36,6 @@ from kbsite.search.index import (
 )
 from kbsite.search.segment import SegmentBatch
 from kbsite.search.spelling import WORDS_FILE, write_words
-from kbsite.search.termpool import RUN_POSTINGS
 from kbsite.search.webindex import (
     ArticleEdit,
     ArticlePostings,
@@ -51,6 +50,11 @@ POSTINGS_FILES = "postings-*.bin"
 can take its old ones out of the shards it touched. Each build that analyzes articles
 writes a new file; the cache says which entry is where, and files no entry points to
 are removed once the cache is saved."""
+
+SHARED_RUN_POSTINGS = 2_000_000
+"""Postings the analyzing processes together hold before they write them out as runs
+(``termpool.TermPool``), each its share: the build's memory (below 1 GiB at 57,000
+articles) does not grow with the jobs."""
 
 PostingsPlace = list[Any]
 """Where an article's packed postings are: file name, offset, length (a list: the cache
@@ -110,14 +114,12 @@ class ShareResult:
     """Its whoosh segment (``SegmentBatch``), or None."""
     indexed: list[str]
     """The articles in that segment."""
-    words: Counter[str]
-    """Its articles' distinct words, counted (for the spelling list)."""
 
 
 @dataclasses.dataclass(slots=True)
 class SearchShare:
     """The search stage's part in each process that analyzes articles: it writes its
-    own whoosh segment and postings file and counts its own words, so that the main
+    own whoosh segment and postings file, so that the main
     process, which must take every article's browser postings in archive order, does
     no more than that. Made by ``SearchWork.share`` before the workers are forked."""
 
@@ -128,10 +130,10 @@ class SearchShare:
     kept: set[str] | None
     """The articles whose postings are kept in the cache folder; None for all."""
     whole: bool
-    """The browser's index is written whole: words are counted here, not sent."""
+    """The browser's index is written whole: its builder counts the words (``WORDS_CODE``
+    postings), and they need not be sent apart."""
     run_postings: int
     segment: SegmentBatch | None = None
-    words: Counter[str] = dataclasses.field(default_factory=Counter)
     postings_name: str = ""
     postings_out: IO[bytes] | None = None
 
@@ -148,10 +150,7 @@ class SearchShare:
         place = None
         if self.kept is None or article.id in self.kept:
             place = self._keep(pack_postings(postings, "\n".join(words)))
-        if self.whole:
-            self.words.update(words)
-            return AnalyzedArticle(postings, None, place)
-        return AnalyzedArticle(postings, words, place)
+        return AnalyzedArticle(postings, None if self.whole else words, place)
 
     def _keep(self, packed: bytes) -> PostingsPlace:
         if self.postings_out is None:
@@ -169,8 +168,8 @@ class SearchShare:
             self.postings_out = None
         segment, self.segment = self.segment, None
         if segment is None:
-            return ShareResult(None, [], self.words)
-        return ShareResult(segment.finish(), segment.ids, self.words)
+            return ShareResult(None, [])
+        return ShareResult(segment.finish(), segment.ids)
 
     def cancel(self) -> None:
         if self.postings_out is not None:
@@ -182,7 +181,7 @@ class SearchShare:
 
 
 def word_list(words: str) -> list[str]:
-    """``AnalyzedArticle.words`` (a word a line) as a list."""
+    """Words as ``pack_postings`` keeps them (a word a line), as a list."""
     return words.split("\n") if words else []
 
 
@@ -249,7 +248,6 @@ class SearchWork:
             raise
         self.numbers = {r.id: n for n, r in enumerate(ordered)}
         self.builder = None if self.patch else WebIndexBuilder(table)
-        self.words: Counter[str] = Counter()
         self.edits: list[ArticleEdit] = []
         self.new_words: dict[str, list[str]] = {}
         self.offsets = dict(previous.offsets) if self.patch else {}
@@ -295,7 +293,7 @@ class SearchWork:
             self.update.stale,
             None if self.builder is not None else self.changed,
             whole=self.builder is not None,
-            run_postings=RUN_POSTINGS // max(jobs, 1),
+            run_postings=SHARED_RUN_POSTINGS // max(jobs, 1),
         )
 
     def add(self, record: ArticleRecord, analyzed: AnalyzedArticle | None) -> None:
@@ -316,9 +314,7 @@ class SearchWork:
             self.offsets[record.id] = analyzed.place
 
     def take(self, shares: list[ShareResult]) -> None:
-        """What each analyzing process handed back: its segment and its word counts."""
-        for share in shares:
-            self.words.update(share.words)
+        """What each analyzing process handed back: its segment."""
         segments = [share.segment for share in shares if share.segment is not None]
         self.update.add_segments(segments, [i for share in shares for i in share.indexed])
 
@@ -344,7 +340,7 @@ class SearchWork:
             raise KbsiteError("internal error: the browser's index lacks articles")
         web = self.builder.write(self.ordered, writer)
         self.files = {p: "search" for p in writer.staged if p.startswith("search/")}
-        write_words(self.index_dir, self.words)
+        write_words(self.index_dir, self.builder.vocabulary)
         synonyms.write_table(self.index_dir, self.table)
         return web
 
