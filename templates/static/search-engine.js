@@ -5,7 +5,7 @@
   const {
     LETTERS, STOP_WORDS, stem, terms, queryUnits, codeUnits, prefixTerm,
     QueryError, ARTICLE_NUMBER, SCORED_FIELDS, FILTER_FIELDS, isFiller, plainWords, withAlternatives,
-    load, decodeNumbers, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
+    load, decodeNumbers, decodePostings, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
   } = window.kbsiteSearch;
 
   const FIELD_CODES = { title: "t", headings: "h", keywords: "k", body: "b" };
@@ -133,15 +133,8 @@
       if (entry === null || !(code in entry)) return NONE;
       const [df, encoded] = entry[code];
       const idf = rounded(Math.log(this.meta.docCount / (df + 1)) + 1);
-      const numbers = decodeNumbers(encoded);
-      const docs = new Array(numbers.length / 2);
-      const scores = new Array(numbers.length / 2);
-      let doc = -1;
-      for (let i = 0; i < numbers.length; i += 2) {
-        doc += numbers[i] + 1;
-        docs[i / 2] = doc;
-        scores[i / 2] = boost * (idf * numbers[i + 1] / this.meta.levels);
-      }
+      const { docs, levels } = decodePostings(encoded);
+      const scores = levels.map((level) => boost * (idf * level / this.meta.levels));
       return { docs, scores };
     }
 
@@ -199,12 +192,7 @@
           const code = FIELD_CODES[field];
           for (const entry of entries) {
             if (!(code in entry)) continue;
-            const numbers = decodeNumbers(entry[code][1]);
-            let doc = -1;
-            for (let i = 0; i < numbers.length; i += 2) {
-              doc += numbers[i] + 1;
-              found.add(doc);
-            }
+            for (const doc of decodePostings(entry[code][1]).docs) found.add(doc);
           }
           return constant([...found].sort((a, b) => a - b), boost);
         });
@@ -229,9 +217,17 @@
       return result;
     }
 
+    /** Facet names and runs (webindex.py's facets.js): loaded when first needed, which a
+     * first page of results is not. */
+    async facets() {
+      if (!this.facetData) this.facetData = await load("facets", 0);
+      return this.facetData;
+    }
+
     /** product:, category:, type: match the facet's name, as whoosh matches the field. */
-    facetText(node) {
-      const names = this.meta[{ product: "products", category: "categories", type: "types" }[node.field]];
+    async facetText(node) {
+      const facets = await this.facets();
+      const names = facets[{ product: "products", category: "categories", type: "types" }[node.field]];
       const slot = { category: 1, product: 2, type: 3 }[node.field];
       let test;
       if (node.kind === "prefix") {
@@ -254,7 +250,7 @@
       }
       const matching = new Set(names.map((name, i) => (test(terms(name)) ? i : -1)).filter((i) => i >= 0));
       const docs = [];
-      const runs = this.meta.runs;
+      const runs = facets.runs;
       for (let r = 0; r < runs.length; r++) {
         if (!matching.has(runs[r][slot])) continue;
         const end = r + 1 < runs.length ? runs[r + 1][0] : this.meta.documents;
@@ -274,7 +270,7 @@
     /** The document of an article number, from its id's term (field "i"): no sort.js. */
     async docOfNumber(number) {
       const entry = await this.entry(`q${number}`);
-      return entry !== null && "i" in entry ? decodeNumbers(entry.i[1])[0] : null;
+      return entry !== null && "i" in entry ? decodePostings(entry.i[1]).docs[0] : null;
     }
 
     async range(node) {
@@ -374,8 +370,9 @@
       return result;
     }
 
-    runOf(doc) {
-      const runs = this.meta.runs;
+    /** A document's category, product, type and year (call facets() first). */
+    facetsOf(doc) {
+      const { runs, categories, products, types } = this.facetData;
       let low = 0;
       let high = runs.length - 1;
       while (low < high) {
@@ -383,7 +380,8 @@
         if (runs[middle][0] <= doc) low = middle;
         else high = middle - 1;
       }
-      return runs[low];
+      const run = runs[low];
+      return { category: categories[run[1]], product: products[run[2]], type: types[run[3]], year: run[4] };
     }
 
     async documents(docs) {
@@ -391,15 +389,8 @@
       const numbers = [...new Set(docs.map((d) => Math.floor(d / per)))];
       const shards = new Map(await Promise.all(numbers.map(async (s) => [s, await load("docs", s)])));
       return docs.map((doc) => {
-        const [id, title, date, excerpt] = shards.get(Math.floor(doc / per))[doc % per];
-        const run = this.runOf(doc);
-        return {
-          doc, id, title, date, excerpt,
-          category: this.meta.categories[run[1]],
-          product: this.meta.products[run[2]],
-          type: this.meta.types[run[3]],
-          year: run[4],
-        };
+        const [id, title, date, excerpt, product] = shards.get(Math.floor(doc / per))[doc % per];
+        return { doc, id, title, date, excerpt, product };
       });
     }
   }

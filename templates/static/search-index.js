@@ -3,9 +3,13 @@
   "use strict";
 
   const DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const DIGIT_VALUE = new Map([...DIGITS].map((c, i) => [c, i]));
+  const DIGIT_VALUE = new Int8Array(128);
+  for (let i = 0; i < DIGITS.length; i++) DIGIT_VALUE[DIGITS.charCodeAt(i)] = i;
+  const ONE_FILE = new Set(["meta", "facets", "sort"]);
 
-  const received = { meta: new Map(), terms: new Map(), docs: new Map(), sort: new Map(), vocab: new Map() };
+  const received = {
+    meta: new Map(), facets: new Map(), terms: new Map(), docs: new Map(), sort: new Map(), vocab: new Map(),
+  };
   const waiting = new Map();
   const loadedFiles = [];
 
@@ -20,7 +24,7 @@
     if (have.has(number)) return Promise.resolve(have.get(number));
     const key = `${kind}/${number}`;
     if (!waiting.has(key)) {
-      const path = kind === "meta" ? "meta.js" : kind === "sort" ? "sort.js" : `${kind[0]}/${number}.js`;
+      const path = ONE_FILE.has(kind) ? `${kind}.js` : `${kind[0]}/${number}.js`;
       waiting.set(key, new Promise((resolve, reject) => {
         const script = document.createElement("script");
         script.src = indexRoot() + path;
@@ -48,7 +52,7 @@
     let value = 0;
     let shift = 0;
     for (let i = 0; i < text.length; i++) {
-      const digit = DIGIT_VALUE.get(text[i]);
+      const digit = DIGIT_VALUE[text.charCodeAt(i)];
       if (digit >= 32) {
         value += (digit - 32) * 2 ** shift;
         shift += 5;
@@ -59,6 +63,36 @@
       }
     }
     return values;
+  }
+
+  /** A term's postings in one field (postings.py: groups of documents by level, highest
+   * first, separated by a zero) as {docs, levels}, documents ascending. */
+  function decodePostings(text) {
+    const keys = [];
+    let groups = 0;
+    let level = 0;
+    let doc = -1;
+    for (const number of decodeNumbers(text)) {
+      if (level === 0) {
+        level = number;
+        doc = -1;
+        groups += 1;
+      } else if (number === 0) {
+        level = 0;
+      } else {
+        doc += number;
+        keys.push(doc * 32 + level);
+      }
+    }
+    const ordered = Float64Array.from(keys);
+    if (groups > 1) ordered.sort();
+    const docs = new Array(ordered.length);
+    const levels = new Array(ordered.length);
+    for (let i = 0; i < ordered.length; i++) {
+      docs[i] = Math.floor(ordered[i] / 32);
+      levels[i] = ordered[i] % 32;
+    }
+    return { docs, levels };
   }
 
   function shardOf(meta, term) {
@@ -157,6 +191,6 @@
     },
     /** The index files this page has loaded, relative to search/: for benchmarks and tests. */
     loadedFiles,
-    load, decodeNumbers, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
+    load, decodeNumbers, decodePostings, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
   });
 })();
