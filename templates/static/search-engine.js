@@ -133,8 +133,9 @@
       if (entry === null || !(code in entry)) return NONE;
       const [df, encoded] = entry[code];
       const idf = rounded(Math.log(this.meta.docCount / (df + 1)) + 1);
-      const { docs, levels } = decodePostings(encoded);
-      const scores = levels.map((level) => boost * (idf * level / this.meta.levels));
+      const { docs, levels } = decodePostings(encoded, this.meta.documents);
+      const scores = [];
+      for (let i = 0; i < docs.length; i++) scores.push(boost * (idf * levels[i] / this.meta.levels));
       return { docs, scores };
     }
 
@@ -192,7 +193,7 @@
           const code = FIELD_CODES[field];
           for (const entry of entries) {
             if (!(code in entry)) continue;
-            for (const doc of decodePostings(entry[code][1]).docs) found.add(doc);
+            for (const doc of decodePostings(entry[code][1], this.meta.documents).docs) found.add(doc);
           }
           return constant([...found].sort((a, b) => a - b), boost);
         });
@@ -270,7 +271,7 @@
     /** The document of an article number, from its id's term (field "i"): no sort.js. */
     async docOfNumber(number) {
       const entry = await this.entry(`q${number}`);
-      return entry !== null && "i" in entry ? decodePostings(entry.i[1]).docs[0] : null;
+      return entry !== null && "i" in entry ? decodePostings(entry.i[1], this.meta.documents).docs[0] : null;
     }
 
     async range(node) {
@@ -315,45 +316,77 @@
       }
       if (!slots.length) return result;
       const least = slots.length <= 2 ? slots.length : Math.ceil(slots.length / 2);
-      const sets = slots.map((m) => new Set(m.docs));
+      const matched = new Uint8Array(result.docs.length);
+      for (const slot of slots) {
+        let j = 0;
+        for (let i = 0; i < result.docs.length && j < slot.docs.length; i++) {
+          while (j < slot.docs.length && slot.docs[j] < result.docs[i]) j++;
+          if (slot.docs[j] === result.docs[i]) matched[i] += 1;
+        }
+      }
       const docs = [];
       const scores = [];
-      result.docs.forEach((doc, i) => {
-        const matched = sets.reduce((count, set) => count + (set.has(doc) ? 1 : 0), 0);
-        if (matched < least) return;
-        docs.push(doc);
-        scores.push(result.scores[i] * matched / slots.length);
-      });
+      for (let i = 0; i < result.docs.length; i++) {
+        if (matched[i] < least) continue;
+        docs.push(result.docs[i]);
+        scores.push(result.scores[i] * matched[i] / slots.length);
+      }
       return { docs, scores };
     }
 
     /** searcher.find_corrections: the typo corrections of a query's words. */
     async corrections(root) {
-      const found = [];
-      for (const word of plainWords(root)) {
-        if (maxEdits(word) === 0 || !WORD.test(word)) continue;
+      const checked = await Promise.all(plainWords(root).map(async (word) => {
+        if (maxEdits(word) === 0 || !WORD.test(word)) return null;
         const units = queryUnits(word);
-        if (units.length !== 1 || typeof units[0] !== "string") continue;
+        if (units.length !== 1 || typeof units[0] !== "string") return null;
         const entry = await this.entry(units[0]);
         const frequency = entry === null ? 0 : Math.max(0, ...Object.values(FIELD_CODES)
           .filter((code) => code in entry).map((code) => entry[code][0]));
-        if (!wantsChecking(word, frequency)) continue;
+        if (!wantsChecking(word, frequency)) return null;
         const shards = await Promise.all(neighbourKeys(word).map((key) => load("vocab", key)));
-        const correction = decide(word, frequency, Object.assign({}, ...shards));
-        if (correction !== null) found.push(correction);
-      }
-      return found;
+        return decide(word, frequency, Object.assign({}, ...shards));
+      }));
+      return checked.filter((correction) => correction !== null);
+    }
+
+    /** Start loading, all at once, the term shards a query's text will look up. */
+    prefetch(root, articleNumber) {
+      const wanted = new Set(articleNumber === null ? [] : [`q${articleNumber}`]);
+      const add = (unit) => {
+        if (typeof unit === "string") {
+          wanted.add(unit);
+        } else {
+          if (unit.whole !== null) wanted.add(unit.whole);
+          unit.parts.forEach(add);
+        }
+      };
+      const visit = (node) => {
+        if (node.type === "text" && node.kind !== "prefix" && !FILTER_FIELDS.includes(node.field)) {
+          const units = node.kind === "code" ? codeUnits(node.text) : node.kind === "phrase" ? terms(node.text)
+            : queryUnits(node.text);
+          units.forEach(add);
+          for (const [text] of node.alternatives || []) queryUnits(text).forEach(add);
+        }
+        for (const child of node.children || []) visit(child);
+        if (node.child) visit(node.child);
+      };
+      visit(root);
+      for (const term of wanted) load("terms", shardOf(this.meta, term)).catch(() => null);
     }
 
     /** Ranked [doc, score] pairs, best first, equal scores in archive order; the typo
      * corrections made are the array's `corrections`. */
     async search(parsed) {
-      const corrections = await this.corrections(parsed.root);
-      const also = new Map(corrections.map((c) => [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]]));
+      const expanded = new Map();
       for (const word of plainWords(parsed.root)) {
         const long = expansion(word, this.meta.synonyms || []);
-        if (long !== null) also.set(word, [...(also.get(word) || []), [long, 1.0]]);
+        if (long !== null) expanded.set(word, [[long, 1.0]]);
       }
+      this.prefetch(withAlternatives(parsed.root, expanded), parsed.articleNumber);
+      const corrections = await this.corrections(parsed.root);
+      const also = new Map(corrections.map((c) => [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]]));
+      for (const [word, alternatives] of expanded) also.set(word, [...(also.get(word) || []), ...alternatives]);
       const root = withAlternatives(parsed.root, also);
       const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
       let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);

@@ -196,6 +196,7 @@
     renderResults(docs, shown, matches, parsed);
     showCorrections(corrections);
     status.dataset.milliseconds = String(Math.round(performance.now() - started));
+    status.dataset.shown = String(Math.round(performance.now()));
     facetData = facetData || await facetsOf(ranked);
     if (mine !== generation) return;
     renderFilters(facetData);

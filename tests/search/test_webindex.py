@@ -1,12 +1,19 @@
-"""The browser index's postings codec, which an edit's patch decodes and encodes again."""
+"""The browser index: its postings codec, which an edit's patch decodes and encodes again;
+its term shards."""
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
+from types import SimpleNamespace
+from typing import Any, cast
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kbsite.output.write import SiteWriter
+from kbsite.search import webindex
 from kbsite.search.postings import (
     DIGITS,
     decode_groups,
@@ -83,3 +90,49 @@ def test_a_document_already_there_is_replaced() -> None:
         2,
         encode_groups(by_level([(0, 3), (9, 1)])),
     )
+
+
+class _Files:
+    """A SiteWriter's ``write_text``, into a dict."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+
+    def write_text(self, path: str, text: str) -> None:
+        self.files[path] = text
+
+
+def _record(number: int) -> Any:
+    return SimpleNamespace(
+        id=f"Q{100000 + number}",
+        title=f"Article {number}",
+        date=datetime.date(2001, 1, 1),
+        excerpt="",
+        product="Lighthouse",
+        category="lh",
+        title_prefix=None,
+    )
+
+
+def test_a_common_term_has_a_term_shard_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webindex, "TERM_SHARD_CHARS", 2000)
+    builder = webindex.WebIndexBuilder()
+    for number in range(1200):
+        words = (
+            ["beacon", "harbor", f"w{number:03d}"] if number % 2 else ["beacon", f"w{number:03d}"]
+        )
+        builder.add(webindex.article_postings({"body": words}))
+    files = _Files()
+    builder.write([_record(n) for n in range(1200)], cast(SiteWriter, files))
+    shards = {
+        path: webindex._read_script_text(text)
+        for path, text in files.files.items()
+        if path.startswith("search/t/")
+    }
+    holding = {term: path for path, shard in shards.items() for term in shard}
+    assert {term for term, path in holding.items() if path == holding["beacon"]} == {"beacon"}
+    assert {term for term, path in holding.items() if path == holding["harbor"]} == {"harbor"}
+    others = {path for path in shards if path not in {holding["beacon"], holding["harbor"]}}
+    assert max(len(files.files[path]) for path in others) < 2000 + 2000 // webindex.OWN_SHARD_SHARE
+    assert "runs" not in webindex._read_script_text(files.files["search/meta.js"])
+    assert "runs" in webindex._read_script_text(files.files["search/facets.js"])

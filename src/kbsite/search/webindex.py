@@ -341,7 +341,11 @@ def _patch_vocabulary(
 
 
 def _read_script(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    return _read_script_text(path.read_text(encoding="utf-8"))
+
+
+def _read_script_text(text: str) -> Any:
+    """The data of an index file (``_write_script``)."""
     start = text.index(",", text.index(",") + 1) + 1
     return json.loads(text[start : text.rindex(");")])
 
