@@ -141,7 +141,28 @@
 
     async termQuery(term, fields) {
       const entry = await this.entry(term);
-      return anyOf(Object.entries(fields).map(([field, boost]) => this.postings(entry, field, boost)));
+      const present = Object.entries(fields).filter(([field]) => entry !== null && FIELD_CODES[field] in entry);
+      if (present.length < 2) return present.length ? this.postings(entry, ...present[0]) : NONE;
+      /* anyOf of the fields' postings, by document: each document's scores added in the
+       * same order, so to the same sums. */
+      const documents = this.meta.documents;
+      const total = new Float64Array(documents);
+      const seen = new Uint8Array(documents);
+      for (const [field, boost] of present) {
+        const { docs, scores } = this.postings(entry, field, boost);
+        for (let i = 0; i < docs.length; i++) {
+          total[docs[i]] += scores[i];
+          seen[docs[i]] = 1;
+        }
+      }
+      const docs = [];
+      const scores = [];
+      for (let doc = 0; doc < documents; doc++) {
+        if (!seen[doc]) continue;
+        docs.push(doc);
+        scores.push(total[doc]);
+      }
+      return { docs, scores };
     }
 
     async unitQuery(unit, fields) {
