@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
-from kbsite.render.renderer import SEARCH_SCRIPTS
+from kbsite.render.renderer import SEARCH_META, SEARCH_SCRIPTS
 from kbsite.report import BuildReport
 
 from .search.test_search_js import serve
@@ -200,7 +200,9 @@ class MarkupAudit(HTMLParser):
     there: inline or foreign scripts, event handlers, script URLs, embedded content."""
 
     ALLOWED_SCRIPTS = re.compile(
-        r"(/|(\.\./)*)(" + "|".join(map(re.escape, (*SEARCH_SCRIPTS, "static/theme.js"))) + ")"
+        r"(/|(\.\./)*)("
+        + "|".join(map(re.escape, (*SEARCH_SCRIPTS, SEARCH_META, "static/theme.js")))
+        + ")"
     )
     FORBIDDEN_TAGS = frozenset(
         {"iframe", "object", "embed", "style", "base", "img", "frame", "applet"}

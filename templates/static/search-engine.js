@@ -5,7 +5,7 @@
   const {
     LETTERS, STOP_WORDS, stem, terms, queryUnits, codeUnits, prefixTerm,
     QueryError, ARTICLE_NUMBER, SCORED_FIELDS, FILTER_FIELDS, isFiller, plainWords, withAlternatives,
-    load, decodeNumbers, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
+    load, decodeNumbers, decodePostings, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
   } = window.kbsiteSearch;
 
   const FIELD_CODES = { title: "t", headings: "h", keywords: "k", body: "b" };
@@ -133,21 +133,36 @@
       if (entry === null || !(code in entry)) return NONE;
       const [df, encoded] = entry[code];
       const idf = rounded(Math.log(this.meta.docCount / (df + 1)) + 1);
-      const numbers = decodeNumbers(encoded);
-      const docs = new Array(numbers.length / 2);
-      const scores = new Array(numbers.length / 2);
-      let doc = -1;
-      for (let i = 0; i < numbers.length; i += 2) {
-        doc += numbers[i] + 1;
-        docs[i / 2] = doc;
-        scores[i / 2] = boost * (idf * numbers[i + 1] / this.meta.levels);
-      }
+      const { docs, levels } = decodePostings(encoded, this.meta.documents);
+      const scores = [];
+      for (let i = 0; i < docs.length; i++) scores.push(boost * (idf * levels[i] / this.meta.levels));
       return { docs, scores };
     }
 
     async termQuery(term, fields) {
       const entry = await this.entry(term);
-      return anyOf(Object.entries(fields).map(([field, boost]) => this.postings(entry, field, boost)));
+      const present = Object.entries(fields).filter(([field]) => entry !== null && FIELD_CODES[field] in entry);
+      if (present.length < 2) return present.length ? this.postings(entry, ...present[0]) : NONE;
+      /* anyOf of the fields' postings, by document: each document's scores added in the
+       * same order, so to the same sums. */
+      const documents = this.meta.documents;
+      const total = new Float64Array(documents);
+      const seen = new Uint8Array(documents);
+      for (const [field, boost] of present) {
+        const { docs, scores } = this.postings(entry, field, boost);
+        for (let i = 0; i < docs.length; i++) {
+          total[docs[i]] += scores[i];
+          seen[docs[i]] = 1;
+        }
+      }
+      const docs = [];
+      const scores = [];
+      for (let doc = 0; doc < documents; doc++) {
+        if (!seen[doc]) continue;
+        docs.push(doc);
+        scores.push(total[doc]);
+      }
+      return { docs, scores };
     }
 
     async unitQuery(unit, fields) {
@@ -199,12 +214,7 @@
           const code = FIELD_CODES[field];
           for (const entry of entries) {
             if (!(code in entry)) continue;
-            const numbers = decodeNumbers(entry[code][1]);
-            let doc = -1;
-            for (let i = 0; i < numbers.length; i += 2) {
-              doc += numbers[i] + 1;
-              found.add(doc);
-            }
+            for (const doc of decodePostings(entry[code][1], this.meta.documents).docs) found.add(doc);
           }
           return constant([...found].sort((a, b) => a - b), boost);
         });
@@ -229,9 +239,17 @@
       return result;
     }
 
+    /** Facet names and runs (webindex.py's facets.js): loaded when first needed, which a
+     * first page of results is not. */
+    async facets() {
+      if (!this.facetData) this.facetData = await load("facets", 0);
+      return this.facetData;
+    }
+
     /** product:, category:, type: match the facet's name, as whoosh matches the field. */
-    facetText(node) {
-      const names = this.meta[{ product: "products", category: "categories", type: "types" }[node.field]];
+    async facetText(node) {
+      const facets = await this.facets();
+      const names = facets[{ product: "products", category: "categories", type: "types" }[node.field]];
       const slot = { category: 1, product: 2, type: 3 }[node.field];
       let test;
       if (node.kind === "prefix") {
@@ -254,7 +272,7 @@
       }
       const matching = new Set(names.map((name, i) => (test(terms(name)) ? i : -1)).filter((i) => i >= 0));
       const docs = [];
-      const runs = this.meta.runs;
+      const runs = facets.runs;
       for (let r = 0; r < runs.length; r++) {
         if (!matching.has(runs[r][slot])) continue;
         const end = r + 1 < runs.length ? runs[r + 1][0] : this.meta.documents;
@@ -274,7 +292,7 @@
     /** The document of an article number, from its id's term (field "i"): no sort.js. */
     async docOfNumber(number) {
       const entry = await this.entry(`q${number}`);
-      return entry !== null && "i" in entry ? decodeNumbers(entry.i[1])[0] : null;
+      return entry !== null && "i" in entry ? decodePostings(entry.i[1], this.meta.documents).docs[0] : null;
     }
 
     async range(node) {
@@ -319,45 +337,77 @@
       }
       if (!slots.length) return result;
       const least = slots.length <= 2 ? slots.length : Math.ceil(slots.length / 2);
-      const sets = slots.map((m) => new Set(m.docs));
+      const matched = new Uint8Array(result.docs.length);
+      for (const slot of slots) {
+        let j = 0;
+        for (let i = 0; i < result.docs.length && j < slot.docs.length; i++) {
+          while (j < slot.docs.length && slot.docs[j] < result.docs[i]) j++;
+          if (slot.docs[j] === result.docs[i]) matched[i] += 1;
+        }
+      }
       const docs = [];
       const scores = [];
-      result.docs.forEach((doc, i) => {
-        const matched = sets.reduce((count, set) => count + (set.has(doc) ? 1 : 0), 0);
-        if (matched < least) return;
-        docs.push(doc);
-        scores.push(result.scores[i] * matched / slots.length);
-      });
+      for (let i = 0; i < result.docs.length; i++) {
+        if (matched[i] < least) continue;
+        docs.push(result.docs[i]);
+        scores.push(result.scores[i] * matched[i] / slots.length);
+      }
       return { docs, scores };
     }
 
     /** searcher.find_corrections: the typo corrections of a query's words. */
     async corrections(root) {
-      const found = [];
-      for (const word of plainWords(root)) {
-        if (maxEdits(word) === 0 || !WORD.test(word)) continue;
+      const checked = await Promise.all(plainWords(root).map(async (word) => {
+        if (maxEdits(word) === 0 || !WORD.test(word)) return null;
         const units = queryUnits(word);
-        if (units.length !== 1 || typeof units[0] !== "string") continue;
+        if (units.length !== 1 || typeof units[0] !== "string") return null;
         const entry = await this.entry(units[0]);
         const frequency = entry === null ? 0 : Math.max(0, ...Object.values(FIELD_CODES)
           .filter((code) => code in entry).map((code) => entry[code][0]));
-        if (!wantsChecking(word, frequency)) continue;
+        if (!wantsChecking(word, frequency)) return null;
         const shards = await Promise.all(neighbourKeys(word).map((key) => load("vocab", key)));
-        const correction = decide(word, frequency, Object.assign({}, ...shards));
-        if (correction !== null) found.push(correction);
-      }
-      return found;
+        return decide(word, frequency, Object.assign({}, ...shards));
+      }));
+      return checked.filter((correction) => correction !== null);
+    }
+
+    /** Start loading, all at once, the term shards a query's text will look up. */
+    prefetch(root, articleNumber) {
+      const wanted = new Set(articleNumber === null ? [] : [`q${articleNumber}`]);
+      const add = (unit) => {
+        if (typeof unit === "string") {
+          wanted.add(unit);
+        } else {
+          if (unit.whole !== null) wanted.add(unit.whole);
+          unit.parts.forEach(add);
+        }
+      };
+      const visit = (node) => {
+        if (node.type === "text" && node.kind !== "prefix" && !FILTER_FIELDS.includes(node.field)) {
+          const units = node.kind === "code" ? codeUnits(node.text) : node.kind === "phrase" ? terms(node.text)
+            : queryUnits(node.text);
+          units.forEach(add);
+          for (const [text] of node.alternatives || []) queryUnits(text).forEach(add);
+        }
+        for (const child of node.children || []) visit(child);
+        if (node.child) visit(node.child);
+      };
+      visit(root);
+      for (const term of wanted) load("terms", shardOf(this.meta, term)).catch(() => null);
     }
 
     /** Ranked [doc, score] pairs, best first, equal scores in archive order; the typo
      * corrections made are the array's `corrections`. */
     async search(parsed) {
-      const corrections = await this.corrections(parsed.root);
-      const also = new Map(corrections.map((c) => [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]]));
+      const expanded = new Map();
       for (const word of plainWords(parsed.root)) {
         const long = expansion(word, this.meta.synonyms || []);
-        if (long !== null) also.set(word, [...(also.get(word) || []), [long, 1.0]]);
+        if (long !== null) expanded.set(word, [[long, 1.0]]);
       }
+      this.prefetch(withAlternatives(parsed.root, expanded), parsed.articleNumber);
+      const corrections = await this.corrections(parsed.root);
+      const also = new Map(corrections.map((c) => [c.word, [[c.replacement, c.expanded ? EXPANSION_WEIGHT : 1.0]]]));
+      for (const [word, alternatives] of expanded) also.set(word, [...(also.get(word) || []), ...alternatives]);
       const root = withAlternatives(parsed.root, also);
       const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
       let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);
@@ -374,8 +424,9 @@
       return result;
     }
 
-    runOf(doc) {
-      const runs = this.meta.runs;
+    /** A document's category, product, type and year (call facets() first). */
+    facetsOf(doc) {
+      const { runs, categories, products, types } = this.facetData;
       let low = 0;
       let high = runs.length - 1;
       while (low < high) {
@@ -383,7 +434,8 @@
         if (runs[middle][0] <= doc) low = middle;
         else high = middle - 1;
       }
-      return runs[low];
+      const run = runs[low];
+      return { category: categories[run[1]], product: products[run[2]], type: types[run[3]], year: run[4] };
     }
 
     async documents(docs) {
@@ -391,15 +443,8 @@
       const numbers = [...new Set(docs.map((d) => Math.floor(d / per)))];
       const shards = new Map(await Promise.all(numbers.map(async (s) => [s, await load("docs", s)])));
       return docs.map((doc) => {
-        const [id, title, date, excerpt] = shards.get(Math.floor(doc / per))[doc % per];
-        const run = this.runOf(doc);
-        return {
-          doc, id, title, date, excerpt,
-          category: this.meta.categories[run[1]],
-          product: this.meta.products[run[2]],
-          type: this.meta.types[run[3]],
-          year: run[4],
-        };
+        const [id, title, date, excerpt, product] = shards.get(Math.floor(doc / per))[doc % per];
+        return { doc, id, title, date, excerpt, product };
       });
     }
   }

@@ -3,9 +3,13 @@
   "use strict";
 
   const DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const DIGIT_VALUE = new Map([...DIGITS].map((c, i) => [c, i]));
+  const DIGIT_VALUE = new Int8Array(128);
+  for (let i = 0; i < DIGITS.length; i++) DIGIT_VALUE[DIGITS.charCodeAt(i)] = i;
+  const ONE_FILE = new Set(["meta", "facets", "sort"]);
 
-  const received = { meta: new Map(), terms: new Map(), docs: new Map(), sort: new Map(), vocab: new Map() };
+  const received = {
+    meta: new Map(), facets: new Map(), terms: new Map(), docs: new Map(), sort: new Map(), vocab: new Map(),
+  };
   const waiting = new Map();
   const loadedFiles = [];
 
@@ -15,12 +19,14 @@
     return (script ? script.dataset.kbsiteRoot : "") + "search/";
   }
 
+  const pathOf = (kind, number) => (ONE_FILE.has(kind) ? `${kind}.js` : `${kind[0]}/${number}.js`);
+
   function load(kind, number) {
     const have = received[kind];
     if (have.has(number)) return Promise.resolve(have.get(number));
     const key = `${kind}/${number}`;
     if (!waiting.has(key)) {
-      const path = kind === "meta" ? "meta.js" : kind === "sort" ? "sort.js" : `${kind[0]}/${number}.js`;
+      const path = pathOf(kind, number);
       waiting.set(key, new Promise((resolve, reject) => {
         const script = document.createElement("script");
         script.src = indexRoot() + path;
@@ -28,7 +34,6 @@
         script.onload = () => {
           waiting.delete(key);
           script.remove();
-          loadedFiles.push(path);
           if (have.has(number)) resolve(have.get(number));
           else reject(new Error(`${path} did not load its data`));
         };
@@ -43,22 +48,63 @@
     return waiting.get(key);
   }
 
-  function decodeNumbers(text) {
-    const values = [];
+  /** Each number of a text encoded as postings.py encodes them, in order. */
+  function forEachNumber(text, take) {
     let value = 0;
     let shift = 0;
     for (let i = 0; i < text.length; i++) {
-      const digit = DIGIT_VALUE.get(text[i]);
+      const digit = DIGIT_VALUE[text.charCodeAt(i)];
       if (digit >= 32) {
         value += (digit - 32) * 2 ** shift;
         shift += 5;
       } else {
-        values.push(value + digit * 2 ** shift);
+        take(value + digit * 2 ** shift);
         value = 0;
         shift = 0;
       }
     }
+  }
+
+  function decodeNumbers(text) {
+    const values = [];
+    forEachNumber(text, (value) => values.push(value));
     return values;
+  }
+
+  /** A term's postings in one field (postings.py: groups of documents by level, highest
+   * first, separated by a zero, the only "A") as {docs, levels}, documents ascending;
+   * `documents` is the index's count. Several groups are merged by putting each level
+   * in its document's place, not by sorting. */
+  function decodePostings(text, documents) {
+    const single = !text.includes("A");
+    const levelOf = single ? null : new Uint8Array(documents);
+    const docs = [];
+    const levels = [];
+    let level = 0;
+    let doc = -1;
+    forEachNumber(text, (number) => {
+      if (level === 0) {
+        level = number;
+        doc = -1;
+      } else if (number === 0) {
+        level = 0;
+      } else {
+        doc += number;
+        if (single) {
+          docs.push(doc);
+          levels.push(level);
+        } else {
+          levelOf[doc] = level;
+        }
+      }
+    });
+    if (single) return { docs, levels };
+    for (let d = 0; d < documents; d++) {
+      if (levelOf[d] === 0) continue;
+      docs.push(d);
+      levels.push(levelOf[d]);
+    }
+    return { docs, levels };
   }
 
   function shardOf(meta, term) {
@@ -154,9 +200,11 @@
   Object.assign(window.kbsiteSearch, {
     receive(kind, number, data) {
       received[kind].set(number, data);
+      loadedFiles.push(pathOf(kind, number));
     },
-    /** The index files this page has loaded, relative to search/: for benchmarks and tests. */
+    /** The index files this page has loaded (search.html's tag loads meta.js with the
+     * scripts), relative to search/: for benchmarks and tests. */
     loadedFiles,
-    load, decodeNumbers, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
+    load, decodeNumbers, decodePostings, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
   });
 })();

@@ -172,13 +172,13 @@
     if (mine !== generation) return;
     const corrections = ranked.corrections;
     const matches = highlightTest(parsed.root);
-    const facetData = ranked.map(([doc]) => {
-      const run = engine.runOf(doc);
-      return { doc, category: engine.meta.categories[run[1]], product: engine.meta.products[run[2]],
-        year: run[4] };
-    });
-    const filtered = new Set(facetData.filter((d) => kept(d, null)).map((d) => d.doc));
-    ranked = ranked.filter(([doc]) => filtered.has(doc));
+    const filtering = FACETS.some(([key]) => state.filters[key].length);
+    let facetData = filtering ? await facetsOf(ranked) : null;
+    if (mine !== generation) return;
+    if (facetData !== null) {
+      const filtered = new Set(facetData.filter((d) => kept(d, null)).map((d) => d.doc));
+      ranked = ranked.filter(([doc]) => filtered.has(doc));
+    }
     if (state.sort !== "relevance") {
       const keys = await engine.sortKeys();
       if (mine !== generation) return;
@@ -193,18 +193,27 @@
       location.href = `kb/${docs[0].id}.html`;
       return;
     }
-    renderFilters(facetData);
     renderResults(docs, shown, matches, parsed);
     showCorrections(corrections);
-    const elapsed = Math.round(performance.now() - started);
+    status.dataset.milliseconds = String(Math.round(performance.now() - started));
+    status.dataset.shown = String(Math.round(performance.now()));
+    facetData = facetData || await facetsOf(ranked);
+    if (mine !== generation) return;
+    renderFilters(facetData);
     const count = ranked.length;
     status.textContent = count
       ? `${count.toLocaleString("en")} article${count === 1 ? "" : "s"} found for “${state.q}”` +
         (count > shown.length ? `, showing ${shown.length}` : "") + "."
       : `No articles found for “${state.q}”.`;
-    status.dataset.milliseconds = String(elapsed);
     more.hidden = count <= shown.length;
     document.title = `${state.q} · Search · ${document.body.dataset.siteTitle || ""}`;
+  }
+
+  /** The facets of each ranked document, for the filters; their file is loaded only
+   * now, after the first results are shown unless a filter is on. */
+  async function facetsOf(ranked) {
+    await engine.facets();
+    return ranked.map(([doc]) => ({ doc, ...engine.facetsOf(doc) }));
   }
 
   function renderResults(docs, shown, matches, parsed) {

@@ -37,13 +37,15 @@ from kbsite import __version__
 from kbsite.errors import Level, Problem
 from kbsite.model import ArticleRecord
 from kbsite.places import cache_folder
+from kbsite.search.webindex import FORMAT as WEB_INDEX_FORMAT
 from kbsite.search.work import SearchState
 
 CACHE_FORMAT = 10
 BUILD_FILE = "build.bin"
 DETAIL_FILE = "detail.bin"
-_FORMAT = f"{CACHE_FORMAT}/marshal-{marshal.version}"
-"""What the header says of the layout: the cache's own, and marshal's."""
+_FORMAT = f"{CACHE_FORMAT}/marshal-{marshal.version}/search-{WEB_INDEX_FORMAT}"
+"""What the header says of the layout: the cache's own, marshal's, and that of the
+browser index files it vouches for (a build keeps them when nothing changed)."""
 RECORD_CHUNK = 2048
 """Records per marshalled chunk of the detail."""
 _UNEXPECTED = (ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError)

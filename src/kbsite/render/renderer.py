@@ -61,6 +61,9 @@ SEARCH_SCRIPTS = (
 )
 """The in-browser search's scripts, in load order, from the site's top: the pages' script
 tags, the files a ZIM leaves out, the benchmark's code bytes."""
+SEARCH_META = "search/meta.js"
+"""The browser index's first file (``webindex.py``), which the search page loads with the
+scripts, before the last, rather than after them."""
 
 
 class FragmentCache(jinja2.ext.Extension):
@@ -212,6 +215,7 @@ class PageRenderer:
             facet_kinds=FACET_KINDS,
             site_search=site_search,
             search_scripts=SEARCH_SCRIPTS,
+            search_meta=SEARCH_META,
             opensearch=site_search and bool(settings.base_url),
             nav_pages=list(nav_pages),
         )

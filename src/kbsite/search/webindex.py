@@ -7,11 +7,13 @@ then only the shards holding its terms, then the document shards of the hits sho
 
 Layout under ``search/``::
 
-    meta.js        counts, field boosts, shard boundaries, facet names and runs, the
-                   synonyms table (``synonyms.py``)
+    meta.js        counts, field boosts, shard boundaries, the synonyms table
+                   (``synonyms.py``): what every query needs first
+    facets.js      facet names and runs: for filters, loaded after the first results
     t/N.js         terms in sorted ranges: term -> {field: [df, postings]}; field ``i``
-                   holds an article under its own id (``q315817``)
-    d/N.js         documents in archive order: [id, title, date, excerpt]
+                   holds an article under its own id (``q315817``); a common term has
+                   a shard of its own
+    d/N.js         documents in archive order: [id, title, date, excerpt, product]
     sort.js        every document's date and number, for sorting and ranges
     v/KEY.js       the vocabulary for typo tolerance: word -> articles holding it, a
                    file per first letter and length (``spelling.shard_key``)
@@ -19,7 +21,7 @@ Layout under ``search/``::
 Articles are numbered in archive order (``index.order_key``), so a category,
 product, type and year is a run of consecutive numbers: the facets cost a few
 hundred runs, not a value per document. Postings are base-64 variable-length
-numbers: the gap to the previous document, then the ranking level (``ranking.py``).
+numbers, grouped by ranking level (``ranking.py``, ``postings.py``).
 Both engines score with the same numbers: document frequencies and the document
 count are exact, and the length pivot is ``ranking.TYPICAL_LENGTH``, so an article's
 postings depend on that article alone. That is what lets an edit be patched into the
@@ -41,16 +43,19 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from kbsite.model import ArticleRecord
 from kbsite.output.write import SiteWriter
 from kbsite.search import ranking, spelling, synonyms
-from kbsite.search.postings import DIGITS, encode_number, patch_postings, posting_count
+from kbsite.search.postings import DIGITS, encode_number, impact_ordered, patch_postings
 from kbsite.search.query import SCORED_FIELDS
 
-FORMAT = 2
+FORMAT = 3
 FIELD_CODES = {"title": "t", "headings": "h", "keywords": "k", "body": "b", "id": "i"}
 """The scored fields, and the article's own id (not scored: found by number)."""
 WORDS_CODE = "w"
 """An article's vocabulary words in ``ArticlePostings`` (no levels): counted, not posted."""
 TERM_SHARD_CHARS = 16_000
 """A term shard is closed once it holds this many characters (one big term may exceed it)..."""
+OWN_SHARD_SHARE = 4
+"""... and a term of more than this share of a shard has a shard of its own: a query for
+a rare term never loads a common neighbour's postings."""
 MAX_TERM_SHARDS = 6000
 """... or more, when that keeps the count of term shards under this (static hosts cap files)."""
 MAX_DOC_SHARDS = 8000
@@ -107,9 +112,9 @@ def _level(frequency: int, length: float, pivot: float) -> int:
 
 
 def document_row(record: ArticleRecord) -> list[str]:
-    """What a result shows: id, title, date, excerpt."""
+    """What a result shows: id, title, date, excerpt, product."""
     date = record.date.isoformat() if record.date else ""
-    return [record.id, record.title, date, record.excerpt]
+    return [record.id, record.title, date, record.excerpt, record.product]
 
 
 @dataclasses.dataclass(slots=True)
@@ -174,16 +179,20 @@ class WebIndexBuilder:
         size = 0
         for term in all_terms:
             entry: dict[str, list[Any]] = {}
+            entry_size = len(term) + 8
             for code in FIELD_CODES.values():
                 encoded = postings[code].pop(term, None)
                 if encoded is not None:
-                    entry[code] = [posting_count(encoded), encoded.decode("ascii")]
-                    size += len(entry[code][1]) + 12
+                    entry[code] = list(impact_ordered(encoded))
+                    entry_size += len(entry[code][1]) + 12
+            if shard and entry_size >= shard_chars // OWN_SHARD_SHARE:
+                report.characters += _write_terms(writer, len(boundaries) - 1, shard)
+                shard, size = {}, 0
             if not shard:
                 boundaries.append(term)
             shard[term] = entry
-            size += len(term) + 8
-            if size >= shard_chars:
+            size += entry_size
+            if size >= shard_chars or entry_size >= shard_chars // OWN_SHARD_SHARE:
                 report.characters += _write_terms(writer, len(boundaries) - 1, shard)
                 shard, size = {}, 0
         if shard:
@@ -201,7 +210,7 @@ class WebIndexBuilder:
             shards[spelling.shard_key(word)][word] = count
         for key, words in shards.items():
             report.characters += _write_script(writer, f"search/v/{key}.js", "vocab", key, words)
-        report.files = report.term_shards + report.doc_shards + 2 + len(shards)
+        report.files = report.term_shards + report.doc_shards + 3 + len(shards)
         return report
 
 
@@ -221,9 +230,9 @@ def _write_meta(
         "termShards": boundaries,
         "docsPerShard": per_shard,
         "synonyms": [list(entry) for entry in table],
-        **_facets(ordered),
     }
-    return _write_script(writer, "search/meta.js", "meta", 0, meta)
+    characters = _write_script(writer, "search/meta.js", "meta", 0, meta)
+    return characters + _write_script(writer, "search/facets.js", "facets", 0, _facets(ordered))
 
 
 def _write_terms(writer: SiteWriter, number: int, shard: dict[str, dict[str, list[Any]]]) -> int:
@@ -332,7 +341,11 @@ def _patch_vocabulary(
 
 
 def _read_script(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    return _read_script_text(path.read_text(encoding="utf-8"))
+
+
+def _read_script_text(text: str) -> Any:
+    """The data of an index file (``_write_script``)."""
     start = text.index(",", text.index(",") + 1) + 1
     return json.loads(text[start : text.rindex(");")])
 
