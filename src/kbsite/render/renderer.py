@@ -66,6 +66,12 @@ SEARCH_META = "search/meta.js"
 scripts, before the last, rather than after them."""
 
 
+FRAGMENTS_KEPT = 20_000
+"""Fragments a ``FragmentCache`` holds before it starts afresh: every worker has one, and
+an archive's related lists name most of its articles (pages are rendered in archive
+order, so an article's entry is mostly wanted again soon after it was made)."""
+
+
 class FragmentCache(jinja2.ext.Extension):
     """``{% cache key, ... %}...{% endcache %}``: the body is rendered once per key and
     the HTML reused, for as long as the environment (one build's renderer) lives.
@@ -94,6 +100,8 @@ class FragmentCache(jinja2.ext.Extension):
     def _fragment(self, key: object, caller: Callable[[], str]) -> str:
         html = self.fragments.get(key)
         if html is None:
+            if len(self.fragments) >= FRAGMENTS_KEPT:
+                self.fragments.clear()
             html = self.fragments[key] = caller()
         return html
 
