@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+import kbsite.render.renderer
 from kbsite.model import Heading, ListBlock, ListItem, Paragraph, Preformatted, Rule
 from kbsite.render.renderer import SEARCH_SCRIPTS, FragmentCache, PageRenderer, reflow
 from kbsite.report import BuildReport
@@ -258,3 +259,14 @@ def test_the_cache_tag_renders_its_body_once_per_key() -> None:
     assert template.render(names=["a", "b", "a"]) == "[a][b][a]"
     assert template.render(names=["b", "c"]) == "[b][c]"
     assert rendered == ["a", "b", "c"]
+
+
+def test_the_cache_tag_keeps_a_bounded_number_of_fragments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every worker has a cache: past ``FRAGMENTS_KEPT`` it starts afresh, same output."""
+    monkeypatch.setattr(kbsite.render.renderer, "FRAGMENTS_KEPT", 2)
+    env = jinja2.Environment(extensions=[FragmentCache])
+    template = env.from_string("{% for n in names %}{% cache 'item', n %}[{{ n }}]{% endcache %}{% endfor %}")
+    names = ["a", "b", "c", "a", "d", "b"]
+    assert template.render(names=names) == "".join(f"[{n}]" for n in names)
+    cache = next(e for e in env.extensions.values() if isinstance(e, FragmentCache))
+    assert 0 < len(cache.fragments) <= 2
