@@ -265,7 +265,9 @@ def test_the_cache_tag_keeps_a_bounded_number_of_fragments(monkeypatch: pytest.M
     """Every worker has a cache: past ``FRAGMENTS_KEPT`` it starts afresh, same output."""
     monkeypatch.setattr(kbsite.render.renderer, "FRAGMENTS_KEPT", 2)
     env = jinja2.Environment(extensions=[FragmentCache])
-    template = env.from_string("{% for n in names %}{% cache 'item', n %}[{{ n }}]{% endcache %}{% endfor %}")
+    template = env.from_string(
+        "{% for n in names %}{% cache 'item', n %}[{{ n }}]{% endcache %}{% endfor %}"
+    )
     names = ["a", "b", "c", "a", "d", "b"]
     assert template.render(names=names) == "".join(f"[{n}]" for n in names)
     cache = next(e for e in env.extensions.values() if isinstance(e, FragmentCache))
