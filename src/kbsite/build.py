@@ -11,9 +11,9 @@
     write_articles      per article whose page or index entry changes, in parallel, in
                         archive order: render (4) and write (6), analyze for the search
                         indexes (5), fed as the results come (output/pages.py, search/work.py)
-    the other pages, feeds and static files (6); then one publish puts the site, the
-                        new generation of the whoosh index and the build cache in place
-                        together (output/publish.py)
+    the other pages (6); the browser's search index, the feeds and static files; then one
+                        publish puts the site, the new generation of the whoosh index and
+                        the build cache in place together (output/publish.py)
 
 The whole build holds the site's lock (output/lock.py) and first finishes or clears
 what a killed build left (``publish.recover``). Everything is written aside until the
@@ -30,6 +30,10 @@ on disk, then in one worker while it is rendered and analyzed, so memory grows w
 archive only through the records. A file that fails is reported with its path and
 skipped; the build goes on and fails at the end. Every decision about what to rebuild is
 the plan's; this module carries it out.
+
+A build given a ``BuildSession`` (``kbsite serve --watch``) takes the last build's state
+from it rather than from the disk, and publishes the pages it wrote before the search
+indexes (incremental/session.py).
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ import contextlib
 import dataclasses
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kbsite.config import Config
 from kbsite.errors import KbsiteError, OutputError
@@ -77,6 +82,9 @@ from kbsite.site.pages import Link, markdown_pages
 from kbsite.site.related import PreviousLinks, linked_site, related_lists
 from kbsite.worker import context, inherited
 
+if TYPE_CHECKING:
+    from kbsite.incremental.session import BuildSession
+
 __all__ = ["BuildOptions", "build_site", "check_sources", "fewer_collections", "load_articles"]
 
 
@@ -93,19 +101,26 @@ class BuildOptions:
     """Ignore the build cache: read every file, write every page and the search index anew."""
 
 
-def build_site(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
+def build_site(
+    options: BuildOptions, progress: Progress | None = None, session: BuildSession | None = None
+) -> BuildReport:
     """Build the whole site; raises KbsiteError only when no site can be written at all."""
     with site_lock(options.output):
         recover(options.output, options.index or default_index_dir(options.output))
         with fewer_collections(), spooled(cache_folder(options.output)):
-            return _build_site(options, progress)
+            return _build_site(options, progress, session)
 
 
-def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport:
+def _build_site(
+    options: BuildOptions, progress: Progress | None, session: BuildSession | None
+) -> BuildReport:
     started, started_at = time.perf_counter(), time.time()
     report = BuildReport()
-    inputs = find_inputs(options, report)
-    plan = plan_reading(inputs, options.full)
+    if session is None:
+        inputs = find_inputs(options, report)
+        plan = plan_reading(inputs, options.full)
+    else:
+        inputs, plan = session.plan_reading(options, report)
     if plan.up_to_date:
         return _report_unchanged(plan, report, started)
     jobs = options.jobs
@@ -120,6 +135,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     plan_pages(plan, site, records, states, inputs)
     report.notes.extend(plan.notes)
     with staged_build(options.output, inputs.index_dir, plan.fresh_index) as staged:
+        staged.pages_written = session.pages_written if session is not None else None
         files = _write_site(plan, site, records, inputs, options, report, progress, staged)
         cache = BuildCache(
             renderer=inputs.renderer_key, started=started_at, sources=states,
@@ -133,6 +149,8 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
         staged.publish.add_files(cache_folder(options.output), cache_files(cache))
         staged.publish.run()
     staged.work().forget_unused_postings()
+    if session is not None:
+        session.built(inputs, cache, records, site)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -166,6 +184,9 @@ class StagedBuild:
     """The new generation of the whoosh index (``publish.stage_index``)."""
     writer: SiteWriter | None = None
     search: SearchWork | None = None
+    pages_written: Callable[[SiteWriter, BuildPlan], None] | None = None
+    """Called once the pages are written, before the search indexes: a live preview puts
+    them in place at once (``BuildSession.pages_written``)."""
 
     def work(self) -> SearchWork:
         """The search stage's work, once ``_write_site`` began it."""
@@ -222,9 +243,11 @@ def _write_site(
         write_articles(ordered, plan.render, search, writer, options.jobs, report, progress)
     if options.jobs > 1:
         search.commit_in_background()
-    report.web_index = search.write_web_index(writer)
     renderer = PageRenderer(site, inputs.settings, nav_pages=inputs.nav)
     write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)
+    if staged.pages_written is not None:
+        staged.pages_written(writer, plan)
+    report.web_index = search.write_web_index(writer)
     files = {**plan.keys, **search.files}
     files.update(write_feeds(site, records, writer, inputs.settings, files))
     files.update({p: k for p, k in plan.old_keys.items() if k == STATIC_KEY})
