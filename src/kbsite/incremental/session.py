@@ -109,20 +109,19 @@ class BuildSession:
         return self.held is not None
 
     def settle(self) -> None:
-        """Once the files read by the last build are older than ``RACY_SECONDS``, save
-        the cache again as of now, so that a CLI build trusts their size and time (and
-        finds nothing to do) rather than reading them again; a file that changed
-        again is left for the rebuild the watcher will ask for."""
+        """Once the files the last build read are older than ``RACY_SECONDS``, save its
+        cache again as of now, so that a CLI build trusts their size and time (and finds
+        nothing to do) rather than reading them again; a file that changed since is
+        left for the rebuild the watcher will ask for."""
         held = self._usable()
-        if held is None or time.time() < held.cache.started + 2 * RACY_SECONDS:
+        if held is None:
             return
         cache = held.cache
+        trusted_before = (cache.started - RACY_SECONDS) * 1e9
         racy = [
-            (name, state)
-            for name, state in cache.sources.items()
-            if state.mtime_ns >= (cache.started - RACY_SECONDS) * 1e9
+            (n, state) for n, state in cache.sources.items() if state.mtime_ns >= trusted_before
         ]
-        if not racy:
+        if not racy or max(s.mtime_ns for _, s in racy) >= (time.time() - RACY_SECONDS) * 1e9:
             return
         now = time.time()
         for name, state in racy:
