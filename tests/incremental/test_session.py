@@ -12,7 +12,7 @@ import pytest
 from kbsite.build import BuildOptions
 from kbsite.errors import OutputError
 from kbsite.incremental import plan as plan_module
-from kbsite.incremental.cache import RACY_SECONDS, cache_path
+from kbsite.incremental.cache import RACY_SECONDS, cache_path, file_digest, load_cache
 from kbsite.incremental.session import BuildSession
 from kbsite.output.publish import Publish
 from kbsite.search.searcher import search
@@ -109,6 +109,9 @@ def test_a_cli_build_between_live_edits_is_seen(archive: Path, tmp_path: Path) -
     append_line(archive / "200" / "Q200103.TXT", "Second live edit.")
     session.rebuild([(archive / "200" / "Q200103.TXT").resolve()])
     assert "behind its back" in (tmp_path / "site" / ARTICLE).read_text(encoding="utf-8")
+    cache, _ = load_cache(tmp_path / "site")
+    assert cache is not None
+    assert cache.sources[str(edited)].digest == file_digest(edited.read_bytes())
     assert_same_as_full_build(archive, tmp_path, tmp_path)
 
 
