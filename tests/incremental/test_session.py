@@ -157,3 +157,14 @@ def test_changes_plan_reads_only_the_changed_and_new_files(archive: Path, tmp_pa
     assert plan.todo[0][1] == held.cache.sources[str(second)].digest
     assert str(first) in plan.unchanged and not plan.up_to_date
     assert plan_module.plan_changes(held.inputs, held.cache, set(), held.links).up_to_date
+
+
+def test_a_site_built_just_after_an_edit_is_primed_and_one_changed_since_is_not(
+    archive: Path, tmp_path: Path
+) -> None:
+    edited = archive / "200" / "Q200101.TXT"
+    add_word(edited, "Justbefore")
+    build(archive, tmp_path)  # the edit is too recent for the cache to trust its time
+    assert session_of(archive, tmp_path, []).prime()
+    add_word(edited, "Since")
+    assert not session_of(archive, tmp_path, []).prime()

@@ -34,7 +34,13 @@ from kbsite.incremental.cache import (
     save_cache,
 )
 from kbsite.incremental.keys import STATIC_KEY
-from kbsite.incremental.plan import BuildInputs, BuildPlan, plan_changes, plan_reading
+from kbsite.incremental.plan import (
+    BuildInputs,
+    BuildPlan,
+    plan_changes,
+    plan_reading,
+    up_to_date,
+)
 from kbsite.model import ArticleRecord
 from kbsite.output.lock import SiteLocked, site_lock
 from kbsite.output.write import SiteWriter
@@ -101,9 +107,12 @@ class BuildSession:
                 paths = {str(p): p for p in inputs.articles}
                 if plan.up_to_date:
                     why = load_cache_detail(inputs.output, plan.previous, paths)
-                    if why is None:
-                        self.found = report.problems
-                        self.built(inputs, plan.previous)
+                    up_to_date = why is None
+                else:
+                    up_to_date = plan.usable and _only_touched(plan, inputs)
+                if up_to_date:
+                    self.found = report.problems
+                    self.built(inputs, plan.previous)
         except SiteLocked:
             return False
         return self.held is not None
@@ -215,6 +224,29 @@ class BuildSession:
             if text == resolved or text.startswith(resolved + os.sep):
                 return given + text[len(resolved) :]
         return text
+
+
+def _only_touched(plan: BuildPlan, inputs: BuildInputs) -> bool:
+    """Whether the files the plan reads again hold what the cache says (their time
+    changed, or was too close to the last build's to be trusted), and the site is
+    otherwise up to date; the cache then records them as they are, as a build would."""
+    previous = plan.previous
+    states = dict(plan.unchanged)
+    for path, digest in plan.todo:
+        try:
+            stat = path.stat()
+            same = digest is not None and file_digest(path.read_bytes()) == digest
+        except OSError:
+            return False
+        if not same:
+            return False
+        states[str(path)] = dataclasses.replace(
+            previous.sources[str(path)], size=stat.st_size, mtime_ns=stat.st_mtime_ns
+        )
+    if not up_to_date(previous, states, [], inputs):
+        return False
+    previous.sources = {name: states[name] for name in previous.sources}
+    return True
 
 
 def _names(inputs: BuildInputs) -> dict[str, str]:
