@@ -67,6 +67,8 @@ class HeldBuild:
     """What its site was made of, and the site itself (none when read from disk)."""
     stamp: Stamp | None
     """``build.bin`` as this build left it."""
+    settled: bool = False
+    """No file it read is too recent for its cache to trust (``BuildSession.settle``)."""
 
 
 class BuildSession:
@@ -123,13 +125,14 @@ class BuildSession:
         nothing to do) rather than reading them again; a file that changed since is
         left for the rebuild the watcher will ask for."""
         held = self._usable()
-        if held is None:
+        if held is None or held.settled:
             return
         cache = held.cache
         trusted_before = (cache.started - RACY_SECONDS) * 1e9
         racy = [
             (n, state) for n, state in cache.sources.items() if state.mtime_ns >= trusted_before
         ]
+        held.settled = not racy
         if not racy or max(s.mtime_ns for _, s in racy) >= (time.time() - RACY_SECONDS) * 1e9:
             return
         now = time.time()
@@ -147,6 +150,7 @@ class BuildSession:
                     cache.started = now
                     save_cache(self.options.output, cache)
                     held.stamp = _stamp(cache_path(self.options.output))
+                    held.settled = True
         except SiteLocked:
             return
 
