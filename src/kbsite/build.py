@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import time
 from collections.abc import Callable, Iterator
@@ -185,8 +186,8 @@ class StagedBuild:
     writer: SiteWriter | None = None
     search: SearchWork | None = None
     pages_written: Callable[[SiteWriter, BuildPlan], None] | None = None
-    """Called once the pages are written, before the search indexes: a live preview puts
-    them in place at once (``BuildSession.pages_written``)."""
+    """Called once the article pages are written, before the search indexes: a live
+    preview puts them in place at once (``BuildSession.pages_written``)."""
 
     def work(self) -> SearchWork:
         """The search stage's work, once ``_write_site`` began it."""
@@ -239,14 +240,14 @@ def _write_site(
         table,
     )  # fmt: skip
     pages = dataclasses.replace(context(), site=site, settings=inputs.settings, nav=inputs.nav)
+    live = staged.pages_written
+    shown = functools.partial(live, writer, plan) if live is not None else None
     with inherited(pages):
-        write_articles(ordered, plan.render, search, writer, options.jobs, report, progress)
+        write_articles(ordered, plan.render, search, writer, options.jobs, report, progress, shown)
     if options.jobs > 1:
         search.commit_in_background()
     renderer = PageRenderer(site, inputs.settings, nav_pages=inputs.nav)
     write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)
-    if staged.pages_written is not None:
-        staged.pages_written(writer, plan)
     report.web_index = search.write_web_index(writer)
     files = {**plan.keys, **search.files}
     files.update(write_feeds(site, records, writer, inputs.settings, files))

@@ -14,6 +14,7 @@ from kbsite.errors import OutputError
 from kbsite.incremental import plan as plan_module
 from kbsite.incremental.cache import RACY_SECONDS, cache_path, file_digest, load_cache
 from kbsite.incremental.session import BuildSession
+from kbsite.output import pages
 from kbsite.output.publish import Publish
 from kbsite.search.searcher import search
 
@@ -168,3 +169,30 @@ def test_a_site_built_just_after_an_edit_is_primed_and_one_changed_since_is_not(
     assert session_of(archive, tmp_path, []).prime()
     add_word(edited, "Since")
     assert not session_of(archive, tmp_path, []).prime()
+
+
+def test_an_added_articles_page_is_shown_before_the_archive_is_analyzed_again(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(archive, tmp_path)
+    processed: list[str] = []
+    process = pages._process_article
+
+    def counted(task: pages.ArticleTask) -> pages.ArticleResult:
+        processed.append(task.id)
+        return process(task)
+
+    monkeypatch.setattr(pages, "_process_article", counted)
+    page = tmp_path / "site" / "kb" / "Q200199.html"
+    seen: list[tuple[int, bool]] = []
+    options = BuildOptions([archive], tmp_path / "site", index=tmp_path / "ix", jobs=1)
+    session = BuildSession(options, lambda: seen.append((len(processed), page.exists())))
+    assert session.prime()
+    added = archive / "200" / "Q200199.TXT"
+    model = (archive / "200" / "Q200103.TXT").read_text(encoding="cp1252")
+    added.write_text(model.replace("Q200103", "Q200199"), encoding="cp1252")
+    report = session.rebuild([added.resolve()])
+    assert report.web_index is not None and not report.web_index.patched, "written whole"
+    assert len(seen) == 1 and seen[0][1], "the page was in place when shown"
+    assert seen[0][0] < len(processed) == report.articles, "before the others were analyzed"
+    assert_same_as_full_build(archive, tmp_path, tmp_path)
