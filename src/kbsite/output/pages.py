@@ -76,8 +76,9 @@ def write_articles(
             writer.staged.add(article_href(task.id))
     by_id = {r.id: r for r in ordered}
     done = set()
-    first = [task for task in tasks if task.render] if shown is not None else []
-    if len(first) > FIRST_PAGES_AT_MOST or len(first) == len(tasks):
+    first = [task for task in tasks if task.render]
+    two_passes = shown is not None and len(first) <= FIRST_PAGES_AT_MOST and len(first) < len(tasks)
+    if not two_passes:
         first = []
     with (
         inherited(dataclasses.replace(context(), writer=writer, renderer=None)),
@@ -87,7 +88,7 @@ def write_articles(
         for result in early.values():
             if isinstance(result.error, OutputError):
                 raise result.error
-        if first and shown is not None:
+        if two_passes and shown is not None:
             shown()
         later = [task for task in tasks if task.id not in early]
         with contextlib.closing(_processed(later, jobs)) as rest:
@@ -101,7 +102,7 @@ def write_articles(
                     report.problems.append(result.error.as_problem())
                 if task.analyze:
                     search.add(by_id[task.id], result.analyzed)
-    if shown is not None and not first:
+    if shown is not None and not two_passes:
         shown()
     if search.builder is not None:
         for record in ordered:
