@@ -11,9 +11,9 @@
     write_articles      per article whose page or index entry changes, in parallel, in
                         archive order: render (4) and write (6), analyze for the search
                         indexes (5), fed as the results come (output/pages.py, search/work.py)
-    the other pages (6); the browser's search index, the feeds and static files; then one
-                        publish puts the site, the new generation of the whoosh index and
-                        the build cache in place together (output/publish.py)
+    the other pages, feeds and static files (6); then one publish puts the site, the
+                        new generation of the whoosh index and the build cache in place
+                        together (output/publish.py)
 
 The whole build holds the site's lock (output/lock.py) and first finishes or clears
 what a killed build left (``publish.recover``). Everything is written aside until the
@@ -32,8 +32,8 @@ skipped; the build goes on and fails at the end. Every decision about what to re
 the plan's; this module carries it out.
 
 A build given a ``BuildSession`` (``kbsite serve --watch``) takes the last build's state
-from it rather than from the disk, and publishes the pages it wrote before the search
-indexes (incremental/session.py).
+from it rather than from the disk, and publishes the article pages it wrote before the
+rest (incremental/session.py).
 """
 
 from __future__ import annotations
@@ -246,9 +246,9 @@ def _write_site(
         write_articles(ordered, plan.render, search, writer, options.jobs, report, progress, shown)
     if options.jobs > 1:
         search.commit_in_background()
+    report.web_index = search.write_web_index(writer)
     renderer = PageRenderer(site, inputs.settings, nav_pages=inputs.nav)
     write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)
-    report.web_index = search.write_web_index(writer)
     files = {**plan.keys, **search.files}
     files.update(write_feeds(site, records, writer, inputs.settings, files))
     files.update({p: k for p, k in plan.old_keys.items() if k == STATIC_KEY})
