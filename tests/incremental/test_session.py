@@ -196,3 +196,24 @@ def test_an_added_articles_page_is_shown_before_the_archive_is_analyzed_again(
     assert len(seen) == 1 and seen[0][1], "the page was in place when shown"
     assert seen[0][0] < len(processed) == report.articles, "before the others were analyzed"
     assert_same_as_full_build(archive, tmp_path, tmp_path)
+
+
+def test_an_edited_page_is_in_place_when_shown_and_the_index_follows(
+    archive: Path, tmp_path: Path
+) -> None:
+    build(archive, tmp_path)
+    page = tmp_path / "site" / ARTICLE
+    seen: list[tuple[bool, list[str]]] = []
+
+    def shown() -> None:
+        hits = [hit.id for hit in search(tmp_path / "ix", "Firstword").hits]
+        seen.append(("Firstword" in page.read_text(encoding="utf-8"), hits))
+
+    options = BuildOptions([archive], tmp_path / "site", index=tmp_path / "ix")
+    session = BuildSession(options, shown)
+    assert session.prime()
+    edited = archive / "200" / "Q200101.TXT"
+    add_word(edited, "Firstword")
+    session.rebuild([edited.resolve()])
+    assert seen == [(True, [])], "the page first, the search index after"
+    assert [hit.id for hit in search(tmp_path / "ix", "Firstword").hits] == ["Q200101"]
