@@ -4,6 +4,9 @@ would leave."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -217,3 +220,30 @@ def test_an_edited_page_is_in_place_when_shown_and_the_index_follows(
     session.rebuild([edited.resolve()])
     assert seen == [(True, [])], "the page first, the search index after"
     assert [hit.id for hit in search(tmp_path / "ix", "Firstword").hits] == ["Q200101"]
+
+
+def test_a_live_build_killed_once_its_pages_are_shown_is_brought_in_line_by_the_next(
+    archive: Path, tmp_path: Path
+) -> None:
+    build(archive, tmp_path)
+    edited = archive / "200" / "Q200101.TXT"
+    add_word(edited, "Killedword")
+    killed_when_shown = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from kbsite.build import BuildOptions\n"
+        "from kbsite.incremental.session import BuildSession\n"
+        "archive, base, edited = map(Path, sys.argv[1:])\n"
+        "options = BuildOptions([archive], base / 'site', index=base / 'ix')\n"
+        "session = BuildSession(options, lambda: os.kill(os.getpid(), signal.SIGKILL))\n"
+        "session.rebuild([edited])\n"
+    )
+    command = [sys.executable, "-c", killed_when_shown, str(archive), str(tmp_path), str(edited)]
+    assert subprocess.run(command, check=False).returncode == -signal.SIGKILL
+    assert "Killedword" in (tmp_path / "site" / ARTICLE).read_text(encoding="utf-8")
+    assert search(tmp_path / "ix", "Killedword").hits == []
+    again = build(archive, tmp_path)
+    assert again.parsed == 1 and again.written >= 1
+    assert [hit.id for hit in search(tmp_path / "ix", "Killedword").hits] == ["Q200101"]
+    assert sorted(p.name for p in tmp_path.iterdir() if ".building-" in p.name) == []
+    assert_same_as_full_build(archive, tmp_path, tmp_path)
