@@ -116,10 +116,10 @@ def kill_at(point: str) -> None:
     )
     made: list[Any] = []
 
-    def write_journal(path: Path, transfers: list[journal.Transfer]) -> None:
+    def write_journal(path: Path, transfers: list[journal.Transfer], *durable: bool) -> None:
         if point == "staged":
             die()
-        real_write(path, transfers)
+        real_write(path, transfers, *durable)
         if point == "journal":
             die()
 
@@ -129,10 +129,10 @@ def kill_at(point: str) -> None:
         if point == "first-move" or (point == "moves" and len(made) == 2):
             die()
 
-    def clean_up(path: Path, transfers: list[journal.Transfer]) -> None:
+    def clean_up(path: Path, transfers: list[journal.Transfer], *durable: bool) -> None:
         if point == "clean-up":
             die()
-        real_clean(path, transfers)
+        real_clean(path, transfers, *durable)
 
     journal._write_journal = write_journal  # type: ignore[assignment]
     journal._forward = forward  # type: ignore[assignment]

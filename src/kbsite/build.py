@@ -30,16 +30,22 @@ on disk, then in one worker while it is rendered and analyzed, so memory grows w
 archive only through the records. A file that fails is reported with its path and
 skipped; the build goes on and fails at the end. Every decision about what to rebuild is
 the plan's; this module carries it out.
+
+A build given a ``BuildSession`` (``kbsite serve --watch``) takes the last build's state
+from it rather than from the disk, and publishes the article pages it wrote before the
+rest (incremental/session.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kbsite.config import Config
 from kbsite.errors import KbsiteError, OutputError
@@ -77,6 +83,9 @@ from kbsite.site.pages import Link, markdown_pages
 from kbsite.site.related import PreviousLinks, linked_site, related_lists
 from kbsite.worker import context, inherited
 
+if TYPE_CHECKING:
+    from kbsite.incremental.session import BuildSession
+
 __all__ = ["BuildOptions", "build_site", "check_sources", "fewer_collections", "load_articles"]
 
 
@@ -93,19 +102,26 @@ class BuildOptions:
     """Ignore the build cache: read every file, write every page and the search index anew."""
 
 
-def build_site(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
+def build_site(
+    options: BuildOptions, progress: Progress | None = None, session: BuildSession | None = None
+) -> BuildReport:
     """Build the whole site; raises KbsiteError only when no site can be written at all."""
     with site_lock(options.output):
         recover(options.output, options.index or default_index_dir(options.output))
         with fewer_collections(), spooled(cache_folder(options.output)):
-            return _build_site(options, progress)
+            return _build_site(options, progress, session)
 
 
-def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport:
+def _build_site(
+    options: BuildOptions, progress: Progress | None, session: BuildSession | None
+) -> BuildReport:
     started, started_at = time.perf_counter(), time.time()
     report = BuildReport()
-    inputs = find_inputs(options, report)
-    plan = plan_reading(inputs, options.full)
+    if session is None:
+        inputs = find_inputs(options, report)
+        plan = plan_reading(inputs, options.full)
+    else:
+        inputs, plan = session.plan_reading(options, report)
     if plan.up_to_date:
         return _report_unchanged(plan, report, started)
     jobs = options.jobs
@@ -120,6 +136,7 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
     plan_pages(plan, site, records, states, inputs)
     report.notes.extend(plan.notes)
     with staged_build(options.output, inputs.index_dir, plan.fresh_index) as staged:
+        staged.pages_written = session.pages_written if session is not None else None
         files = _write_site(plan, site, records, inputs, options, report, progress, staged)
         cache = BuildCache(
             renderer=inputs.renderer_key, started=started_at, sources=states,
@@ -133,6 +150,8 @@ def _build_site(options: BuildOptions, progress: Progress | None) -> BuildReport
         staged.publish.add_files(cache_folder(options.output), cache_files(cache))
         staged.publish.run()
     staged.work().forget_unused_postings()
+    if session is not None:
+        session.built(inputs, cache, records, site)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -166,6 +185,9 @@ class StagedBuild:
     """The new generation of the whoosh index (``publish.stage_index``)."""
     writer: SiteWriter | None = None
     search: SearchWork | None = None
+    pages_written: Callable[[SiteWriter, BuildPlan], None] | None = None
+    """Called once the article pages are written, before the search indexes: a live
+    preview puts them in place at once (``BuildSession.pages_written``)."""
 
     def work(self) -> SearchWork:
         """The search stage's work, once ``_write_site`` began it."""
@@ -218,8 +240,10 @@ def _write_site(
         table,
     )  # fmt: skip
     pages = dataclasses.replace(context(), site=site, settings=inputs.settings, nav=inputs.nav)
+    live = staged.pages_written
+    shown = functools.partial(live, writer, plan) if live is not None else None
     with inherited(pages):
-        write_articles(ordered, plan.render, search, writer, options.jobs, report, progress)
+        write_articles(ordered, plan.render, search, writer, options.jobs, report, progress, shown)
     report.web_index = search.write_web_index(writer)
     renderer = PageRenderer(site, inputs.settings, nav_pages=inputs.nav)
     write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)

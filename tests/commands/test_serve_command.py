@@ -10,6 +10,7 @@ import pytest
 from kbsite.build import BuildOptions
 from kbsite.commands.serve import _print_rebuild
 from kbsite.errors import KbsiteError
+from kbsite.incremental.session import BuildSession
 from kbsite.output.lock import SiteLocked, site_lock
 from kbsite.report import BuildReport
 from kbsite.search.index import IndexReport
@@ -44,7 +45,7 @@ def test_a_rebuild_that_finds_the_site_locked_is_one_line(
 ) -> None:
     site = tmp_path / "site"
     with site_lock(site):
-        rebuild = _rebuild(BuildOptions([CONTENT], site, jobs=1), 2)
+        rebuild = _rebuild(BuildSession(BuildOptions([CONTENT], site, jobs=1)), [], 2)
     assert rebuild.report is None and isinstance(rebuild.error, SiteLocked)
     _print_rebuild(rebuild)
     out, err = capsys.readouterr()

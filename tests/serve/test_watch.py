@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
 from kbsite.errors import OutputError, ServeError
+from kbsite.incremental.session import BuildSession
 from kbsite.serve.livereload import RELOAD_TAG, Broadcaster, ReloadTagger
 from kbsite.serve.server import PreviewServer
 from kbsite.serve.watch import _rebuild
@@ -175,7 +176,7 @@ def test_a_failed_rebuild_keeps_the_previous_site(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
     (site / "notes.txt").write_text("mine")
-    result = _rebuild(BuildOptions([CONTENT], site, jobs=1), 3)
+    result = _rebuild(BuildSession(BuildOptions([CONTENT], site, jobs=1)), [], 3)
     assert result.report is None and result.changes == 3
     assert isinstance(result.error, OutputError)
     left = sorted(p.name for p in tmp_path.iterdir())

@@ -266,9 +266,10 @@ def _cache_from_data(data: dict[str, Any]) -> BuildCache:
 
 
 def _detail_as_data(cache: BuildCache) -> dict[str, Any]:
+    cache.record_chunks = _record_chunks(cache)
     return {
         "chunk": RECORD_CHUNK,
-        "records": _record_chunks(cache),
+        "records": [data for data, _ in cache.record_chunks],
         "related": cache.related,
         "pages": cache.pages,
         "search": cache.search.as_data(),
@@ -277,9 +278,11 @@ def _detail_as_data(cache: BuildCache) -> dict[str, Any]:
     }
 
 
-def _record_chunks(cache: BuildCache) -> list[bytes]:
-    """The records in order, a marshalled chunk of ``RECORD_CHUNK`` at a time; a chunk
-    whose records are the very ones a chunk was read into is its bytes as read."""
+def _record_chunks(cache: BuildCache) -> list[tuple[bytes, list[ArticleRecord | None]]]:
+    """The records in order, a marshalled chunk of ``RECORD_CHUNK`` at a time, each with
+    its records; a chunk whose records are the very ones a chunk was read into or
+    written from is its bytes as they were (a build that keeps its cache in memory
+    saves it after every edit)."""
     states = list(cache.sources.values())
     chunks = []
     for number, start in enumerate(range(0, len(states), RECORD_CHUNK)):
@@ -287,10 +290,10 @@ def _record_chunks(cache: BuildCache) -> list[bytes]:
         if number < len(cache.record_chunks):
             data, read = cache.record_chunks[number]
             if len(read) == len(records) and all(map(operator.is_, read, records)):
-                chunks.append(data)
+                chunks.append((data, read))
                 continue
         rows = [_record_as_data(record) if record else None for record in records]
-        chunks.append(marshal.dumps(rows, marshal.version))
+        chunks.append((marshal.dumps(rows, marshal.version), records))
     return chunks
 
 

@@ -115,6 +115,33 @@ def plan_reading(inputs: BuildInputs, full: bool) -> BuildPlan:
     return BuildPlan(previous, True, notes, fresh, unchanged=unchanged, todo=todo)
 
 
+def plan_changes(
+    inputs: BuildInputs, previous: BuildCache, changed: set[str], links: PreviousLinks
+) -> BuildPlan:
+    """Step 1 for a build that holds the last build in memory (``incremental.session``):
+    its cache, detail included, and what its site was made of (``links``), and knows
+    which files changed since: those are read, and the files new to the cache; every
+    other one is taken as that build read it, without a look at the disk."""
+    known = previous.sources
+    unchanged: dict[str, SourceState] = {}
+    todo: ToRead = []
+    for path in inputs.articles:
+        name = str(path)
+        old = known.get(name)
+        if old is None or name in changed:
+            todo.append((path, old.digest if old else None))
+        else:
+            unchanged[name] = old
+    done = (
+        not todo
+        and unchanged.keys() == known.keys()
+        and (previous.renderer, previous.text_pages) == (inputs.renderer_key, inputs.text_pages_key)
+    )
+    plan = BuildPlan(previous, True, [], up_to_date=done, unchanged=unchanged, todo=todo)
+    plan.links = links
+    return plan
+
+
 def _from_scratch(inputs: BuildInputs, notes: list[str], fresh: bool) -> BuildPlan:
     todo: ToRead = [(path, None) for path in inputs.articles]
     return BuildPlan(BuildCache(), False, notes, fresh, todo=todo)
@@ -148,9 +175,10 @@ def up_to_date(
 
 
 def plan_linking(plan: BuildPlan, records: list[ArticleRecord]) -> None:
-    """Step 2: what the last build's site was made of, and whether any link changed."""
+    """Step 2: what the last build's site was made of (unless ``plan_changes`` had it
+    at hand), and whether any link changed."""
     old = plan.previous
-    if plan.usable:
+    if plan.usable and not plan.links.records:
         old_records = {r.id: r for r in unique_records(old.sources)[0]}
         plan.links = PreviousLinks(old_records, old.related, old.graph)
     plan.same_links = plan.usable and links_unchanged(records, plan.links.records)

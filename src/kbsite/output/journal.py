@@ -74,16 +74,21 @@ class PublishStopped(OutputError):
     """A publish failed half-way and could not be undone: the next build finishes it."""
 
 
-def run(journal: Path, transfers: list[Transfer]) -> None:
+def run(journal: Path, transfers: list[Transfer], durable: bool = True) -> None:
     """Make every move of ``transfers``, all or none (see the module's docstring).
 
     Raises OutputError naming the folder that could not be written, with every live
     file as it was; the staged files are then still in their staging folders.
+
+    ``durable=False`` waits for no disk: the moves are still all or none across a kill,
+    but a power cut may lose them. Only for files that a later durable publish makes
+    again unless it finds them there (``SiteWriter.publish_written``).
     """
     check_writable(transfers, journal)
-    sync([t.staging for t in transfers])
+    if durable:
+        sync([t.staging for t in transfers])
     try:
-        _write_journal(journal, transfers)
+        _write_journal(journal, transfers, durable)
     except _MoveFailed as failed:
         raise OutputError(f"cannot publish: {failed.reason}", failed.folder) from failed
     with interrupts_held():
@@ -92,8 +97,9 @@ def run(journal: Path, transfers: list[Transfer]) -> None:
                 _forward(transfer)
         except _MoveFailed as failed:
             _undo(journal, transfers, failed)
-    sync([t.target for t in transfers])
-    _clean_up(journal, transfers)
+    if durable:
+        sync([t.target for t in transfers])
+    _clean_up(journal, transfers, durable)
 
 
 def finish_interrupted(journal: Path) -> bool:
@@ -162,7 +168,7 @@ def _in(folder: Path) -> Iterator[None]:
         raise _MoveFailed(folder, exc.strerror or str(exc)) from exc
 
 
-def _write_journal(journal: Path, transfers: list[Transfer]) -> None:
+def _write_journal(journal: Path, transfers: list[Transfer], durable: bool = True) -> None:
     data = {"format": JOURNAL_FORMAT, "pid": os.getpid(), "transfers": []}
     data["transfers"] = [t.as_data() for t in transfers]
     temporary = journal.with_name(f"{journal.name}.{os.getpid()}.tmp")
@@ -171,12 +177,14 @@ def _write_journal(journal: Path, transfers: list[Transfer]) -> None:
             with temporary.open("w", encoding="utf-8") as out:
                 json.dump(data, out)
                 out.flush()
-                os.fsync(out.fileno())
+                if durable:
+                    os.fsync(out.fileno())
             os.replace(temporary, journal)
         except OSError:
             temporary.unlink(missing_ok=True)
             raise
-        _fsync_folder(journal.parent)
+        if durable:
+            _fsync_folder(journal.parent)
 
 
 def _undo(journal: Path, transfers: list[Transfer], failed: _MoveFailed) -> None:
@@ -196,7 +204,7 @@ def _undo(journal: Path, transfers: list[Transfer], failed: _MoveFailed) -> None
     raise OutputError(f"cannot publish: {failed.reason}", failed.folder) from failed
 
 
-def _clean_up(journal: Path, transfers: list[Transfer]) -> None:
+def _clean_up(journal: Path, transfers: list[Transfer], durable: bool = True) -> None:
     """Remove what the moves replaced and the emptied staging folders, then the journal."""
     for transfer in transfers:
         shutil.rmtree(transfer.retired, ignore_errors=True)
@@ -204,7 +212,8 @@ def _clean_up(journal: Path, transfers: list[Transfer]) -> None:
             shutil.rmtree(transfer.staging, ignore_errors=True)
     with contextlib.suppress(OSError):  # else the next build finds it, with nothing to do
         journal.unlink(missing_ok=True)
-        _fsync_folder(journal.parent)
+        if durable:
+            _fsync_folder(journal.parent)
 
 
 def _forward(transfer: Transfer) -> None:

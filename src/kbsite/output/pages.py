@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 from kbsite.config import Config
@@ -48,6 +49,11 @@ class ArticleResult:
     analyzed: AnalyzedArticle | None = None
 
 
+FIRST_PAGES_AT_MOST = 2048
+"""``write_articles`` writes at most this many pages before the articles only analyzed,
+as their analyses wait in memory until their turn in archive order."""
+
+
 def write_articles(
     ordered: list[ArticleRecord],
     render: set[str],
@@ -56,37 +62,67 @@ def write_articles(
     jobs: int,
     report: BuildReport,
     progress: Progress | None = None,
+    shown: Callable[[], None] | None = None,
 ) -> None:
     """Parse, render and analyze the articles that need it, in archive order; the
-    workers render with the renderer of the context they inherit (``worker.py``)."""
+    workers render with the renderer of the context they inherit (``worker.py``).
+
+    ``shown`` is called once the pages are written: a live preview puts them in place
+    then. When they are few, they are written first, before the articles that are only
+    analyzed (all of them when the browser's index is written whole)."""
     tasks = _article_tasks(ordered, render, search)
     for task in tasks:
         if task.render:
             writer.staged.add(article_href(task.id))
     by_id = {r.id: r for r in ordered}
     done = set()
+    first = [task for task in tasks if task.render]
+    two_passes = shown is not None and len(first) <= FIRST_PAGES_AT_MOST and len(first) < len(tasks)
+    if not two_passes:
+        first = []
+    finishes: list[Finish[ShareResult]] = []
     share = search.share(jobs)
-    finish = Finish(_finish_share)
-    made = parallel_map(_process_article, tasks, jobs, 16, window=2048, finish=finish)
     with (
         inherited(dataclasses.replace(context(), writer=writer, renderer=None, search=share)),
         progress_of(progress, "Writing", len(tasks)) as advance,
-        contextlib.closing(made) as results,
     ):
-        for task, result in zip(tasks, results, strict=True):
-            advance(1)
-            done.add(task.id)
+        early = dict(zip([t.id for t in first], _processed(first, jobs, finishes), strict=True))
+        for result in early.values():
             if isinstance(result.error, OutputError):
                 raise result.error
-            if result.error is not None:
-                report.problems.append(result.error.as_problem())
-            if task.analyze:
-                search.add(by_id[task.id], result.analyzed)
-    search.take(finish.results)
+        if two_passes and shown is not None:
+            shown()
+        later = [task for task in tasks if task.id not in early]
+        with contextlib.closing(_processed(later, jobs, finishes)) as rest:
+            for task in tasks:
+                result = early.pop(task.id) if task.id in early else next(rest)
+                advance(1)
+                done.add(task.id)
+                if isinstance(result.error, OutputError):
+                    raise result.error
+                if result.error is not None:
+                    report.problems.append(result.error.as_problem())
+                if task.analyze:
+                    search.add(by_id[task.id], result.analyzed)
+            if next(rest, None) is not None:  # the end of the map runs the workers' Finish
+                raise KbsiteError("internal error: more results than articles")
+    search.take([handed for finish in finishes for handed in finish.results])
+    if shown is not None and not two_passes:
+        shown()
     if search.builder is not None:
         for record in ordered:
             if record.id not in done:
                 raise KbsiteError(f"internal error: {record.id} was not analyzed")
+
+
+def _processed(
+    tasks: list[ArticleTask], jobs: int, finishes: list[Finish[ShareResult]]
+) -> Generator[ArticleResult, None, None]:
+    """The tasks' results in order; each process that took some hands back its search
+    segment at the end (``finishes``)."""
+    finish = Finish(_finish_share)
+    finishes.append(finish)
+    return parallel_map(_process_article, tasks, jobs, 16, window=2048, finish=finish)
 
 
 def _article_tasks(

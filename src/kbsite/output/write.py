@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from kbsite.errors import OutputError, interrupts_held
@@ -52,6 +53,8 @@ class SiteWriter:
         self.staged: set[str] = set()
         """The files this build writes, relative to the site's top (the copied static
         files aside): in the staging folder until published."""
+        self.published: set[str] = set()
+        """Those of ``staged`` already put in place (``publish_written``)."""
         self._folders: set[Path] = set()
 
     def path_for(self, relative: str) -> Path:
@@ -87,6 +90,27 @@ class SiteWriter:
         except (OSError, shutil.Error) as exc:
             raise OutputError(f"cannot copy {source} to {relative}: {exc}", self.output) from exc
 
+    def publish_written(self, removed: Iterable[str] = ()) -> None:
+        """Put the files written so far in place now and remove ``removed``, all or none
+        across a kill but without waiting for the disk (``journal.run``); the files
+        written next go to a new staging folder, for ``transfer``.
+
+        For a live preview, which shows an edited page before its build has made the
+        search indexes and the cache: those still hold the pages' old keys until the
+        build's own publish, so a build that stops before it, or a power cut, leaves
+        pages that the next build writes again.
+        """
+        moved = tuple(sorted(self.staged - self.published))
+        gone = tuple(sorted(removed))
+        if not (moved or gone):
+            return
+        retired = retired_folder(self.output)
+        transfer = journal.Transfer(self.staging, self.output, retired, moved, gone)
+        journal.run(journal_path(self.output), [transfer], durable=False)
+        self.published.update(moved)
+        self.staging = staging_folder(self.output)
+        self._folders.clear()
+
     def publish(self, notes: dict[str, str] | None = None) -> None:
         """Put the finished site in place of the old one, all at once (``transfer``)."""
         journal.run(journal_path(self.output), [self.transfer(notes)])
@@ -103,7 +127,7 @@ class SiteWriter:
         if not self.in_place:
             _check_replaceable(self.output)
             return journal.Transfer(self.staging, self.output, retired)
-        moved = sorted(self.staged)
+        moved = sorted(self.staged - self.published)
         if marker != _marker_text(self.output):
             moved.append(MARKER)
         removed = sorted(self.stale - self.staged)

@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from kbsite.build import BuildOptions, build_site
+from kbsite.build import BuildOptions
 from kbsite.errors import KbsiteError, ServeError
+from kbsite.incremental.session import BuildSession
 from kbsite.output.write import read_site_marker
 from kbsite.report import BuildReport
 from kbsite.search.location import default_index_dir
@@ -22,7 +23,7 @@ from kbsite.serve.server import PreviewServer
 
 DEBOUNCE_MS = 1600
 """At most this long is spent gathering one burst of changes into one rebuild."""
-QUIET_MS = 200
+QUIET_MS = 50
 """A burst ends after this long without a change (an editor saving several files)."""
 IDLE_MS = 500
 """The watch yields nothing after this long without changes: it is running."""
@@ -111,12 +112,19 @@ def _watch(
 ) -> None:
     """Rebuild after each burst of changes. The watch yields nothing now and then, which
     says it is running: changes made before that could be missed, so ``ready`` waits for it.
+
+    The builds share a ``BuildSession``, which keeps the last build's state in memory and
+    reloads open pages as soon as the changed pages are in place; between bursts it
+    takes the state of a site already built from disk (``prime``), once, and
+    ``settle``s the cache of the last build.
     """
     import watchfiles
 
     output = options.output.resolve()
     index = (options.index or default_index_dir(options.output)).resolve()
     default = watchfiles.DefaultFilter()
+    session = BuildSession(options, live.announce)
+    primed = False
 
     def relevant(change: watchfiles.Change, path: str) -> bool:
         return default(change, path) and not _written_by_build(Path(path), (output, index))
@@ -133,17 +141,27 @@ def _watch(
     ):
         ready.set()
         if not changes:
+            _quietly(session.settle if primed else session.prime)
+            primed = True
             continue
-        result = _rebuild(options, len(changes))
-        rebuilt(result)
-        if result.report is not None:
-            live.announce()
+        primed = True
+        rebuilt(_rebuild(session, [Path(path) for _, path in changes], len(changes)))
 
 
-def _rebuild(options: BuildOptions, changes: int) -> Rebuild:
-    """Build again; a failure keeps the previous site (the build only swaps when done)."""
+def _quietly(step: Callable[[], object]) -> None:
+    """A step between rebuilds, which only saves the next one time: if it fails, the
+    next rebuild reads the site's state from disk, and says what is wrong."""
     try:
-        return Rebuild(changes, build_site(options))
+        step()
+    except Exception:  # an isolation boundary: serving goes on
+        return
+
+
+def _rebuild(session: BuildSession, paths: list[Path], changes: int) -> Rebuild:
+    """Build again after ``paths`` changed (``changes`` changes); a failure keeps the
+    previous site (the build only swaps when done)."""
+    try:
+        return Rebuild(changes, session.rebuild(paths))
     except KbsiteError as exc:
         return Rebuild(changes, None, exc)
     except Exception as exc:  # an isolation boundary: a failed rebuild must not stop serving

@@ -34,13 +34,18 @@ class PreviousLinks:
     related: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     graph: dict[str, Any] = dataclasses.field(default_factory=dict)
     """``link.site_graph`` of that site; usable only when no link changed."""
+    site: Site | None = None
+    """That site itself, when a build kept it in memory (``incremental.session``)."""
 
 
 def linked_site(
     records: list[ArticleRecord], previous: PreviousLinks, same_links: bool, jobs: int
 ) -> Site:
     """The site graph: made again from the previous one when the records' links are the
-    ones it was made of (``same_links``), else by linking the archive."""
+    ones it was made of (``same_links``), or that site itself when it is at hand, else
+    by linking the archive."""
+    if same_links and previous.site is not None:
+        return previous.site
     if same_links and previous.graph:
         return relink_site(records, previous.graph, related_lists(records, previous, jobs))
     return link_site(records, related=lambda rs: related_lists(rs, previous, jobs))
