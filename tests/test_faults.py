@@ -354,10 +354,11 @@ def test_damaged_cache_files_are_noticed_and_the_next_site_is_a_clean_one(
     root: Path, clean: dict[str, bytes], damaged: str
 ) -> None:
     cache = root / ".site.kbsite-cache"
-    name = next(cache.glob("postings-*")).name if damaged == "postings" else damaged
-    data = bytearray((cache / name).read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (cache / name).write_bytes(bytes(data[: len(data) * 3 // 4]))
+    names = [p.name for p in cache.glob("postings-*")] if damaged == "postings" else [damaged]
+    for name in names:  # a postings file per worker
+        data = bytearray((cache / name).read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (cache / name).write_bytes(bytes(data[: len(data) * 3 // 4]))
     change(root)
     code, errors = finished(root, *BUILD)
     assert code == 0, errors
