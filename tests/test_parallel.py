@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import signal
@@ -56,10 +57,40 @@ def test_each_process_finishes_once_with_what_it_mapped(jobs: int) -> None:
     items = list(range(400))
     finish = Finish(_items_seen)
     assert list(parallel_map(_note, items, jobs, chunksize=8, finish=finish)) == items
-    pids = [pid for pid, _ in finish.results]
+    pids = [pid for pid, _ in finish.results()]
     assert len(pids) == len(set(pids)) == jobs
     assert (pids == [os.getpid()]) == (jobs == 1)
-    assert sorted(i for _, seen in finish.results for i in seen) == items
+    assert sorted(i for _, seen in finish.results() for i in seen) == items
+    _seen.clear()
+
+
+def _marker_seen(marker: Path) -> bool:
+    deadline = time.monotonic() + 10
+    while not marker.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_the_map_ends_while_the_workers_still_finish(tmp_path: Path) -> None:
+    """The last item does not wait for the workers' ``Finish``: this process goes on
+    (here: makes the file the workers wait for) and ``results`` waits for them."""
+    marker = tmp_path / "go"
+    finish = Finish(functools.partial(_marker_seen, marker))
+    assert list(parallel_map(_note, list(range(100)), 2, chunksize=4, finish=finish))
+    marker.touch()
+    assert finish.results() == [True, True]
+    _seen.clear()
+
+
+def test_a_cancelled_finish_stops_its_workers(tmp_path: Path) -> None:
+    finish = Finish(functools.partial(_marker_seen, tmp_path / "never"))
+    assert list(parallel_map(_note, list(range(100)), 2, chunksize=4, finish=finish))
+    started = time.monotonic()
+    finish.cancel()
+    assert time.monotonic() - started < 5
+    assert not multiprocessing.active_children()
     _seen.clear()
 
 

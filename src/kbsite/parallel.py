@@ -34,11 +34,36 @@ F = TypeVar("F")
 class Finish(Generic[F]):
     """What every process that mapped items does once after the last of them: each
     worker, or this process when the map ran here. A worker can so gather work across
-    its items (a search segment of its own) and hand it back once, not item by item."""
+    its items (a search segment of its own) and hand it back once, not item by item.
+
+    The map's end does not wait for the workers' finishing: this process goes on with
+    its own work meanwhile, and ``results`` waits for them (``cancel`` stops them)."""
 
     func: Callable[[], F]
-    results: list[F] = dataclasses.field(default_factory=list)
-    """``func``'s results, one for each process, in no particular order."""
+    _results: list[F] = dataclasses.field(default_factory=list)
+    _pending: tuple[Any, multiprocessing.pool.Pool] | None = None
+    """The workers' finishing under way, and their pool, which it closes."""
+
+    def results(self) -> list[F]:
+        """``func``'s results, one for each process, in no particular order."""
+        if self._pending is not None:
+            waiting, pool = self._pending
+            self._pending = None
+            try:
+                self._results.extend(waiting.get())
+            except BaseException:
+                _stop(pool)
+                raise
+            pool.close()
+            pool.join()
+        return self._results
+
+    def cancel(self) -> None:
+        """Stop the workers still finishing, if any."""
+        if self._pending is not None:
+            _, pool = self._pending
+            self._pending = None
+            _stop(pool)
 
 
 def parallel_map(
@@ -58,7 +83,7 @@ def parallel_map(
     if jobs <= 1 or len(items) < 2 * chunksize:
         yield from map(func, items)
         if finish is not None:
-            finish.results.append(finish.func())
+            finish._results.append(finish.func())
         return
     window = window or len(items)
     pool = None
@@ -71,18 +96,23 @@ def parallel_map(
         pending: collections.deque[Iterator[R]] = collections.deque()
         for start in range(0, len(items), window):
             pending.append(pool.imap(func, items[start : start + window], chunksize))
+            if finish is not None and start + window >= len(items):
+                # queued behind every item: each worker takes one once it has no item left
+                finishing = pool.map_async(_finish_once, [finish.func] * jobs, chunksize=1)
+                finish._pending = (finishing, pool)
             if len(pending) > 1:
                 yield from pending.popleft()
         while pending:
             yield from pending.popleft()
-        if finish is not None:
-            finish.results.extend(pool.map(_finish_once, [finish.func] * jobs, chunksize=1))
     except BaseException:
+        if finish is not None:
+            finish._pending = None
         if pool is not None:
             _stop(pool)
         raise
-    pool.close()
-    pool.join()
+    if finish is None:
+        pool.close()
+        pool.join()
 
 
 @contextlib.contextmanager

@@ -87,6 +87,8 @@ def write_articles(
         progress_of(progress, "Writing", len(tasks)) as advance,
     ):
         early = dict(zip([t.id for t in first], _processed(first, jobs, finishes), strict=True))
+        for finish in finishes:
+            finish.results()  # before the next pool is forked, with no pool running
         for result in early.values():
             if isinstance(result.error, OutputError):
                 raise result.error
@@ -106,7 +108,7 @@ def write_articles(
                     search.add(by_id[task.id], result.analyzed)
             if next(rest, None) is not None:  # the end of the map runs the workers' Finish
                 raise KbsiteError("internal error: more results than articles")
-    search.take([handed for finish in finishes for handed in finish.results])
+    search.take(finishes)
     if shown is not None and not two_passes:
         shown()
     if search.builder is not None:

@@ -24,6 +24,7 @@ from kbsite import __version__
 from kbsite.errors import KbsiteError
 from kbsite.model import Article, ArticleRecord
 from kbsite.output.write import SiteWriter
+from kbsite.parallel import Finish
 from kbsite.search import synonyms
 from kbsite.search.index import (
     VOCABULARY,
@@ -252,6 +253,9 @@ class SearchWork:
         self.new_words: dict[str, list[str]] = {}
         self.offsets = dict(previous.offsets) if self.patch else {}
         self.files: dict[str, str] = {}
+        self.shares: list[Finish[ShareResult]] = []
+        """The analyzing processes' segments, still being written while this process
+        writes the browser's index: ``finish`` waits for them."""
 
     def _patchable(self) -> bool:
         """Whether the browser's index can be patched: the articles kept their order,
@@ -313,10 +317,9 @@ class SearchWork:
         if analyzed.place is not None:
             self.offsets[record.id] = analyzed.place
 
-    def take(self, shares: list[ShareResult]) -> None:
-        """What each analyzing process handed back: its segment."""
-        segments = [share.segment for share in shares if share.segment is not None]
-        self.update.add_segments(segments, [i for share in shares for i in share.indexed])
+    def take(self, shares: list[Finish[ShareResult]]) -> None:
+        """What the analyzing processes hand back, each its segment, once they finish."""
+        self.shares.extend(shares)
 
     def _old_entry(self, article_id: str) -> tuple[ArticlePostings, list[str]]:
         where = self.previous.offsets.get(article_id)
@@ -345,10 +348,16 @@ class SearchWork:
         return web
 
     def finish(self) -> IndexReport:
-        """Finish the whoosh index (waiting for its commit), for the publish."""
+        """Finish the whoosh index with the processes' segments, for the publish."""
+        shares = [share for finish in self.shares for share in finish.results()]
+        self.shares.clear()
+        segments = [share.segment for share in shares if share.segment is not None]
+        self.update.add_segments(segments, [i for share in shares for i in share.indexed])
         return self.update.finish()
 
     def cancel(self) -> None:
+        for finish in self.shares:
+            finish.cancel()
         self.update.cancel()
 
     def _patch(self, writer: SiteWriter) -> WebIndexReport:
