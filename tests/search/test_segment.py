@@ -187,7 +187,7 @@ def test_term_writer_writes_the_bytes_whooshs_postings_writer_writes(
     tmp_path: Path, content_articles: dict[str, Article], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``TermWriter`` against whoosh's own postings writer, posting by posting, file by
-    file: the same bytes once it compresses every block as whoosh does."""
+    file: the same bytes once it compresses every block as whoosh does, at its level."""
     documents = sample_documents(content_articles) + synthetic_documents(400)
     written = []
     for name in ("whoosh", "term-writer"):
@@ -196,6 +196,7 @@ def test_term_writer_writes_the_bytes_whooshs_postings_writer_writes(
                 patch.setattr(TermWriter, "for_", classmethod(lambda cls, fieldwriter: None))
             else:
                 patch.setattr(kbsite.search.termwriter, "COMPRESS_FROM", 1)
+                patch.setattr(kbsite.search.termwriter, "COMPRESSION_LEVEL", 3)
             write(PreparedWriter, tmp_path / name, [documents])
         written.append(
             {

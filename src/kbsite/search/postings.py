@@ -13,6 +13,7 @@ never ends in a zero digit.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 
 DIGITS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -32,6 +33,8 @@ _DIGIT_VALUES = bytes.maketrans(DIGITS, bytes(range(len(DIGITS))))
 _VALUE_DIGITS = bytes.maketrans(bytes(range(len(DIGITS))), DIGITS)
 _LONG_NUMBER = re.compile(rb"[\x20-\x3f]+[\x00-\x1f]")
 """Digits saying "more", then the last digit: a number of more than one character."""
+_LEVEL = operator.itemgetter(0)
+_DOC = operator.itemgetter(1)
 _PLUS_ONE = (1).__add__
 _MINUS_ONE = (-1).__add__
 
@@ -62,8 +65,12 @@ def _encode_group(level: int, docs: list[int]) -> str:
     if max(steps) < 32:
         out += bytes(steps).translate(_VALUE_DIGITS)
     else:
+        append = out.append
         for step in steps:
-            encode_number(step, out)
+            if step < 32:
+                append(DIGITS[step])
+            else:
+                encode_number(step, out)
     return out.decode("ascii")
 
 
@@ -91,12 +98,12 @@ def impact_ordered(interleaved: bytes | bytearray) -> tuple[int, str]:
     numbers = decode_numbers(interleaved)
     docs = list(map(_MINUS_ONE, itertools.accumulate(map(_PLUS_ONE, numbers[0::2]))))
     levels = numbers[1::2]
-    if len(docs) == 1:
-        return 1, _encode_group(levels[0], docs)
-    groups = {
-        level: list(itertools.compress(docs, map(level.__eq__, levels))) for level in set(levels)
-    }
-    return len(docs), encode_groups(groups)
+    if levels.count(levels[0]) == len(levels):
+        return len(docs), _encode_group(levels[0], docs)
+    # highest level first, each level's documents descending: reversed, they ascend
+    by_level = itertools.groupby(sorted(zip(levels, docs, strict=True), reverse=True), _LEVEL)
+    groups = [_encode_group(level, [*map(_DOC, reversed([*pairs]))]) for level, pairs in by_level]
+    return len(docs), SEPARATOR.join(groups)
 
 
 def patch_postings(encoded: str, doc: int, level: int | None) -> tuple[int, str]:
