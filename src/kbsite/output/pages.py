@@ -21,6 +21,7 @@ from kbsite.parallel import Finish, parallel_map
 from kbsite.read import load
 from kbsite.render.renderer import PageRenderer, templates_dir
 from kbsite.report import BuildReport, Progress, progress_of
+from kbsite.search import analysis
 from kbsite.search.work import AnalyzedArticle, SearchWork, ShareResult
 from kbsite.site.kinds import Page
 from kbsite.site.pages import article_href
@@ -160,11 +161,14 @@ def _process_article(task: ArticleTask) -> ArticleResult:
 
 
 def _finish_share() -> ShareResult:
-    """Each process's last step: write its search segment (``SearchShare.finish``)."""
-    search = context().search
-    if search is None:
+    """Each process's last step: write its search segment (``SearchShare.finish``), in
+    the memory its renderer's fragments and the analysis caches held."""
+    worker = context()
+    if worker.search is None:
         raise RuntimeError("no search share: the worker context was not set")
-    return search.finish()
+    worker.renderer = None
+    analysis.forget_tokens()
+    return worker.search.finish()
 
 
 def _write_article_page(

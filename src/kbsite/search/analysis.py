@@ -186,6 +186,13 @@ TOKEN_CACHE_SIZE = 250_000
 starts afresh: every build process has one, and a whole archive has millions."""
 
 
+def forget_tokens() -> None:
+    """Empty this process's caches of token terms and stems (``terms``, ``stem``): a
+    process done analyzing frees them for its next step to reuse."""
+    _TERMS_OF_TOKEN.clear()
+    stem.cache_clear()
+
+
 def terms(text: str) -> list[str]:
     """``analyze``'s terms alone, fast: each distinct token is analyzed once per process."""
     found: list[str] = []

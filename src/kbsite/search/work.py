@@ -52,7 +52,7 @@ can take its old ones out of the shards it touched. Each build that analyzes art
 writes a new file; the cache says which entry is where, and files no entry points to
 are removed once the cache is saved."""
 
-SHARED_RUN_POSTINGS = 2_000_000
+SHARED_RUN_POSTINGS = 1_000_000
 """Postings the analyzing processes together hold before they write them out as runs
 (``termpool.TermPool``), each its share: the build's memory (below 1 GiB at 57,000
 articles) does not grow with the jobs."""
