@@ -19,6 +19,7 @@ from kbsite.render.renderer import PageRenderer
 from kbsite.search.work import SearchShare
 from kbsite.site.link import RelatedIndex, Site
 from kbsite.site.pages import Link
+from kbsite.site.table import LinkTable
 
 
 @dataclasses.dataclass(slots=True)
@@ -32,6 +33,9 @@ class WorkerContext:
     """The index related articles are scored with, while they are."""
     site: Site | None = None
     """The linked site the pages are rendered from, while they are."""
+    links: LinkTable | None = None
+    """The site's ``LinkTable``, which the workers rendering article pages read the other
+    articles from, while they do."""
     settings: Config = dataclasses.field(default_factory=Config)
     nav: list[Link] = dataclasses.field(default_factory=list)
     """The Markdown pages the navigation links to."""
@@ -52,7 +56,11 @@ class WorkerContext:
             if self.site is None:
                 raise RuntimeError("no site to render: the worker context was not set")
             self.renderer = PageRenderer(
-                self.site, self.settings, site_search=self.site_search, nav_pages=self.nav
+                self.site,
+                self.settings,
+                site_search=self.site_search,
+                nav_pages=self.nav,
+                table=self.links,
             )
         return self.renderer
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import os
+import sys
 from pathlib import Path
 
 from kbsite.errors import Problem
@@ -64,6 +66,7 @@ def read_sources(
     read and parsed (in parallel). Problems go to ``report`` in file order."""
     states = dict(unchanged)
     spool = context().spool
+    dates: dict[datetime.date, datetime.date] = {}
     with progress_of(progress, "Reading", len(files)) as advance:
         advance(len(files) - len(todo))
         read = contextlib.closing(parallel_map(_source_state, todo, jobs, chunksize=64))
@@ -77,11 +80,33 @@ def read_sources(
                     state = dataclasses.replace(old, size=size, mtime_ns=mtime_ns)
                 else:
                     report.parsed += 1
+                    if state.record is not None:
+                        share_fields(state.record, path, dates)
                 states[str(path)] = state
     ordered = {str(path): states[str(path)] for path in files}
     for state in ordered.values():
         report.problems.extend(state.problems)
     return ordered
+
+
+def share_fields(
+    record: ArticleRecord, path: Path, dates: dict[datetime.date, datetime.date]
+) -> None:
+    """Make a record that came from a reading process share what it has in common with
+    the others: the build holds every record to the end, and a record arrives with its
+    own copy of every string (pickled one by one), where most articles' category,
+    product, keywords and date are another's, and most bare titles are the title."""
+    if record.source == path:
+        record.source = path
+    record.category = sys.intern(record.category)
+    record.product = sys.intern(record.product)
+    if record.title_prefix is not None:
+        record.title_prefix = sys.intern(record.title_prefix)
+    if record.bare_title == record.title:
+        record.bare_title = record.title
+    record.keywords = [sys.intern(keyword) for keyword in record.keywords]
+    if record.date is not None:
+        record.date = dates.setdefault(record.date, record.date)
 
 
 def _source_state(

@@ -50,6 +50,7 @@ from kbsite.site.pages import (
     StatsPage,
     article_href,
 )
+from kbsite.site.table import LinkTable
 
 SEARCH_SCRIPTS = (
     "static/porter.js",
@@ -194,11 +195,13 @@ class PageRenderer:
         settings: Config | None = None,
         site_search: bool = True,
         nav_pages: Sequence[Link] = (),
+        table: LinkTable | None = None,
     ) -> None:
         """``site_search=False`` leaves out the header's search box and the search scripts,
         for readers such as Kiwix that bring their own search, and the feed and OpenSearch
         links: such a reader holds the pages only. ``nav_pages`` are the Markdown pages
-        the navigation links to, hrefs from the site's top."""
+        the navigation links to, hrefs from the site's top. ``table``: the site's
+        ``LinkTable``, which a forked worker reads the other articles from."""
         settings = settings or Config()
         self.site = site
         self.site_title = settings.title
@@ -227,7 +230,7 @@ class PageRenderer:
             opensearch=site_search and bool(settings.base_url),
             nav_pages=list(nav_pages),
         )
-        self.article_links = ArticleLinker(site)
+        self.article_links = ArticleLinker(site, table)
         self._extra: dict[type, Callable[[Any], dict[str, Any]]] = {
             MarkdownPage: self._markdown_extra,
             StatsPage: self._stats_extra,
@@ -295,9 +298,9 @@ class PageRenderer:
     # -- article text -----------------------------------------------------------------
 
     def _env(self, prefix: str = "") -> dict[str, Any]:
-        summaries = self.site.summaries
+        known = self.article_links.known
         return {
-            "article_href": lambda i: f"{prefix}{i}.html" if i in summaries else None,
+            "article_href": lambda i: f"{prefix}{i}.html" if known(i) else None,
             "links": [],
         }
 

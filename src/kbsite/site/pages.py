@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from kbsite.model import ArticleSummary, TextPage
 from kbsite.read.syntax import id_number
 from kbsite.site.link import FACET_KINDS, Facet, Faceted, Site, article_facets
+from kbsite.site.table import LinkTable
 
 PAGE_SIZE = 200
 """Entries per listing page."""
@@ -375,10 +376,14 @@ class ArticleLinks:
 
 
 class ArticleLinker:
-    """Makes each article's ``ArticleLinks`` from one site; each facet link made once."""
+    """Makes each article's ``ArticleLinks`` from one site; each facet link made once.
 
-    def __init__(self, site: Site) -> None:
+    Given the site's ``LinkTable``, it reads the other articles from the table, not the
+    site's dicts: what a forked worker does (``table.py`` says why)."""
+
+    def __init__(self, site: Site, table: LinkTable | None = None) -> None:
         self.site = site
+        self.table = table
         self._facet_links = {
             (kind, name): Link("../" + facet_href(facet), facet.name)
             for kind, facets in site.facets.items()
@@ -389,16 +394,24 @@ class ArticleLinker:
         self, article: Faceted, article_id: str, references: Iterable[str]
     ) -> ArticleLinks:
         """``article``: the article or its record; ``references``: the ids it cites."""
-        site = self.site
-        summaries = site.summaries
         facets = []
         for kind, names in article_facets(article).items():
             links = [link for n in names if (link := self._facet_links.get((kind, n)))]
             if links:
                 facets.append(FacetLink(FACET_KINDS[kind][0 if len(links) == 1 else 1], links))
+        if self.table is not None:
+            backlinks, related = self.table.linked(article_id)
+        else:
+            summaries, site = self.site.summaries, self.site
+            backlinks = [summaries[i] for i in site.backlinks.get(article_id, ())]
+            related = [summaries[i] for i in site.related.get(article_id, ())]
         return ArticleLinks(
             facets=facets,
-            backlinks=[summaries[i] for i in site.backlinks.get(article_id, ())],
-            related=[summaries[i] for i in site.related.get(article_id, ())],
-            unresolved=sorted({r for r in references if r not in summaries}, key=id_number),
+            backlinks=backlinks,
+            related=related,
+            unresolved=sorted({r for r in references if not self.known(r)}, key=id_number),
         )
+
+    def known(self, article_id: str) -> bool:
+        """Whether the article is in the archive."""
+        return article_id in (self.site.summaries if self.table is None else self.table)

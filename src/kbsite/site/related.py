@@ -89,9 +89,15 @@ def _lists_reusable(previous: PreviousLinks, ids: list[str]) -> bool:
 
 
 def related_all(index: RelatedIndex, ids: list[str], jobs: int) -> list[list[str]]:
-    """The related lists of ``ids``, scored by forked workers."""
+    """The related lists of ``ids``, scored by forked workers. Their ids are the
+    index's own strings, not the copies the workers sent back: the lists stay in memory
+    for the whole build, a few bytes an entry rather than a string's fifty."""
+    own = {article_id: article_id for article_id in index.ids}
     with inherited(dataclasses.replace(context(), related=index)):
-        return list(parallel_map(_related_of, ids, jobs, chunksize=256))
+        return [
+            [own[i] for i in related]
+            for related in parallel_map(_related_of, ids, jobs, chunksize=256)
+        ]
 
 
 def _related_of(article_id: str) -> list[str]:
