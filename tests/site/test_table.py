@@ -48,7 +48,8 @@ def test_reading_the_table_holds_no_reference_to_the_sites_objects() -> None:
     table = LinkTable(site)
     title = site.summaries["Q300001"].title
     before = sys.getrefcount(title)
-    backlinks, _ = table.linked("Q300002")
+    backlinks, _related = table.linked("Q300002")
     summary = table.summary("Q300001")
     assert summary == site.summaries["Q300001"] and backlinks
     assert sys.getrefcount(title) == before
+    assert all(s is not site.summaries[s.id] for s in [*backlinks, summary])
