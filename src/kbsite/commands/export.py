@@ -83,7 +83,8 @@ def _export_model(
         if export_format == "markdown":
             write_markdown(articles, output)
         elif output == Path("-"):
-            write_json_lines(articles, click.get_text_stream("stdout"))
+            with click.open_file("-", "w", encoding="utf-8") as out:
+                write_json_lines(articles, out)
         else:
             try:
                 with output.open("w", encoding="utf-8") as out:
