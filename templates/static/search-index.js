@@ -19,6 +19,10 @@
     return (script ? script.dataset.kbsiteRoot : "") + "search/";
   }
 
+  /** The page's own tag for an index file not yet run (search.html's meta.js, after the
+   * scripts): waited for, not loaded twice. A tag is removed once it has run. */
+  const pageTag = (path) => document.querySelector(`script[src$="search/${path}"]`);
+
   const pathOf = (kind, number) => (ONE_FILE.has(kind) ? `${kind}.js` : `${kind[0]}/${number}.js`);
 
   function load(kind, number) {
@@ -28,9 +32,11 @@
     if (!waiting.has(key)) {
       const path = pathOf(kind, number);
       waiting.set(key, new Promise((resolve, reject) => {
-        const script = document.createElement("script");
-        script.src = indexRoot() + path;
-        script.async = true;
+        const script = pageTag(path) || document.createElement("script");
+        if (!script.src) {
+          script.src = indexRoot() + path;
+          script.async = true;
+        }
         script.onload = () => {
           waiting.delete(key);
           script.remove();

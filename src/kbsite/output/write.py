@@ -84,10 +84,13 @@ class SiteWriter:
                 f"cannot write {relative}: {exc.strerror or exc}", self.output
             ) from exc
 
-    def copy_tree(self, source: Path, relative: str) -> None:
+    def copy_file(self, source: Path, relative: str) -> None:
+        """Copy ``source`` to ``relative`` as it is (a static file)."""
+        target = self.path_for(relative)
         try:
-            shutil.copytree(source, self.path_for(relative), dirs_exist_ok=True)
-        except (OSError, shutil.Error) as exc:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        except OSError as exc:
             raise OutputError(f"cannot copy {source} to {relative}: {exc}", self.output) from exc
 
     def publish_written(self, removed: Iterable[str] = ()) -> None:
