@@ -231,11 +231,18 @@ def copy_static(writer: SiteWriter, settings: Config) -> list[str]:
     return [*copied, SEARCH_BUNDLE]
 
 
+COMPILE_HINT = "//# allFunctionsCalledOnLoad\n"
+"""The bundle's first line: asks V8 (Chromium 136 on) to compile every function while
+the file streams in, off the page's thread, rather than each on its first call, which
+on the search page came to a sixth of the time to the first results. Other browsers
+read a comment."""
+
+
 def search_bundle(files: dict[str, Path]) -> str:
     """The ``SEARCH_SCRIPTS`` of ``static_files`` in load order, each under a comment
-    naming it. Each is a classic script wrapped in its own function, so one after
-    another they run as they would from their own tags."""
-    return "".join(
+    naming it, after the ``COMPILE_HINT``. Each is a classic script wrapped in its own
+    function, so one after another they run as they would from their own tags."""
+    return COMPILE_HINT + "".join(
         f"/* {path} */\n{files[path].read_text(encoding='utf-8').rstrip()}\n"
         for path in SEARCH_SCRIPTS
     )
