@@ -15,6 +15,34 @@
     return Math.floor(value * 1e6 + 0.5) / 1e6;
   }
 
+  /** The positions of a match's scores, best first by their rounded value, equal ones
+   * in archive order (a match's documents ascend, so by position). Sorted as numbers,
+   * without a comparator called some n log n times, by one key a position: its score in
+   * millionths (as `rounded` rounds; ordered as the rounded scores are) below the best,
+   * times the count, plus the position; by the comparator if such keys grow too large. */
+  function rankOrder(scores) {
+    const count = scores.length;
+    const millionths = new Float64Array(count);
+    let best = 0;
+    let worst = Infinity;
+    for (let i = 0; i < count; i++) {
+      const m = Math.floor(scores[i] * 1e6 + 0.5);
+      millionths[i] = m;
+      best = Math.max(best, m);
+      worst = Math.min(worst, m);
+    }
+    if (!count || best >= 2 ** 40 || (best - worst + 1) * count >= 2 ** 52) {
+      const order = Int32Array.from(scores, (_, i) => i);
+      return order.sort((a, b) => millionths[b] - millionths[a] || a - b);
+    }
+    const keys = new Float64Array(count);
+    for (let i = 0; i < count; i++) keys[i] = (best - millionths[i]) * count + i;
+    keys.sort();
+    const order = new Int32Array(count);
+    for (let i = 0; i < count; i++) order[i] = keys[i] % count;
+    return order;
+  }
+
   /* ---------- spelling.py ---------- */
 
   const RARE = 3;
@@ -409,14 +437,7 @@
       const root = withAlternatives(parsed.root, also);
       const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
       const { docs, scores } = found;
-      const order = new Int32Array(docs.length);
-      const roundedScores = new Float64Array(docs.length);
-      for (let i = 0; i < docs.length; i++) {
-        order[i] = i;
-        roundedScores[i] = rounded(scores[i]);
-      }
-      order.sort((a, b) => roundedScores[b] - roundedScores[a] || docs[a] - docs[b]);
-      let result = Array.from(order, (i) => [docs[i], scores[i]]);
+      let result = Array.from(rankOrder(scores), (i) => [docs[i], scores[i]]);
       if (parsed.articleNumber !== null) {
         const exact = await this.docOfNumber(parsed.articleNumber);
         if (exact !== null) {

@@ -54,9 +54,15 @@
     return waiting.get(key);
   }
 
-  /** Each number of a text encoded as postings.py encodes them, in order. */
-  function decodeNumbers(text) {
-    const values = [];
+  /** A text's numbers, decoded before they are counted (the text's length bounds
+   * them): kept for the next text, grown to the longest. */
+  let decoded = new Float64Array(0);
+
+  /** The numbers of a text encoded as postings.py encodes them, in order, into
+   * `decoded`: how many. */
+  function decodeInto(text) {
+    if (decoded.length < text.length) decoded = new Float64Array(text.length);
+    let count = 0;
     let value = 0;
     let scale = 1;
     for (let i = 0; i < text.length; i++) {
@@ -65,12 +71,17 @@
         value += (digit - 32) * scale;
         scale *= 32;
       } else {
-        values.push(value + digit * scale);
+        decoded[count++] = value + digit * scale;
         value = 0;
         scale = 1;
       }
     }
-    return values;
+    return count;
+  }
+
+  function decodeNumbers(text) {
+    const count = decodeInto(text);
+    return decoded.slice(0, count);
   }
 
   /** Per document, a level (decodePostings) or a score (anyOf) gathered out of order,
@@ -78,11 +89,6 @@
   let levelOf = new Uint8Array(0);
   let total = new Float64Array(0);
   let seen = new Uint8Array(0);
-
-  /** A postings text decoded before its documents are counted (a text's length bounds
-   * them): kept for the next, grown to the longest text. */
-  let decodedDocs = new Int32Array(0);
-  let decodedLevels = new Uint8Array(0);
 
   function growScratch(documents) {
     if (levelOf.length >= documents) return;
@@ -111,28 +117,15 @@
    * Uint8Array), documents ascending; `documents` is the index's count. Several groups
    * are merged by each level put in its document's place, the last group's winning. */
   function decodePostings(text, documents) {
-    if (decodedDocs.length < text.length) {
-      decodedDocs = new Int32Array(text.length);
-      decodedLevels = new Uint8Array(text.length);
-    }
-    const docs = decodedDocs;
-    const levels = decodedLevels;
+    const numbers = decodeInto(text);
+    const docs = new Int32Array(numbers);
+    const levels = new Uint8Array(numbers);
     let count = 0;
     let groups = 0;
     let level = 0;
     let doc = -1;
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < text.length; i++) {
-      const digit = DIGIT_VALUE[text.charCodeAt(i)];
-      if (digit >= 32) {
-        value += (digit - 32) * scale;
-        scale *= 32;
-        continue;
-      }
-      const number = value + digit * scale;
-      value = 0;
-      scale = 1;
+    for (let i = 0; i < numbers; i++) {
+      const number = decoded[i];
       if (level === 0) {
         level = number;
         doc = -1;
@@ -145,7 +138,7 @@
         levels[count++] = level;
       }
     }
-    if (groups <= 1) return { docs: docs.slice(0, count), levels: levels.slice(0, count) };
+    if (groups <= 1) return { docs: docs.subarray(0, count), levels: levels.subarray(0, count) };
     growScratch(documents);
     for (let i = 0; i < count; i++) levelOf[docs[i]] = levels[i];
     const placed = ascending(docs, count, documents, levelOf);
