@@ -227,7 +227,7 @@ def copy_static(writer: SiteWriter, settings: Config) -> list[str]:
     copied = [path for path in files if path not in SEARCH_SCRIPTS]
     for path in copied:
         writer.copy_file(files[path], path)
-    writer.write_text(SEARCH_BUNDLE, search_bundle(files))
+    writer.write_unchecked(SEARCH_BUNDLE, search_bundle(files))
     return [*copied, SEARCH_BUNDLE]
 
 

@@ -71,7 +71,8 @@ class SiteWriter:
         self.write_unchecked(relative, content)
 
     def write_unchecked(self, relative: str, content: str) -> None:
-        """Write without the duplicate check: for workers, whose paths the parent checked."""
+        """Write without the duplicate check, and outside ``staged``: for workers, whose
+        paths the parent checked, and the static files (``search_bundle``)."""
         target = self.path_for(relative)
         folder = target.parent
         try:
