@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from build import benchmark_arguments, benchmark_source, folder_size  # noqa: E402
 
-from kbsite.render.renderer import SEARCH_SCRIPTS  # noqa: E402
+from kbsite.render.renderer import SEARCH_BUNDLE  # noqa: E402
 
 TWO_WORD_QUERIES = [
     "memory leak",
@@ -66,7 +66,7 @@ FORGIVING_QUERIES = [
     "sp3 install",
 ]
 INDEX_STAGES = ("Indexing", "Search pages")
-SCRIPTS = (*SEARCH_SCRIPTS, "static/theme.js")
+SCRIPTS = (SEARCH_BUNDLE, "static/theme.js")
 
 
 def timed_build(source: Path, output: Path, index: Path, jobs: int) -> dict[str, float]:

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from kbsite.build import BuildOptions, build_site
 from kbsite.cli import main
-from kbsite.render.renderer import SEARCH_META, SEARCH_SCRIPTS
+from kbsite.render.renderer import SEARCH_BUNDLE, SEARCH_META
 from kbsite.report import BuildReport
 
 from .search.test_search_js import serve
@@ -201,7 +201,7 @@ class MarkupAudit(HTMLParser):
 
     ALLOWED_SCRIPTS = re.compile(
         r"(/|(\.\./)*)("
-        + "|".join(map(re.escape, (*SEARCH_SCRIPTS, SEARCH_META, "static/theme.js")))
+        + "|".join(map(re.escape, (SEARCH_BUNDLE, SEARCH_META, "static/theme.js")))
         + ")"
     )
     FORBIDDEN_TAGS = frozenset(

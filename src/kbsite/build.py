@@ -252,8 +252,9 @@ def _write_site(
     write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)
     files = {**plan.keys, **search.files}
     files.update(write_feeds(site, records, writer, inputs.settings, files))
-    files.update({p: k for p, k in plan.old_keys.items() if k == STATIC_KEY})
-    if not plan.in_place:
+    if plan.in_place:
+        files.update({p: k for p, k in plan.old_keys.items() if k == STATIC_KEY})
+    else:
         files.update(dict.fromkeys(copy_static(writer, inputs.settings), STATIC_KEY))
     writer.stale = plan.old_keys.keys() - files.keys()
     report.removed = len(writer.stale)

@@ -15,6 +15,34 @@
     return Math.floor(value * 1e6 + 0.5) / 1e6;
   }
 
+  /** The positions of a match's scores, best first by their rounded value, equal ones
+   * in archive order (a match's documents ascend, so by position). Sorted as numbers,
+   * without a comparator called some n log n times, by one key a position: its score in
+   * millionths (as `rounded` rounds; ordered as the rounded scores are) below the best,
+   * times the count, plus the position; by the comparator if such keys grow too large. */
+  function rankOrder(scores) {
+    const count = scores.length;
+    const millionths = new Float64Array(count);
+    let best = 0;
+    let worst = Infinity;
+    for (let i = 0; i < count; i++) {
+      const m = Math.floor(scores[i] * 1e6 + 0.5);
+      millionths[i] = m;
+      best = Math.max(best, m);
+      worst = Math.min(worst, m);
+    }
+    if (!count || best >= 2 ** 40 || (best - worst + 1) * count >= 2 ** 52) {
+      const order = Int32Array.from(scores, (_, i) => i);
+      return order.sort((a, b) => millionths[b] - millionths[a] || a - b);
+    }
+    const keys = new Float64Array(count);
+    for (let i = 0; i < count; i++) keys[i] = (best - millionths[i]) * count + i;
+    keys.sort();
+    const order = new Int32Array(count);
+    for (let i = 0; i < count; i++) order[i] = keys[i] % count;
+    return order;
+  }
+
   /* ---------- spelling.py ---------- */
 
   const RARE = 3;
@@ -88,15 +116,29 @@
     return text;
   }
 
+  /** A table's entries as [short, long, the pattern of a short form with a version
+   * number or null], made once a table. */
+  const tableEntries = new WeakMap();
+
+  function entriesOf(table) {
+    if (!tableEntries.has(table)) {
+      tableEntries.set(table, table.map(([short, long]) => {
+        if (!short.includes("#")) return [short, long, null];
+        const pattern = short.split("#").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("([0-9]+[a-z]?)");
+        return [short, long, new RegExp(`^${pattern}$`)];
+      }));
+    }
+    return tableEntries.get(table);
+  }
+
   /** synonyms.expansion: what a word stands for, by the first entry of the table that fits. */
   function expansion(word, table) {
-    for (const [short, long] of table) {
-      if (!short.includes("#")) {
+    for (const [short, long, pattern] of entriesOf(table)) {
+      if (pattern === null) {
         if (short === word) return long;
         continue;
       }
-      const pattern = short.split("#").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("([0-9]+[a-z]?)");
-      const match = new RegExp(`^${pattern}$`).exec(word);
+      const match = pattern.exec(word);
       if (match) return long.replaceAll("#", match[1]);
     }
     return null;
@@ -127,42 +169,25 @@
       return found;
     }
 
-    /** doc -> score for one term in one field: boost * idf * level / LEVELS. */
+    /** doc -> score for one term in one field: boost * idf * level / LEVELS, computed
+     * once a level (a level is below 256: decodePostings). */
     postings(entry, field, boost) {
       const code = FIELD_CODES[field];
       if (entry === null || !(code in entry)) return NONE;
       const [df, encoded] = entry[code];
       const idf = rounded(Math.log(this.meta.docCount / (df + 1)) + 1);
       const { docs, levels } = decodePostings(encoded, this.meta.documents);
-      const scores = [];
-      for (let i = 0; i < docs.length; i++) scores.push(boost * (idf * levels[i] / this.meta.levels));
+      const scoreOf = new Float64Array(256);
+      for (let level = 1; level < 256; level++) scoreOf[level] = boost * (idf * level / this.meta.levels);
+      const scores = new Float64Array(docs.length);
+      for (let i = 0; i < docs.length; i++) scores[i] = scoreOf[levels[i]];
       return { docs, scores };
     }
 
     async termQuery(term, fields) {
       const entry = await this.entry(term);
       const present = Object.entries(fields).filter(([field]) => entry !== null && FIELD_CODES[field] in entry);
-      if (present.length < 2) return present.length ? this.postings(entry, ...present[0]) : NONE;
-      /* anyOf of the fields' postings, by document: each document's scores added in the
-       * same order, so to the same sums. */
-      const documents = this.meta.documents;
-      const total = new Float64Array(documents);
-      const seen = new Uint8Array(documents);
-      for (const [field, boost] of present) {
-        const { docs, scores } = this.postings(entry, field, boost);
-        for (let i = 0; i < docs.length; i++) {
-          total[docs[i]] += scores[i];
-          seen[docs[i]] = 1;
-        }
-      }
-      const docs = [];
-      const scores = [];
-      for (let doc = 0; doc < documents; doc++) {
-        if (!seen[doc]) continue;
-        docs.push(doc);
-        scores.push(total[doc]);
-      }
-      return { docs, scores };
+      return anyOf(present.map(([field, boost]) => this.postings(entry, field, boost)));
     }
 
     async unitQuery(unit, fields) {
@@ -345,14 +370,15 @@
           if (slot.docs[j] === result.docs[i]) matched[i] += 1;
         }
       }
-      const docs = [];
-      const scores = [];
+      const docs = new Int32Array(result.docs.length);
+      const scores = new Float64Array(result.docs.length);
+      let count = 0;
       for (let i = 0; i < result.docs.length; i++) {
         if (matched[i] < least) continue;
-        docs.push(result.docs[i]);
-        scores.push(result.scores[i] * matched[i] / slots.length);
+        docs[count] = result.docs[i];
+        scores[count++] = result.scores[i] * matched[i] / slots.length;
       }
-      return { docs, scores };
+      return { docs: docs.subarray(0, count), scores: scores.subarray(0, count) };
     }
 
     /** searcher.find_corrections: the typo corrections of a query's words. */
@@ -410,16 +436,15 @@
       for (const [word, alternatives] of expanded) also.set(word, [...(also.get(word) || []), ...alternatives]);
       const root = withAlternatives(parsed.root, also);
       const found = (root.type === "most" ? await this.most(root) : await this.evaluate(root)) || NONE;
-      let ranked = found.docs.map((doc, i) => [doc, found.scores[i], rounded(found.scores[i])]);
-      ranked.sort((a, b) => b[2] - a[2] || a[0] - b[0]);
+      const { docs, scores } = found;
+      let result = Array.from(rankOrder(scores), (i) => [docs[i], scores[i]]);
       if (parsed.articleNumber !== null) {
         const exact = await this.docOfNumber(parsed.articleNumber);
         if (exact !== null) {
-          const top = ranked.length ? ranked[0][1] : 0;
-          ranked = [[exact, top, rounded(top)], ...ranked.filter((r) => r[0] !== exact)];
+          const top = result.length ? result[0][1] : 0;
+          result = [[exact, top], ...result.filter((r) => r[0] !== exact)];
         }
       }
-      const result = ranked.map(([doc, score]) => [doc, score]);
       result.corrections = corrections;
       return result;
     }

@@ -19,6 +19,10 @@
     return (script ? script.dataset.kbsiteRoot : "") + "search/";
   }
 
+  /** The page's own tag for an index file not yet run (search.html's meta.js, after the
+   * scripts): waited for, not loaded twice. A tag is removed once it has run. */
+  const pageTag = (path) => document.querySelector(`script[src$="search/${path}"]`);
+
   const pathOf = (kind, number) => (ONE_FILE.has(kind) ? `${kind}.js` : `${kind[0]}/${number}.js`);
 
   function load(kind, number) {
@@ -28,9 +32,11 @@
     if (!waiting.has(key)) {
       const path = pathOf(kind, number);
       waiting.set(key, new Promise((resolve, reject) => {
-        const script = document.createElement("script");
-        script.src = indexRoot() + path;
-        script.async = true;
+        const script = pageTag(path) || document.createElement("script");
+        if (!script.src) {
+          script.src = indexRoot() + path;
+          script.async = true;
+        }
         script.onload = () => {
           waiting.delete(key);
           script.remove();
@@ -48,63 +54,100 @@
     return waiting.get(key);
   }
 
-  /** Each number of a text encoded as postings.py encodes them, in order. */
-  function forEachNumber(text, take) {
+  /** A text's numbers, decoded before they are counted (the text's length bounds
+   * them): kept for the next text, grown to the longest. */
+  let decoded = new Float64Array(0);
+
+  /** The numbers of a text encoded as postings.py encodes them, in order, into
+   * `decoded`: how many. */
+  function decodeInto(text) {
+    if (decoded.length < text.length) decoded = new Float64Array(text.length);
+    let count = 0;
     let value = 0;
-    let shift = 0;
+    let scale = 1;
     for (let i = 0; i < text.length; i++) {
       const digit = DIGIT_VALUE[text.charCodeAt(i)];
       if (digit >= 32) {
-        value += (digit - 32) * 2 ** shift;
-        shift += 5;
+        value += (digit - 32) * scale;
+        scale *= 32;
       } else {
-        take(value + digit * 2 ** shift);
+        decoded[count++] = value + digit * scale;
         value = 0;
-        shift = 0;
+        scale = 1;
       }
     }
+    return count;
   }
 
   function decodeNumbers(text) {
-    const values = [];
-    forEachNumber(text, (value) => values.push(value));
-    return values;
+    const count = decodeInto(text);
+    return decoded.slice(0, count);
+  }
+
+  /** Per document, a level (decodePostings) or a score (anyOf) gathered out of order,
+   * zeroed again by whoever used it; grown to the highest document seen. */
+  let levelOf = new Uint8Array(0);
+  let total = new Float64Array(0);
+  let seen = new Uint8Array(0);
+
+  function growScratch(documents) {
+    if (levelOf.length >= documents) return;
+    levelOf = new Uint8Array(documents);
+    total = new Float64Array(documents);
+    seen = new Uint8Array(documents);
+  }
+
+  /** The first `count` of `docs` (all below `span`, each with its `flags` set), ascending
+   * and each once, in a new array: sorted when few, else by a walk over the flags. */
+  function ascending(docs, count, span, flags) {
+    if (count * 8 < span) {
+      const sorted = docs.slice(0, count).sort();
+      let kept = 0;
+      for (let i = 0; i < count; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[kept++] = sorted[i];
+      return sorted.subarray(0, kept);
+    }
+    const walked = new Int32Array(count);
+    let kept = 0;
+    for (let doc = 0; doc < span; doc++) if (flags[doc] !== 0) walked[kept++] = doc;
+    return walked.subarray(0, kept);
   }
 
   /** A term's postings in one field (postings.py: groups of documents by level, highest
-   * first, separated by a zero, the only "A") as {docs, levels}, documents ascending;
-   * `documents` is the index's count. Several groups are merged by putting each level
-   * in its document's place, not by sorting. */
+   * first, separated by a zero, the only "A") as {docs, levels} (an Int32Array and a
+   * Uint8Array), documents ascending; `documents` is the index's count. Several groups
+   * are merged by each level put in its document's place, the last group's winning. */
   function decodePostings(text, documents) {
-    const single = !text.includes("A");
-    const levelOf = single ? null : new Uint8Array(documents);
-    const docs = [];
-    const levels = [];
+    const numbers = decodeInto(text);
+    const docs = new Int32Array(numbers);
+    const levels = new Uint8Array(numbers);
+    let count = 0;
+    let groups = 0;
     let level = 0;
     let doc = -1;
-    forEachNumber(text, (number) => {
+    for (let i = 0; i < numbers; i++) {
+      const number = decoded[i];
       if (level === 0) {
         level = number;
         doc = -1;
+        groups += 1;
       } else if (number === 0) {
         level = 0;
       } else {
         doc += number;
-        if (single) {
-          docs.push(doc);
-          levels.push(level);
-        } else {
-          levelOf[doc] = level;
-        }
+        docs[count] = doc;
+        levels[count++] = level;
       }
-    });
-    if (single) return { docs, levels };
-    for (let d = 0; d < documents; d++) {
-      if (levelOf[d] === 0) continue;
-      docs.push(d);
-      levels.push(levelOf[d]);
     }
-    return { docs, levels };
+    if (groups <= 1) return { docs: docs.subarray(0, count), levels: levels.subarray(0, count) };
+    growScratch(documents);
+    for (let i = 0; i < count; i++) levelOf[docs[i]] = levels[i];
+    const placed = ascending(docs, count, documents, levelOf);
+    const placedLevels = new Uint8Array(placed.length);
+    for (let i = 0; i < placed.length; i++) {
+      placedLevels[i] = levelOf[placed[i]];
+      levelOf[placed[i]] = 0;
+    }
+    return { docs: placed, levels: placedLevels };
   }
 
   function shardOf(meta, term) {
@@ -119,77 +162,96 @@
     return low;
   }
 
-  /* Matches: {docs, scores}, documents ascending. Scores add up in the order whoosh's
-   * matchers add them: alternatives left to right, then the parts of an AND. */
-  const NONE = { docs: [], scores: [] };
+  /* Matches: {docs, scores}, an Int32Array of documents ascending and a Float64Array.
+   * Scores add up in the order whoosh's matchers add them: alternatives left to right,
+   * then the parts of an AND. */
+  const NONE = { docs: new Int32Array(0), scores: new Float64Array(0) };
 
   function constant(docs, score) {
-    return { docs, scores: docs.map(() => score) };
+    return { docs: Int32Array.from(docs), scores: new Float64Array(docs.length).fill(score) };
   }
 
-  function union(a, b) {
-    const docs = [];
-    const scores = [];
-    let i = 0;
-    let j = 0;
-    while (i < a.docs.length || j < b.docs.length) {
-      if (j >= b.docs.length || (i < a.docs.length && a.docs[i] < b.docs[j])) {
-        docs.push(a.docs[i]);
-        scores.push(a.scores[i++]);
-      } else if (i >= a.docs.length || b.docs[j] < a.docs[i]) {
-        docs.push(b.docs[j]);
-        scores.push(b.scores[j++]);
-      } else {
-        docs.push(a.docs[i]);
-        scores.push(a.scores[i++] + b.scores[j++]);
+  /** The first `count` of docs and scores, as a match. */
+  const firstOf = (docs, scores, count) => ({ docs: docs.subarray(0, count), scores: scores.subarray(0, count) });
+
+  /** Matches of any of a list, each document's scores added in the list's order: as
+   * whoosh's unions, left to right, add them (from 0, which adds nothing). */
+  function anyOf(list) {
+    const present = list.filter((m) => m !== null && m.docs.length);
+    if (present.length <= 1) return present.length ? present[0] : NONE;
+    let span = 0;
+    let listed = 0;
+    for (const m of present) {
+      span = Math.max(span, m.docs[m.docs.length - 1] + 1);
+      listed += m.docs.length;
+    }
+    growScratch(span);
+    const touched = new Int32Array(listed);
+    let count = 0;
+    for (const { docs, scores } of present) {
+      for (let i = 0; i < docs.length; i++) {
+        const doc = docs[i];
+        if (seen[doc] === 0) {
+          seen[doc] = 1;
+          touched[count++] = doc;
+        }
+        total[doc] += scores[i];
       }
+    }
+    const docs = ascending(touched, count, span, seen);
+    const scores = new Float64Array(docs.length);
+    for (let i = 0; i < docs.length; i++) {
+      const doc = docs[i];
+      scores[i] = total[doc];
+      total[doc] = 0;
+      seen[doc] = 0;
     }
     return { docs, scores };
   }
 
   function intersection(a, b) {
-    const docs = [];
-    const scores = [];
+    const count = Math.min(a.docs.length, b.docs.length);
+    const docs = new Int32Array(count);
+    const scores = new Float64Array(count);
+    let n = 0;
     let i = 0;
     let j = 0;
     while (i < a.docs.length && j < b.docs.length) {
-      if (a.docs[i] < b.docs[j]) i++;
-      else if (b.docs[j] < a.docs[i]) j++;
+      const x = a.docs[i];
+      const y = b.docs[j];
+      if (x < y) i++;
+      else if (y < x) j++;
       else {
-        docs.push(a.docs[i]);
-        scores.push(a.scores[i++] + b.scores[j++]);
+        docs[n] = x;
+        scores[n++] = a.scores[i++] + b.scores[j++];
       }
     }
-    return { docs, scores };
+    return firstOf(docs, scores, n);
   }
 
   /** a's documents, with b's score added where b matches too (whoosh's AndMaybe). */
   function andMaybe(a, b) {
-    const scores = [];
+    const scores = new Float64Array(a.docs.length);
     let j = 0;
     for (let i = 0; i < a.docs.length; i++) {
       while (j < b.docs.length && b.docs[j] < a.docs[i]) j++;
-      scores.push(j < b.docs.length && b.docs[j] === a.docs[i] ? a.scores[i] + b.scores[j] : a.scores[i]);
+      scores[i] = j < b.docs.length && b.docs[j] === a.docs[i] ? a.scores[i] + b.scores[j] : a.scores[i];
     }
     return { docs: a.docs, scores };
   }
 
   function difference(a, b) {
-    const docs = [];
-    const scores = [];
+    const docs = new Int32Array(a.docs.length);
+    const scores = new Float64Array(a.docs.length);
+    let n = 0;
     let j = 0;
     for (let i = 0; i < a.docs.length; i++) {
       while (j < b.docs.length && b.docs[j] < a.docs[i]) j++;
       if (j < b.docs.length && b.docs[j] === a.docs[i]) continue;
-      docs.push(a.docs[i]);
-      scores.push(a.scores[i]);
+      docs[n] = a.docs[i];
+      scores[n++] = a.scores[i];
     }
-    return { docs, scores };
-  }
-
-  function anyOf(list) {
-    const present = list.filter((m) => m !== null);
-    return present.length ? present.reduce(union) : NONE;
+    return firstOf(docs, scores, n);
   }
 
   function allOf(list) {

@@ -52,15 +52,17 @@
   let typingEntry = false;
   let openExact = false;
 
+  /** The search first, so that the query's index files are on their way while the page
+   * does the rest. The box has its focus from its autofocus, in the page's first
+   * rendering: focus() here would lay the page out before meta.js can run. */
   function searchPage() {
     [form, input, sortSelect, status, list, filtersBox, more, suggestion] = [
       "kb-search-form", "kb-q", "kb-sort", "kb-status", "kb-results", "kb-filters", "kb-more", "kb-suggestion",
     ].map((id) => document.getElementById(id));
     state = readState();
+    run();
     listenToForm();
     listenToKeys();
-    input.focus();
-    run();
   }
 
   function readState() {

@@ -19,7 +19,7 @@ from kbsite.output.spool import Place
 from kbsite.output.write import SiteWriter
 from kbsite.parallel import Finish, parallel_map
 from kbsite.read import load
-from kbsite.render.renderer import PageRenderer, templates_dir
+from kbsite.render.renderer import SEARCH_BUNDLE, SEARCH_SCRIPTS, PageRenderer, templates_dir
 from kbsite.report import BuildReport, Progress, progress_of
 from kbsite.search import analysis
 from kbsite.search.work import AnalyzedArticle, SearchWork, ShareResult
@@ -221,7 +221,28 @@ def static_files(settings: Config) -> dict[str, Path]:
 
 
 def copy_static(writer: SiteWriter, settings: Config) -> list[str]:
-    """Copy the ``static_files`` into the site; their paths."""
-    for folder in static_folders(settings):
-        writer.copy_tree(folder, "static")
-    return list(static_files(settings))
+    """Copy the ``static_files`` into the site, but for the ``SEARCH_SCRIPTS``, which go
+    in as one ``search_bundle``; the paths written."""
+    files = static_files(settings)
+    copied = [path for path in files if path not in SEARCH_SCRIPTS]
+    for path in copied:
+        writer.copy_file(files[path], path)
+    writer.write_unchecked(SEARCH_BUNDLE, search_bundle(files))
+    return [*copied, SEARCH_BUNDLE]
+
+
+COMPILE_HINT = "//# allFunctionsCalledOnLoad\n"
+"""The bundle's first line: asks V8 (Chromium 136 on) to compile every function while
+the file streams in, off the page's thread, rather than each on its first call, which
+on the search page came to a sixth of the time to the first results. Other browsers
+read a comment."""
+
+
+def search_bundle(files: dict[str, Path]) -> str:
+    """The ``SEARCH_SCRIPTS`` of ``static_files`` in load order, each under a comment
+    naming it, after the ``COMPILE_HINT``. Each is a classic script wrapped in its own
+    function, so one after another they run as they would from their own tags."""
+    return COMPILE_HINT + "".join(
+        f"/* {path} */\n{files[path].read_text(encoding='utf-8').rstrip()}\n"
+        for path in SEARCH_SCRIPTS
+    )

@@ -71,7 +71,8 @@ class SiteWriter:
         self.write_unchecked(relative, content)
 
     def write_unchecked(self, relative: str, content: str) -> None:
-        """Write without the duplicate check: for workers, whose paths the parent checked."""
+        """Write without the duplicate check, and outside ``staged``: for workers, whose
+        paths the parent checked, and the static files (``search_bundle``)."""
         target = self.path_for(relative)
         folder = target.parent
         try:
@@ -84,10 +85,13 @@ class SiteWriter:
                 f"cannot write {relative}: {exc.strerror or exc}", self.output
             ) from exc
 
-    def copy_tree(self, source: Path, relative: str) -> None:
+    def copy_file(self, source: Path, relative: str) -> None:
+        """Copy ``source`` to ``relative`` as it is (a static file)."""
+        target = self.path_for(relative)
         try:
-            shutil.copytree(source, self.path_for(relative), dirs_exist_ok=True)
-        except (OSError, shutil.Error) as exc:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        except OSError as exc:
             raise OutputError(f"cannot copy {source} to {relative}: {exc}", self.output) from exc
 
     def publish_written(self, removed: Iterable[str] = ()) -> None:
