@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from kbsite import __version__
 from kbsite.errors import OutputError
@@ -50,7 +50,7 @@ def model_as_data(value: Any) -> Any:
     return value
 
 
-def write_json_lines(articles: Iterable[Article], out: TextIO) -> int:
+def write_json_lines(articles: Iterable[Article], out: IO[str]) -> int:
     """One JSON object per article and line; returns how many were written."""
     count = 0
     for article in articles:
