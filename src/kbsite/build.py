@@ -81,7 +81,6 @@ from kbsite.search.work import SearchWork, archive_order
 from kbsite.site.link import Site, link_site, site_graph
 from kbsite.site.pages import Link, markdown_pages
 from kbsite.site.related import PreviousLinks, linked_site, related_lists
-from kbsite.site.table import LinkTable
 from kbsite.worker import context, inherited
 
 if TYPE_CHECKING:
@@ -240,9 +239,7 @@ def _write_site(
         staged.index, cache_folder(options.output), ordered, order, plan.digests, plan.search,
         table,
     )  # fmt: skip
-    pages = dataclasses.replace(
-        context(), site=site, links=LinkTable(site), settings=inputs.settings, nav=inputs.nav
-    )
+    pages = dataclasses.replace(context(), site=site, settings=inputs.settings, nav=inputs.nav)
     live = staged.pages_written
     shown = functools.partial(live, writer, plan) if live is not None else None
     with inherited(pages):

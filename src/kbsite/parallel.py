@@ -80,7 +80,7 @@ def parallel_map(
     alone works as fast as the workers go however slowly its results are taken, so a
     slow consumer (the ZIM writer compressing) would let all the results pile up.
     """
-    if jobs <= 1 or len(items) < 2 * chunksize:
+    if not forks(len(items), jobs, chunksize):
         yield from map(func, items)
         if finish is not None:
             finish._results.append(finish.func())
@@ -113,6 +113,12 @@ def parallel_map(
     if finish is None:
         pool.close()
         pool.join()
+
+
+def forks(count: int, jobs: int, chunksize: int) -> bool:
+    """Whether ``parallel_map`` maps ``count`` items in forked workers, not in this
+    process: with more than one job and at least two chunks of items."""
+    return jobs > 1 and count >= 2 * chunksize
 
 
 @contextlib.contextmanager

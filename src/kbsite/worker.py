@@ -35,7 +35,8 @@ class WorkerContext:
     """The linked site the pages are rendered from, while they are."""
     links: LinkTable | None = None
     """The site's ``LinkTable``, which the workers rendering article pages read the other
-    articles from, while they do."""
+    articles from, while they do (``output.pages.write_articles`` makes it when the pages
+    are written by forked workers)."""
     settings: Config = dataclasses.field(default_factory=Config)
     nav: list[Link] = dataclasses.field(default_factory=list)
     """The Markdown pages the navigation links to."""

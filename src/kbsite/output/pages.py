@@ -17,7 +17,7 @@ from kbsite.errors import KbsiteError, OutputError
 from kbsite.model import Article, ArticleRecord
 from kbsite.output.spool import Place
 from kbsite.output.write import SiteWriter
-from kbsite.parallel import Finish, parallel_map
+from kbsite.parallel import Finish, forks, parallel_map
 from kbsite.read import load
 from kbsite.render.renderer import SEARCH_BUNDLE, SEARCH_SCRIPTS, PageRenderer, templates_dir
 from kbsite.report import BuildReport, Progress, progress_of
@@ -25,6 +25,7 @@ from kbsite.search import analysis
 from kbsite.search.work import AnalyzedArticle, SearchWork, ShareResult
 from kbsite.site.kinds import Page
 from kbsite.site.pages import article_href
+from kbsite.site.table import LinkTable
 from kbsite.worker import context, inherited
 
 
@@ -50,6 +51,8 @@ class ArticleResult:
     analyzed: AnalyzedArticle | None = None
 
 
+CHUNK = 16
+"""Articles a worker takes at a time."""
 FIRST_PAGES_AT_MOST = 2048
 """``write_articles`` writes at most this many pages before the articles only analyzed,
 as their analyses wait in memory until their turn in archive order."""
@@ -83,8 +86,12 @@ def write_articles(
         first = []
     finishes: list[Finish[ShareResult]] = []
     share = search.share(jobs)
+    site = context().site
+    links = LinkTable(site) if site is not None and forks(len(tasks), jobs, CHUNK) else None
     with (
-        inherited(dataclasses.replace(context(), writer=writer, renderer=None, search=share)),
+        inherited(
+            dataclasses.replace(context(), writer=writer, renderer=None, search=share, links=links)
+        ),
         progress_of(progress, "Writing", len(tasks)) as advance,
     ):
         early = dict(zip([t.id for t in first], _processed(first, jobs, finishes), strict=True))
@@ -125,7 +132,7 @@ def _processed(
     segment at the end (``finishes``)."""
     finish = Finish(_finish_share)
     finishes.append(finish)
-    return parallel_map(_process_article, tasks, jobs, 16, window=2048, finish=finish)
+    return parallel_map(_process_article, tasks, jobs, CHUNK, window=2048, finish=finish)
 
 
 def _article_tasks(
