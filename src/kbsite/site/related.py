@@ -92,10 +92,10 @@ def related_all(index: RelatedIndex, ids: list[str], jobs: int) -> list[list[str
     """The related lists of ``ids``, scored by forked workers. Their ids are the
     index's own strings, not the copies the workers sent back: the lists stay in memory
     for the whole build, a few bytes an entry rather than a string's fifty."""
-    own = {article_id: article_id for article_id in index.ids}
+    own, place = index.ids, index.place
     with inherited(dataclasses.replace(context(), related=index)):
         return [
-            [own[i] for i in related]
+            [own[place[i]] for i in related]
             for related in parallel_map(_related_of, ids, jobs, chunksize=256)
         ]
 
