@@ -5,7 +5,7 @@
   const {
     LETTERS, STOP_WORDS, stem, terms, queryUnits, codeUnits, prefixTerm,
     QueryError, ARTICLE_NUMBER, SCORED_FIELDS, FILTER_FIELDS, isFiller, plainWords, withAlternatives,
-    load, decodeNumbers, decodePostings, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
+    load, decodeNumbers, decodePostings, shardOf, NONE, firstOf, constant, andMaybe, difference, anyOf, allOf,
   } = window.kbsiteSearch;
 
   const FIELD_CODES = { title: "t", headings: "h", keywords: "k", body: "b" };
@@ -378,7 +378,7 @@
         docs[count] = result.docs[i];
         scores[count++] = result.scores[i] * matched[i] / slots.length;
       }
-      return { docs: docs.subarray(0, count), scores: scores.subarray(0, count) };
+      return firstOf(docs, scores, count);
     }
 
     /** searcher.find_corrections: the typo corrections of a query's words. */

@@ -267,6 +267,6 @@
     /** The index files this page has loaded (search.html's tag loads meta.js with the
      * scripts), relative to search/: for benchmarks and tests. */
     loadedFiles,
-    load, decodeNumbers, decodePostings, shardOf, NONE, constant, andMaybe, difference, anyOf, allOf,
+    load, decodeNumbers, decodePostings, shardOf, NONE, firstOf, constant, andMaybe, difference, anyOf, allOf,
   });
 })();
