@@ -75,16 +75,16 @@ def page_keys(
 def kept_page_keys(
     site: Site,
     records: list[ArticleRecord],
-    old: dict[str, ArticleRecord],
+    edited: list[ArticleRecord],
     digests: dict[str, str],
     texts: list[MarkdownPage],
     previous: BuildCache,
     renderer_key: str,
 ) -> dict[str, str] | None:
     """``page_keys`` when ``links_unchanged``: the previous build's key of every page
-    made from the site graph alone, and of every article not read again; the others'
-    keys made anew. None when the cache lacks one of them (the caller makes them all)."""
-    edited = [r for r in records if old[r.id] is not r]
+    made from the site graph alone, and of every article not read again; the keys of
+    the ``edited`` (read again) made anew. None when the cache lacks one of them (the
+    caller makes them all)."""
     made = page_keys(site, edited, digests, texts, renderer_key)
     keys: dict[str, str] = {}
     try:

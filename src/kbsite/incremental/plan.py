@@ -197,23 +197,25 @@ def plan_pages(
     plan.in_place = plan.usable and writes_in_place(old, inputs)
     plan.digests = source_digests(states)
     kept = None
+    candidates = records
     if plan.in_place:
         plan.old_keys = old.pages
         plan.search = old.search
         if plan.same_links:
+            edited = [r for r in records if plan.links.records[r.id] is not r]
             kept = kept_page_keys(
-                site, records, plan.links.records, plan.digests, inputs.texts, old,
-                inputs.renderer_key,
-            )  # fmt: skip
+                site, records, edited, plan.digests, inputs.texts, old, inputs.renderer_key
+            )
     elif plan.usable:
         plan.notes.append("the templates or settings changed: writing every page")
     if kept is not None:
         plan.others, plan.keys, plan.generated = list(inputs.texts), kept, old.generated
+        candidates = edited  # every other article kept its page's key
     else:
         plan.others = site_pages(site, inputs.settings, inputs.texts)
         plan.keys = page_keys(site, records, plan.digests, plan.others, inputs.renderer_key)
         plan.generated = [page.path for page in plan.others if _from_graph(page)]
-    plan.render = {r.id for r in records if page_changed(plan, article_href(r.id))}
+    plan.render = {r.id for r in candidates if page_changed(plan, article_href(r.id))}
 
 
 def writes_in_place(previous: BuildCache, inputs: BuildInputs) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.ext
 import jinja2.nodes
 import jinja2.parser
@@ -124,6 +125,27 @@ class TemplateEnvironment(jinja2.Environment):
         return {**self.globals, **(d or {})}
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """The templates as Jinja compiled them, kept for the life of the process (keyed by
+    name, file and source checksum, so an edited template compiles again): a live
+    preview makes a renderer for every rebuild, and compiling its templates anew took a
+    tenth of an edit's time to its page. Forked workers inherit them compiled."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        compiled = self.compiled.get(bucket.key)
+        if compiled is not None:
+            bucket.bytecode_from_string(compiled)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def template_loader(theme: Path | None) -> jinja2.BaseLoader:
     """The packaged templates, each replaced by the theme folder's file of the same name.
 
@@ -220,6 +242,7 @@ class PageRenderer:
             auto_reload=False,  # templates do not change while a build runs
             cache_size=-1,  # the few templates in a plain dict: Jinja's LRU cache is slower
             extensions=[FragmentCache],
+            bytecode_cache=COMPILED_TEMPLATES,
         )
         self.env.filters["longdate"] = _long_date
         self.env.globals.update(
