@@ -36,6 +36,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from build import benchmark_arguments, benchmark_source, run_build, tree_memory_kib  # noqa: E402
 
+from kbsite.incremental.session import SETTLE_SECONDS  # noqa: E402
+
 SECTION = re.compile(rb"\n=+\r?\n\r?\n")
 """A section heading's rule and the blank line after it: a body paragraph starts there."""
 REFERENCE = re.compile(rb"\bQ(\d{5,7})\b")
@@ -231,7 +233,7 @@ def main() -> int:
             other_changes(serving, source, files)
             memory = f"RSS {rss_kib(pid) / 1024:,.0f} MiB, PSS {tree_memory_kib(pid) / 1024:,.0f}"
             print(f"serve memory      {memory} MiB", flush=True)
-            time.sleep(5)  # the edited files become old enough for the cache to trust them
+            time.sleep(SETTLE_SECONDS + 1)  # the serve saves its cache after a pause
             wait_idle(pid)
         finally:
             serving.stop()

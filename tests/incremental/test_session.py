@@ -16,7 +16,7 @@ from kbsite.build import BuildOptions
 from kbsite.errors import OutputError
 from kbsite.incremental import plan as plan_module
 from kbsite.incremental.cache import RACY_SECONDS, cache_path, file_digest, load_cache
-from kbsite.incremental.session import BuildSession
+from kbsite.incremental.session import SETTLE_SECONDS, BuildSession
 from kbsite.output import pages
 from kbsite.output.publish import Publish
 from kbsite.search.searcher import search
@@ -40,6 +40,18 @@ def add_word(article: Path, word: str) -> None:
 def session_of(archive: Path, base: Path, shown: list[float]) -> BuildSession:
     options = BuildOptions([archive], base / "site", index=base / "ix")
     return BuildSession(options, lambda: shown.append(time.monotonic()))
+
+
+def edited_live(archive: Path, base: Path, line: str) -> tuple[BuildSession, Path]:
+    """A built site's session, after one live edit (``line`` added to an article);
+    the session and the article."""
+    build(archive, base)
+    session = session_of(archive, base, [])
+    assert session.prime()
+    edited = archive / "200" / "Q200101.TXT"
+    append_line(edited, line)
+    session.rebuild([edited.resolve()])
+    return session, edited
 
 
 def no_disk_plan(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,6 +103,7 @@ def test_live_edits_give_a_full_builds_site_and_leave_a_cli_build_nothing_to_do(
     assert report.removed >= 1 and not (site / "kb" / "Q200102.html").exists()
     assert len(shown) == 4
 
+    monkeypatch.setattr("kbsite.incremental.session.SETTLE_SECONDS", RACY_SECONDS)
     time.sleep(RACY_SECONDS + 0.1)  # the edited files are old enough to be trusted
     session.settle()
     written = cache_path(site).stat().st_mtime_ns
@@ -101,13 +114,24 @@ def test_live_edits_give_a_full_builds_site_and_leave_a_cli_build_nothing_to_do(
     assert_same_as_full_build(archive, tmp_path, tmp_path)
 
 
+def test_the_cache_is_settled_only_after_a_pause_in_the_editing(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving the settled cache takes a while on a large archive, and an edit saved
+    meanwhile would wait for it: not while the files are merely old enough to trust."""
+    session, _ = edited_live(archive, tmp_path, "A live edit.")
+    saved = cache_path(tmp_path / "site").stat().st_mtime_ns
+    assert SETTLE_SECONDS > RACY_SECONDS + 1
+    time.sleep(RACY_SECONDS + 0.5)
+    session.settle()
+    assert cache_path(tmp_path / "site").stat().st_mtime_ns == saved, "settled too soon"
+    monkeypatch.setattr("kbsite.incremental.session.SETTLE_SECONDS", RACY_SECONDS)
+    session.settle()
+    assert cache_path(tmp_path / "site").stat().st_mtime_ns != saved, "never settled"
+
+
 def test_a_cli_build_between_live_edits_is_seen(archive: Path, tmp_path: Path) -> None:
-    build(archive, tmp_path)
-    session = session_of(archive, tmp_path, [])
-    assert session.prime()
-    edited = archive / "200" / "Q200101.TXT"
-    append_line(edited, "First live edit.")
-    session.rebuild([edited.resolve()])
+    session, edited = edited_live(archive, tmp_path, "First live edit.")
     append_line(edited, "Edited behind its back.")
     build(archive, tmp_path)  # not through the session, which must not trust its memory
     append_line(archive / "200" / "Q200103.TXT", "Second live edit.")

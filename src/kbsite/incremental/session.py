@@ -48,6 +48,12 @@ from kbsite.report import BuildReport
 from kbsite.site.link import Site
 from kbsite.site.related import PreviousLinks
 
+SETTLE_SECONDS = 5.0
+"""How long after the newest edit ``settle`` saves the cache. Saving it rewrites the
+whole cache (most of a second at 57,000 articles), and an edit saved meanwhile waits
+for it: so it waits for a pause in the editing, not only for the files to be older than
+``RACY_SECONDS`` (which it must be at least)."""
+
 Stamp = tuple[int, int, int]
 """A file's inode, size and modification time: whether it is still the one written."""
 
@@ -120,8 +126,8 @@ class BuildSession:
         return self.held is not None
 
     def settle(self) -> None:
-        """Once the files the last build read are older than ``RACY_SECONDS``, save its
-        cache again as of now, so that a CLI build trusts their size and time (and finds
+        """Once the files the last build read are older than ``SETTLE_SECONDS``, save
+        its cache again as of now, so that a CLI build trusts their size and time (and finds
         nothing to do) rather than reading them again; a file that changed since is
         left for the rebuild the watcher will ask for."""
         held = self._usable()
@@ -133,7 +139,7 @@ class BuildSession:
             (n, state) for n, state in cache.sources.items() if state.mtime_ns >= trusted_before
         ]
         held.settled = not racy
-        if not racy or max(s.mtime_ns for _, s in racy) >= (time.time() - RACY_SECONDS) * 1e9:
+        if not racy or max(s.mtime_ns for _, s in racy) >= (time.time() - SETTLE_SECONDS) * 1e9:
             return
         now = time.time()
         for name, state in racy:
