@@ -108,19 +108,20 @@ _LINK_FIELDS = operator.attrgetter(
 excerpt."""
 
 
-def links_unchanged(records: list[ArticleRecord], old: dict[str, ArticleRecord]) -> bool:
+def links_unchanged(
+    records: list[ArticleRecord], old: dict[str, ArticleRecord], read_again: list[ArticleRecord]
+) -> bool:
     """Whether the site graph is the one the cached records made: the same articles, each
     with the same ``_LINK_FIELDS``, so every page but those of edited articles is the same.
 
-    A record read again is a new object; the others are the cached ones themselves.
+    A record read again is a new object; the others are the cached ones themselves, so
+    only the ``read_again`` (those of ``records`` that are not ``old``'s) are compared.
     """
     if len(records) != len(old):
         return False
-    for record in records:
+    for record in read_again:
         before = old.get(record.id)
-        if before is None:
-            return False
-        if before is not record and _LINK_FIELDS(before) != _LINK_FIELDS(record):
+        if before is None or _LINK_FIELDS(before) != _LINK_FIELDS(record):
             return False
     return True
 

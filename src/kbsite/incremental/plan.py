@@ -75,6 +75,9 @@ class BuildPlan:
     """Files read, each with its cached content digest (an unchanged content is not parsed)."""
     links: PreviousLinks = dataclasses.field(default_factory=PreviousLinks)
     """What the last build's site graph and related lists were made of."""
+    read_again: list[ArticleRecord] = dataclasses.field(default_factory=list)
+    """The records that are not the last build's own objects (read again, or new): the
+    only ones whose links or page can have changed."""
     same_links: bool = False
     """No record changed what the site graph is made of: graph and lists are reused."""
     order: SearchState | None = None
@@ -177,11 +180,15 @@ def up_to_date(
 def plan_linking(plan: BuildPlan, records: list[ArticleRecord]) -> None:
     """Step 2: what the last build's site was made of (unless ``plan_changes`` had it
     at hand), and whether any link changed."""
+    if not plan.usable:
+        return
     old = plan.previous
-    if plan.usable and not plan.links.records:
+    if not plan.links.records:
         old_records = {r.id: r for r in unique_records(old.sources)[0]}
         plan.links = PreviousLinks(old_records, old.related, old.graph)
-    plan.same_links = plan.usable and links_unchanged(records, plan.links.records)
+    cached = plan.links.records
+    plan.read_again = [r for r in records if cached.get(r.id) is not r]
+    plan.same_links = links_unchanged(records, cached, plan.read_again)
     plan.order = old.search if plan.same_links else None
 
 
@@ -202,15 +209,15 @@ def plan_pages(
         plan.old_keys = old.pages
         plan.search = old.search
         if plan.same_links:
-            edited = [r for r in records if plan.links.records[r.id] is not r]
             kept = kept_page_keys(
-                site, records, edited, plan.digests, inputs.texts, old, inputs.renderer_key
-            )
+                site, records, plan.read_again, plan.digests, inputs.texts, old,
+                inputs.renderer_key,
+            )  # fmt: skip
     elif plan.usable:
         plan.notes.append("the templates or settings changed: writing every page")
     if kept is not None:
         plan.others, plan.keys, plan.generated = list(inputs.texts), kept, old.generated
-        candidates = edited  # every other article kept its page's key
+        candidates = plan.read_again  # every other article kept its page's key
     else:
         plan.others = site_pages(site, inputs.settings, inputs.texts)
         plan.keys = page_keys(site, records, plan.digests, plan.others, inputs.renderer_key)
