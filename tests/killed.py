@@ -1,5 +1,5 @@
 """``python -m tests.killed POINT [PAUSE] -- ARGS...``: ``kbsite ARGS`` (a real build) that
-SIGKILLs itself at POINT: ``writing`` (the article pages staged, the other pages not yet)
+SIGKILLs itself at POINT: ``writing`` (the pages being staged, the search indexes not yet)
 or one of the publish's points (``generations.KILL_POINTS``); ``none`` lets it finish.
 PAUSE seconds are slept before the publish, for a second build to meet this one."""
 
@@ -11,9 +11,9 @@ import sys
 import time
 from typing import Any
 
-from kbsite import build
 from kbsite.cli import main as kbsite_main
 from kbsite.output import journal
+from kbsite.search.work import SearchWork
 
 from .generations import KILL_POINTS, kill_at
 
@@ -21,13 +21,13 @@ POINTS = ("writing", *KILL_POINTS)
 
 
 def _die_writing() -> None:
-    real = build.write_other_pages
+    real = SearchWork.write_web_index
 
-    def write_other_pages(*arguments: Any) -> None:
+    def write_web_index(*arguments: Any) -> Any:
         os.kill(os.getpid(), signal.SIGKILL)
-        real(*arguments)
+        return real(*arguments)
 
-    build.write_other_pages = write_other_pages  # type: ignore[assignment]
+    SearchWork.write_web_index = write_web_index  # type: ignore[method-assign]
 
 
 def _pause_before_publishing(seconds: float) -> None:

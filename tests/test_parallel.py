@@ -64,6 +64,20 @@ def test_each_process_finishes_once_with_what_it_mapped(jobs: int) -> None:
     _seen.clear()
 
 
+def _niceness() -> int:
+    return os.nice(0)
+
+
+def test_the_workers_finish_at_the_niceness_asked_for() -> None:
+    """A ``Finish`` with ``nice`` leaves the core to this process, which goes on."""
+    ours = os.nice(0)
+    finish = Finish(_niceness, nice=5)
+    assert list(parallel_map(_note, list(range(100)), 2, chunksize=4, finish=finish))
+    assert finish.results() == [min(ours + 5, 19)] * 2
+    assert os.nice(0) == ours
+    _seen.clear()
+
+
 def _marker_seen(marker: Path) -> bool:
     deadline = time.monotonic() + 10
     while not marker.exists():

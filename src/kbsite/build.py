@@ -8,12 +8,14 @@
     plan_linking        did any link change
     linked_site         the site graph and related lists (3: site/link.py, site/related.py)
     plan_pages          in place or staged, every page's key, which pages are written
-    write_articles      per article whose page or index entry changes, in parallel, in
+    write_pages         per article whose page or index entry changes, in parallel, in
                         archive order: render (4) and write (6), analyze for the search
-                        indexes (5), fed as the results come (output/pages.py, search/work.py)
-    the other pages, feeds and static files (6); then one publish puts the site, the
-                        new generation of the whoosh index and the build cache in place
-                        together (output/publish.py)
+                        indexes (5), fed as the results come (output/pages.py, search/work.py);
+                        then the workers write the other pages and their whoosh segments
+                        while this process writes the browser's index
+    the feeds and static files (6); then one publish puts the site, the new generation
+                        of the whoosh index and the build cache in place together
+                        (output/publish.py)
 
 The whole build holds the site's lock (output/lock.py) and first finishes or clears
 what a killed build left (``publish.recover``). Everything is written aside until the
@@ -55,6 +57,7 @@ from kbsite.incremental.plan import (
     BuildInputs,
     BuildPlan,
     index_note,
+    page_changed,
     plan_linking,
     plan_pages,
     plan_reading,
@@ -64,14 +67,13 @@ from kbsite.model import Article, ArticleRecord
 from kbsite.output.feeds import write_feeds
 from kbsite.output.journal import PublishStopped
 from kbsite.output.lock import site_lock
-from kbsite.output.pages import copy_static, write_articles, write_other_pages
+from kbsite.output.pages import copy_static, write_pages
 from kbsite.output.publish import Publish, recover
 from kbsite.output.spool import ArticleSpool
 from kbsite.output.write import SiteWriter
 from kbsite.places import cache_folder
 from kbsite.read.load import load_articles, load_text_pages, warn_if_no_articles
 from kbsite.read.source import find_source_files, find_sources
-from kbsite.render.renderer import PageRenderer
 from kbsite.report import BuildReport, Progress
 from kbsite.search.index import IndexReport
 from kbsite.search.integrity import index_files
@@ -242,11 +244,12 @@ def _write_site(
     pages = dataclasses.replace(context(), site=site, settings=inputs.settings, nav=inputs.nav)
     live = staged.pages_written
     shown = functools.partial(live, writer, plan) if live is not None else None
+    others = [page for page in plan.others if page_changed(plan, page.path)]
     with inherited(pages):
-        write_articles(ordered, plan.render, search, writer, options.jobs, report, progress, shown)
+        write_pages(
+            ordered, plan.render, others, search, writer, options.jobs, report, progress, shown
+        )
     report.web_index = search.write_web_index(writer)
-    renderer = PageRenderer(site, inputs.settings, nav_pages=inputs.nav)
-    write_other_pages(plan.others, renderer, plan.keys, plan.old_keys, writer)
     files = {**plan.keys, **search.files}
     files.update(write_feeds(site, records, writer, inputs.settings, files))
     if plan.in_place:

@@ -40,6 +40,9 @@ class Finish(Generic[F]):
     its own work meanwhile, and ``results`` waits for them (``cancel`` stops them)."""
 
     func: Callable[[], F]
+    nice: int = 0
+    """Added to the workers' niceness while they finish (``os.nice``): this process goes
+    on meanwhile, and what it does may be what the program waits for first."""
     _results: list[F] = dataclasses.field(default_factory=list)
     _pending: tuple[Any, multiprocessing.pool.Pool] | None = None
     """The workers' finishing under way, and their pool, which it closes."""
@@ -98,7 +101,9 @@ def parallel_map(
             pending.append(pool.imap(func, items[start : start + window], chunksize))
             if finish is not None and start + window >= len(items):
                 # queued behind every item: each worker takes one once it has no item left
-                finishing = pool.map_async(_finish_once, [finish.func] * jobs, chunksize=1)
+                finishing = pool.map_async(
+                    _finish_once, [(finish.func, finish.nice)] * jobs, chunksize=1
+                )
                 finish._pending = (finishing, pool)
             if len(pending) > 1:
                 yield from pending.popleft()
@@ -143,9 +148,13 @@ def _worker_start(parent: int, thread: int, barrier: Any) -> None:
     _worker_signals(parent, thread)
 
 
-def _finish_once(func: Callable[[], F]) -> F:
+def _finish_once(finish: tuple[Callable[[], F], int]) -> F:
     """Run a ``Finish``: each worker waits for the others at the barrier, so that no
-    worker takes two of the pool's ``jobs`` finishing tasks and every worker takes one."""
+    worker takes two of the pool's ``jobs`` finishing tasks and every worker takes one.
+    (The pool ends with it: a niceness raised lasts no longer.)"""
+    func, nice = finish
+    if nice:
+        os.nice(nice)
     try:
         return func()
     finally:

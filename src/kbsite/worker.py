@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from kbsite.config import Config
 from kbsite.model import Article
@@ -20,6 +21,9 @@ from kbsite.search.work import SearchShare
 from kbsite.site.link import RelatedIndex, Site
 from kbsite.site.pages import Link
 from kbsite.site.table import LinkTable
+
+if TYPE_CHECKING:
+    from kbsite.output.pages import OtherPages
 
 
 @dataclasses.dataclass(slots=True)
@@ -35,7 +39,7 @@ class WorkerContext:
     """The linked site the pages are rendered from, while they are."""
     links: LinkTable | None = None
     """The site's ``LinkTable``, which the workers rendering article pages read the other
-    articles from, while they do (``output.pages.write_articles`` makes it when the pages
+    articles from, while they do (``output.pages.write_pages`` makes it when the pages
     are written by forked workers)."""
     settings: Config = dataclasses.field(default_factory=Config)
     nav: list[Link] = dataclasses.field(default_factory=list)
@@ -49,6 +53,9 @@ class WorkerContext:
     search: SearchShare | None = None
     """The search stage's part in the process (its own whoosh segment), while articles
     are analyzed."""
+    others: OtherPages | None = None
+    """The pages besides the articles' that the workers write once their articles are
+    done, while they are (``output.pages.write_pages``)."""
     renderer: PageRenderer | None = None
     """Made by each worker when it first renders (``page_renderer``), then reused."""
 

@@ -2,15 +2,18 @@
 archive order), the pages of the other kinds, and the static files.
 
 Workers write the article pages themselves and send back only the search data, which
-is fed to the indexes as it comes: nothing piles up.
+is fed to the indexes as it comes: nothing piles up. Once their articles are done they
+write the other pages, while the main process writes the browser's index.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Generator
+import multiprocessing
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 from kbsite.config import Config
 from kbsite.errors import KbsiteError, OutputError
@@ -51,16 +54,42 @@ class ArticleResult:
     analyzed: AnalyzedArticle | None = None
 
 
+@dataclasses.dataclass(slots=True)
+class OtherPages:
+    """The pages of the other ``PAGE_KINDS`` a build writes, each taken once by whichever
+    process is free (``take``): the workers, once their articles are done. The count
+    taken is in shared memory, so workers forked with this object share it."""
+
+    pages: list[Page]
+    taken: Any = dataclasses.field(
+        default_factory=lambda: multiprocessing.get_context("fork").Value("q", 0)
+    )
+
+    def take(self) -> Iterator[Page]:
+        while True:
+            with self.taken.get_lock():
+                number = self.taken.value
+                self.taken.value = number + 1
+            if number >= len(self.pages):
+                return
+            yield self.pages[number]
+
+
+FINISH_NICENESS = 10
+"""The workers write their segments and the other pages at a lower priority: the main
+process writes the browser's index meanwhile, and on a machine with as many workers as
+cores it sets the pace of the build's end."""
 CHUNK = 16
 """Articles a worker takes at a time."""
 FIRST_PAGES_AT_MOST = 2048
-"""``write_articles`` writes at most this many pages before the articles only analyzed,
+"""``write_pages`` writes at most this many pages before the articles only analyzed,
 as their analyses wait in memory until their turn in archive order."""
 
 
-def write_articles(
+def write_pages(
     ordered: list[ArticleRecord],
     render: set[str],
+    others: list[Page],
     search: SearchWork,
     writer: SiteWriter,
     jobs: int,
@@ -68,16 +97,24 @@ def write_articles(
     progress: Progress | None = None,
     shown: Callable[[], None] | None = None,
 ) -> None:
-    """Parse, render and analyze the articles that need it, in archive order; the
-    workers render with the renderer of the context they inherit (``worker.py``).
+    """Parse, render and analyze the articles that need it, in archive order, and write
+    the ``others`` pages; the workers render with the renderer of the context they
+    inherit (``worker.py``).
 
-    ``shown`` is called once the pages are written: a live preview puts them in place
-    then. When they are few, they are written first, before the articles that are only
+    The workers write the other pages and their search segments once their articles
+    are done, and this returns without waiting for them: ``search.finish`` does (a
+    build writes the browser's index meanwhile). ``shown`` is called once the pages are
+    written: a live preview puts them in place then. When the article pages are few,
+    they and the other pages are written first, before the articles that are only
     analyzed (all of them when the browser's index is written whole)."""
     tasks = _article_tasks(ordered, render, search)
     for task in tasks:
         if task.render:
             writer.staged.add(article_href(task.id))
+    for page in others:
+        if page.path in writer.staged:
+            raise OutputError(f"two pages would be written to {page.path}", writer.output)
+        writer.staged.add(page.path)
     by_id = {r.id: r for r in ordered}
     done = set()
     first = [task for task in tasks if task.render]
@@ -88,12 +125,15 @@ def write_articles(
     share = search.share(jobs)
     site = context().site
     links = LinkTable(site) if site is not None and forks(len(tasks), jobs, CHUNK) else None
-    with (
-        inherited(
-            dataclasses.replace(context(), writer=writer, renderer=None, search=share, links=links)
-        ),
-        progress_of(progress, "Writing", len(tasks)) as advance,
-    ):
+    workers = dataclasses.replace(
+        context(),
+        writer=writer,
+        renderer=None,
+        search=share,
+        links=links,
+        others=OtherPages(others),
+    )
+    with inherited(workers), progress_of(progress, "Writing", len(tasks)) as advance:
         early = dict(zip([t.id for t in first], _processed(first, jobs, finishes), strict=True))
         for finish in finishes:
             finish.results()  # before the next pool is forked, with no pool running
@@ -116,9 +156,11 @@ def write_articles(
                     search.add(by_id[task.id], result.analyzed)
             if next(rest, None) is not None:  # the end of the map runs the workers' Finish
                 raise KbsiteError("internal error: more results than articles")
-    search.take(finishes)
     if shown is not None and not two_passes:
+        for finish in finishes:
+            finish.results()  # the other pages written
         shown()
+    search.take(finishes)
     if search.builder is not None:
         for record in ordered:
             if record.id not in done:
@@ -130,7 +172,7 @@ def _processed(
 ) -> Generator[ArticleResult, None, None]:
     """The tasks' results in order; each process that took some hands back its search
     segment at the end (``finishes``)."""
-    finish = Finish(_finish_share)
+    finish = Finish(_finish_share, nice=FINISH_NICENESS)
     finishes.append(finish)
     return parallel_map(_process_article, tasks, jobs, CHUNK, window=2048, finish=finish)
 
@@ -169,13 +211,20 @@ def _process_article(task: ArticleTask) -> ArticleResult:
 
 def _finish_share() -> ShareResult:
     """Each process's last step: write its search segment (``SearchShare.finish``), in
-    the memory its renderer's fragments and the analysis caches held."""
+    the memory its renderer's fragments and the analysis caches held, then take other
+    pages to write until none is left."""
     worker = context()
     if worker.search is None:
         raise RuntimeError("no search share: the worker context was not set")
     worker.renderer = None
     analysis.forget_tokens()
-    return worker.search.finish()
+    result = worker.search.finish()
+    if worker.others is not None and worker.writer is not None:
+        renderer = None
+        for page in worker.others.take():
+            renderer = renderer or worker.page_renderer()
+            worker.writer.write_unchecked(page.path, renderer.other_page(page))
+    return result
 
 
 def _write_article_page(
@@ -193,19 +242,6 @@ def _write_article_page(
     except KbsiteError as exc:
         return exc
     return None
-
-
-def write_other_pages(
-    others: list[Page],
-    renderer: PageRenderer,
-    keys: dict[str, str],
-    old_keys: dict[str, str],
-    writer: SiteWriter,
-) -> None:
-    """The pages of the other ``PAGE_KINDS``: those whose key changed."""
-    for page in others:
-        if old_keys.get(page.path) != keys[page.path]:
-            writer.write_text(page.path, renderer.other_page(page))
 
 
 def static_folders(settings: Config) -> list[Path]:
