@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark a full build: wall time, articles per second, peak memory, output size.
 
-usage: python bench/build.py [SOURCE] [--jobs N] [--scale N] [--full-only]
+usage: python bench/build.py [SOURCE] [--jobs N] [--scale N] [--rounds N] [--full-only]
 
 SOURCE defaults to ../shared/kb-corpus/txt. With --scale N the source is first replicated
 to N articles with ../shared/tools/scale-corpus (kept in /tmp between runs). The floor is
@@ -11,6 +11,12 @@ The speed peer is measured in the same run too: Hugo (Debian's `hugo` package, `
 install hugo`) building kbsite's Markdown export of the same archive with the plain layout in
 bench/hugo/ (category and product taxonomies, pagination, RSS, sitemap; no search). Seconds do
 not carry from one machine to the next; the ratio to Hugo does. `--no-hugo` skips it.
+
+The machine's speed drifts, by a third within minutes on a shared virtual machine, so
+`--rounds N` (default 2) alternates the two builds N times, each from scratch, and prints
+every round's ratio and their median: a ratio is only ever of two builds run one after the
+other. Every timed build starts after a `sync`, so that none pays for writing back the
+previous one's output.
 
 Then, unless --full-only, a rebuild with nothing changed and a rebuild after one article
 is edited (in a copy of SOURCE). Peak memory is of all of a command's processes together
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,6 +110,7 @@ def run_measured(command: list[str]) -> tuple[float, int, list[str]]:
     """Run a command: wall seconds, the peak of all its processes' memory together (KiB,
     sampled every 50 ms; at least the largest process's peak RSS) and its standard output's
     lines."""
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     peak = 0
@@ -135,22 +143,35 @@ def run_build(source: Path, work: Path, jobs: int, *extra: str) -> tuple[float, 
     return wall, peak, lines[0] if lines else ""
 
 
-def run_hugo(source: Path, work: Path, jobs: int) -> tuple[float, float, int] | None:
-    """Hugo building kbsite's Markdown export of SOURCE with bench/hugo's plain layout:
-    the export's seconds, Hugo's seconds and Hugo's peak memory (KiB); None without hugo."""
-    hugo = shutil.which("hugo")
-    if hugo is None:
+def export_for_hugo(source: Path, work: Path, jobs: int) -> float | None:
+    """Write kbsite's Markdown export of SOURCE, Hugo's input: its seconds; None without
+    hugo."""
+    if shutil.which("hugo") is None:
         print("hugo             not installed (apt-get install hugo): no ratio", file=sys.stderr)
         return None
-    content = work / "markdown"
     export = [sys.executable, "-m", "kbsite", "export", "--format", "markdown", str(source)]
-    export += ["-o", str(content), "--jobs", str(jobs), "-q"]
+    export += ["-o", str(work / "markdown"), "--jobs", str(jobs), "-q"]
     exported, _, _ = run_measured(export)
-    command = [hugo, "--quiet", "--source", str(ROOT / "bench" / "hugo")]
-    command += ["--contentDir", str(content), "--destination", str(work / "hugo-site")]
+    return exported
+
+
+def run_hugo(work: Path) -> tuple[float, int]:
+    """Hugo building the Markdown export (``export_for_hugo``) with bench/hugo's plain
+    layout, from scratch: its seconds and peak memory (KiB)."""
+    for folder in ("hugo-site", "hugo-cache"):
+        shutil.rmtree(work / folder, ignore_errors=True)
+    command = [str(shutil.which("hugo")), "--quiet", "--source", str(ROOT / "bench" / "hugo")]
+    command += ["--contentDir", str(work / "markdown"), "--destination", str(work / "hugo-site")]
     command += ["--cacheDir", str(work / "hugo-cache")]
     wall, peak, _ = run_measured(command)
-    return exported, wall, peak
+    return wall, peak
+
+
+def run_full_build(source: Path, work: Path, jobs: int) -> tuple[float, int, str]:
+    """``run_build`` from scratch: no site, index or build cache left from a round before."""
+    for folder in ("site", "index", ".site.kbsite-cache"):
+        shutil.rmtree(work / folder, ignore_errors=True)
+    return run_build(source, work, jobs)
 
 
 def edit_one_article(source: Path) -> Path:
@@ -167,6 +188,9 @@ def main() -> int:
     parser = benchmark_arguments(__doc__.splitlines()[0])
     parser.add_argument("--full-only", action="store_true", help="Skip the rebuild figures.")
     parser.add_argument("--no-hugo", action="store_true", help="Skip the Hugo build.")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="Hugo and kbsite builds, alternated (default 2)."
+    )
     args = parser.parse_args()
     found = benchmark_source(args.source, args.scale)
     if found is None:
@@ -176,22 +200,32 @@ def main() -> int:
     try:
         source = work / "source"
         shutil.copytree(found, source)  # rebuild figures edit a file: never the original
-        hugo = None if args.no_hugo else run_hugo(source, work, args.jobs)
-        wall, peak_kib, summary = run_build(source, work, args.jobs)
-        full = wall
-        size, files = folder_size(work / "site")
+        exported = None if args.no_hugo else export_for_hugo(source, work, args.jobs)
         print(f"articles          {articles:,}")
         print(f"jobs              {args.jobs}")
         print(f"floor (read)      {floor:.1f} s   (reading and decoding every file once)")
-        if hugo is not None:
-            exported, hugo_wall, hugo_kib = hugo
-            print(f"hugo (no search)  {hugo_wall:.1f} s   peak {hugo_kib / 1024:,.0f} MiB")
-            print(f"                  (its input, kbsite's Markdown export: {exported:.1f} s)")
-        print(f"full build        {wall:.1f} s   ({articles / wall:,.0f} articles/s)")
-        if hugo is not None:
-            print(f"ratio to hugo     {wall / hugo[1]:.2f}x   (target <= 1.3x)")
-        print(f"ratio to floor    {wall / floor:.1f}x")
-        print(f"peak memory       {peak_kib / 1024:,.0f} MiB (all processes)")
+        if exported is not None:
+            print(f"hugo's input      kbsite's Markdown export: {exported:.1f} s")
+        ratios, walls = [], []
+        for number in range(1, max(args.rounds, 1) + 1):
+            hugo = None if exported is None else run_hugo(work)
+            wall, peak_kib, summary = run_full_build(source, work, args.jobs)
+            walls.append(wall)
+            print(f"round {number}")
+            if hugo is not None:
+                print(f"  hugo (no search) {hugo[0]:.1f} s   peak {hugo[1] / 1024:,.0f} MiB")
+            print(f"  full build       {wall:.1f} s   ({articles / wall:,.0f} articles/s)")
+            if hugo is not None:
+                ratios.append(wall / hugo[0])
+                print(f"  ratio to hugo    {ratios[-1]:.2f}x")
+            print(f"  peak memory      {peak_kib / 1024:,.0f} MiB (all processes)")
+        full = statistics.median(walls)
+        size, files = folder_size(work / "site")
+        if ratios:
+            each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+            median = statistics.median(ratios)
+            print(f"ratio to hugo     {median:.2f}x median of {each}   (target <= 1.3x)")
+        print(f"ratio to floor    {walls[-1] / floor:.1f}x   (the last round)")
         print(f"output            {size / 2**20:,.0f} MiB in {files:,} files")
         print(f"                  {summary}")
         if args.full_only:
