@@ -13,10 +13,11 @@ bench/hugo/ (category and product taxonomies, pagination, RSS, sitemap; no searc
 not carry from one machine to the next; the ratio to Hugo does. `--no-hugo` skips it.
 
 The machine's speed drifts, by a third within minutes on a shared virtual machine, so
-`--rounds N` (default 2) alternates the two builds N times, each from scratch, and prints
-every round's ratio and their median: a ratio is only ever of two builds run one after the
-other. Every timed build starts after a `sync`, so that none pays for writing back the
-previous one's output.
+`--rounds N` (default 2) runs the two builds N times, each from scratch, Hugo first in odd
+rounds and kbsite first in even ones, and prints every round's ratio and their median: a
+ratio is only ever of two builds run one after the other, and neither always comes second.
+Every timed build starts after a `sync`, so that none pays for writing back the previous
+one's output.
 
 Then, unless --full-only, a rebuild with nothing changed and a rebuild after one article
 is edited (in a copy of SOURCE). Peak memory is of all of a command's processes together
@@ -208,8 +209,11 @@ def main() -> int:
             print(f"hugo's input      kbsite's Markdown export: {exported:.1f} s")
         ratios, walls = [], []
         for number in range(1, max(args.rounds, 1) + 1):
-            hugo = None if exported is None else run_hugo(work)
+            hugo_first = number % 2 == 1  # either may run on a machine the other warmed
+            hugo = None if exported is None or not hugo_first else run_hugo(work)
             wall, peak_kib, summary = run_full_build(source, work, args.jobs)
+            if exported is not None and not hugo_first:
+                hugo = run_hugo(work)
             walls.append(wall)
             print(f"round {number}")
             if hugo is not None:
