@@ -181,8 +181,10 @@ def run_hugo(work: Path) -> tuple[float, int]:
 
 def run_full_build(source: Path, work: Path, jobs: int) -> tuple[float, int, str]:
     """``run_build`` from scratch: no site, index or build cache left from a round before."""
-    for folder in ("site", "index", ".site.kbsite-cache"):
-        shutil.rmtree(work / folder, ignore_errors=True)
+    from kbsite.places import cache_folder
+
+    for folder in (work / "site", work / "index", cache_folder(work / "site")):
+        shutil.rmtree(folder, ignore_errors=True)
     return run_build(source, work, jobs)
 
 

@@ -57,7 +57,6 @@ from kbsite.incremental.plan import (
     BuildInputs,
     BuildPlan,
     index_note,
-    page_changed,
     plan_linking,
     plan_pages,
     plan_reading,
@@ -244,11 +243,11 @@ def _write_site(
     pages = dataclasses.replace(context(), site=site, settings=inputs.settings, nav=inputs.nav)
     live = staged.pages_written
     shown = functools.partial(live, writer, plan) if live is not None else None
-    others = [page for page in plan.others if page_changed(plan, page.path)]
     with inherited(pages):
         write_pages(
-            ordered, plan.render, others, search, writer, options.jobs, report, progress, shown
-        )
+            ordered, plan.render, plan.others, search, writer, options.jobs, report, progress,
+            shown,
+        )  # fmt: skip
     report.web_index = search.write_web_index(writer)
     files = {**plan.keys, **search.files}
     files.update(write_feeds(site, records, writer, inputs.settings, files))

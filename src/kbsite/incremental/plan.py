@@ -89,8 +89,8 @@ class BuildPlan:
     keys: dict[str, str] = dataclasses.field(default_factory=dict)
     """Every page's key in this build."""
     others: list[Page] = dataclasses.field(default_factory=list)
-    """The pages besides the articles' to write where their key changed: all of them, or
-    only the Markdown pages when the rest keep their keys."""
+    """The pages besides the articles' that are written (their key changed): of all of
+    them, or only of the Markdown pages when the rest keep their keys."""
     generated: list[str] = dataclasses.field(default_factory=list)
     """The pages made from the site graph alone (``PageKind.from_graph``)."""
     render: set[str] = dataclasses.field(default_factory=set)
@@ -223,6 +223,7 @@ def plan_pages(
         plan.keys = page_keys(site, records, plan.digests, plan.others, inputs.renderer_key)
         plan.generated = [page.path for page in plan.others if _from_graph(page)]
     plan.render = {r.id for r in candidates if page_changed(plan, article_href(r.id))}
+    plan.others = [page for page in plan.others if page_changed(plan, page.path)]
 
 
 def writes_in_place(previous: BuildCache, inputs: BuildInputs) -> bool:

@@ -112,9 +112,7 @@ def write_pages(
         if task.render:
             writer.staged.add(article_href(task.id))
     for page in others:
-        if page.path in writer.staged:
-            raise OutputError(f"two pages would be written to {page.path}", writer.output)
-        writer.staged.add(page.path)
+        writer.claim(page.path)
     by_id = {r.id: r for r in ordered}
     done = set()
     first = [task for task in tasks if task.render]
@@ -220,10 +218,8 @@ def _finish_share() -> ShareResult:
     analysis.forget_tokens()
     result = worker.search.finish()
     if worker.others is not None and worker.writer is not None:
-        renderer = None
         for page in worker.others.take():
-            renderer = renderer or worker.page_renderer()
-            worker.writer.write_unchecked(page.path, renderer.other_page(page))
+            worker.writer.write_unchecked(page.path, worker.page_renderer().other_page(page))
     return result
 
 

@@ -65,10 +65,15 @@ class SiteWriter:
         return self.staging.joinpath(*parts)
 
     def write_text(self, relative: str, content: str) -> None:
+        self.claim(relative)
+        self.write_unchecked(relative, content)
+
+    def claim(self, relative: str) -> None:
+        """Add a page to ``staged``, which another process may write (``write_unchecked``):
+        no two pages are written to one path."""
         if relative in self.staged:
             raise OutputError(f"two pages would be written to {relative}", self.output)
         self.staged.add(relative)
-        self.write_unchecked(relative, content)
 
     def write_unchecked(self, relative: str, content: str) -> None:
         """Write without the duplicate check, and outside ``staged``: for workers, whose
