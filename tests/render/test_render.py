@@ -132,6 +132,19 @@ def test_no_external_requests(site: Path) -> None:
     assert "prefers-color-scheme: dark" in css and "@media print" in css
 
 
+def test_only_the_search_page_waits_for_its_scripts_to_be_drawn(site: Path) -> None:
+    """search.html is drawn once its scripts have asked for the query's index files;
+    every other page is drawn without waiting for the search script."""
+    waits = {
+        src
+        for t, a in Page(site / "search.html").tags
+        if t == "script" and (src := a.get("src")) and a.get("blocking") == "render"
+    }
+    assert waits == {SEARCH_BUNDLE, "search/meta.js"}
+    for path in [site / "index.html", site / "kb" / "Q200101.html", site / "stats.html"]:
+        assert all(a.get("blocking") is None for t, a in Page(path).tags if t == "script"), path
+
+
 def test_article_headings_never_skip_a_level(outline_page: Path) -> None:
     headings = [
         (tag, text)
