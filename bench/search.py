@@ -218,6 +218,7 @@ class DevTools:
 def devtools_browser() -> Iterator[DevTools]:
     """Headless Chromium, with a profile of its own, and only its DevTools socket open."""
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
+    from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
     with tempfile.TemporaryDirectory(
@@ -236,7 +237,8 @@ def devtools_browser() -> Iterator[DevTools]:
                 try:
                     yield devtools
                 finally:
-                    devtools.call("Browser.close")
+                    with contextlib.suppress(ConnectionClosed):  # closed before answering
+                        devtools.call("Browser.close")
             process.wait(timeout=10)
         finally:
             if process.poll() is None:
