@@ -85,6 +85,11 @@ FORGIVING_QUERIES = [
 SCRIPTS = (SEARCH_BUNDLE, "static/theme.js")
 
 
+SHOWN = "document.getElementById('kb-status').dataset.shown || ''"
+"""The milliseconds from the page's start to its results shown, as the page records
+them; '' until then."""
+
+
 def timed_build(source: Path, output: Path, index: Path, jobs: int) -> dict[str, float]:
     """Build once; return seconds per stage (the progress labels) and in all."""
     from kbsite.build import BuildOptions, build_site
@@ -158,14 +163,11 @@ def browser_figures(site: Path) -> list[tuple[str, int, float, int, float]]:
             page.close()
             page = browser.new_page()
             page.goto(search_url(site, query))
-            page.wait_for_function("document.getElementById('kb-status').dataset.shown")
-            shown = float(page.evaluate("document.getElementById('kb-status').dataset.shown"))
+            page.wait_for_function(SHOWN)
+            shown = float(page.evaluate(SHOWN))
             figures.append((query, size, milliseconds, hits, shown))
             page.close()
     return figures
-
-
-SHOWN = "document.getElementById('kb-status').dataset.shown || ''"
 
 
 def search_url(site: Path, query: str) -> str:

@@ -110,27 +110,17 @@
   /** A term's postings in one field (postings.py: groups of documents by level, highest
    * first, separated by a zero, the only "A") as {docs, levels} (an Int32Array and a
    * Uint8Array), documents ascending; `documents` is the index's count. Several groups
-   * are merged by each level put in its document's place, the last group's winning.
-   * The numbers are decoded as they are read (as decodeInto does), in the one loop. */
+   * are merged by each level put in its document's place, the last group's winning. */
   function decodePostings(text, documents) {
-    const docs = new Int32Array(text.length);
-    const levels = new Uint8Array(text.length);
+    const numbers = decodeInto(text);
+    const docs = new Int32Array(numbers);
+    const levels = new Uint8Array(numbers);
     let count = 0;
     let groups = 0;
     let level = 0;
     let doc = -1;
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < text.length; i++) {
-      const digit = DIGIT_VALUE[text.charCodeAt(i)];
-      if (digit >= 32) {
-        value += (digit - 32) * scale;
-        scale *= 32;
-        continue;
-      }
-      const number = value + digit * scale;
-      value = 0;
-      scale = 1;
+    for (let i = 0; i < numbers; i++) {
+      const number = decoded[i];
       if (level === 0) {
         level = number;
         doc = -1;
