@@ -20,7 +20,9 @@
   }
 
   /** The page's own tag for an index file not yet run (search.html's meta.js, after the
-   * scripts): waited for, not loaded twice. A tag is removed once it has run. */
+   * scripts): waited for where it is, not loaded twice. Moving it would end its
+   * render-blocking, and the page would be laid out before the query's files are asked
+   * for. A tag is removed once it has run. */
   const pageTag = (path) => document.querySelector(`script[src$="search/${path}"]`);
 
   const pathOf = (kind, number) => (ONE_FILE.has(kind) ? `${kind}.js` : `${kind[0]}/${number}.js`);
@@ -32,8 +34,9 @@
     if (!waiting.has(key)) {
       const path = pathOf(kind, number);
       waiting.set(key, new Promise((resolve, reject) => {
-        const script = pageTag(path) || document.createElement("script");
-        if (!script.src) {
+        const tag = pageTag(path);
+        const script = tag || document.createElement("script");
+        if (!tag) {
           script.src = indexRoot() + path;
           script.async = true;
         }
@@ -48,7 +51,7 @@
           script.remove();
           reject(new Error(`could not load the search index file ${path}`));
         };
-        document.head.appendChild(script);
+        if (!tag) document.head.appendChild(script);
       }));
     }
     return waiting.get(key);

@@ -695,6 +695,27 @@ def test_a_query_loads_part_of_the_index(page: Page, base: str, site: Path) -> N
     assert set(loaded) < files
 
 
+# Whether the query's term files were asked for before the page's first frame.
+FIRST_FRAME_OR_TERMS = """
+window.kbFirst = [];
+requestAnimationFrame(() => kbFirst.push("frame"));
+new MutationObserver((records) => {
+  for (const record of records) for (const node of record.addedNodes)
+    if (node.tagName === "SCRIPT" && /search\\/t\\//.test(node.src)) kbFirst.push("terms");
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
+def test_the_query_files_are_asked_for_before_the_page_is_drawn(page: Page, base: str) -> None:
+    """search.html's scripts block its rendering until they have run and meta.js has
+    started the query: its files load while the page is first laid out, not after."""
+    page.add_init_script(FIRST_FRAME_OR_TERMS)
+    open_search(page, base, "relay hosts")
+    order = page.evaluate("() => kbFirst")
+    assert "frame" in order
+    assert order[0] == "terms", order
+
+
 def test_header_search_opens_the_search_page(page: Page, base: str, index_dir: Path) -> None:
     page.goto(f"{base}kb/Q200105.html")
     page.fill("#site-search-q", "relay hosts")
