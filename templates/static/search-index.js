@@ -36,10 +36,6 @@
       waiting.set(key, new Promise((resolve, reject) => {
         const tag = pageTag(path);
         const script = tag || document.createElement("script");
-        if (!tag) {
-          script.src = indexRoot() + path;
-          script.async = true;
-        }
         script.onload = () => {
           waiting.delete(key);
           script.remove();
@@ -51,7 +47,11 @@
           script.remove();
           reject(new Error(`could not load the search index file ${path}`));
         };
-        if (!tag) document.head.appendChild(script);
+        if (!tag) {
+          script.src = indexRoot() + path;
+          script.async = true;
+          document.head.appendChild(script);
+        }
       }));
     }
     return waiting.get(key);
