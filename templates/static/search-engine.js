@@ -352,9 +352,10 @@
         optional = [];
       }
       const extra = (await Promise.all(optional.map((c) => this.evaluate(c)))).filter((m) => m !== null);
-      const scoring = slots.length || extra.length ? anyOf([...slots, ...extra]) : null;
       const musts = (await Promise.all(required.map((c) => this.evaluate(c)))).filter((m) => m !== null);
       const must = musts.length ? allOf(musts) : null;
+      if (slots.length === 1 || slots.length === 2) return this.mostOfAll(slots, extra, must, excluded);
+      const scoring = slots.length || extra.length ? anyOf([...slots, ...extra]) : null;
       if (must === null && scoring === null) return NONE;
       let result = must === null ? scoring : scoring === null ? must : andMaybe(must, scoring);
       for (const excludedMatch of await Promise.all(excluded.map((c) => this.evaluate(c)))) {
@@ -379,6 +380,20 @@
         scores[count++] = result.scores[i] * matched[i] / slots.length;
       }
       return firstOf(docs, scores, count);
+    }
+
+    /** most() where every slot must match (one or two): the slots' intersection, not
+     * their union counted over, for the same scores added in the same order. A page's
+     * first query runs before its loops are compiled, where the union's extra pass over
+     * every document of either word is most of the search. */
+    async mostOfAll(slots, extra, must, excluded) {
+      let result = allOf(slots);
+      for (const optional of extra) if (optional.docs.length) result = andMaybe(result, optional);
+      if (must !== null) result = allOf([must, result]);
+      for (const excludedMatch of await Promise.all(excluded.map((c) => this.evaluate(c)))) {
+        if (excludedMatch !== null) result = difference(result, excludedMatch);
+      }
+      return result;
     }
 
     /** searcher.find_corrections: the typo corrections of a query's words. */

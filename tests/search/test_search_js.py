@@ -100,6 +100,8 @@ ENGINE_QUERIES = [
     *["error 3021", "STOP 0000004A harbor", "harbor relay queue", "harbor relay xqzvwk"],
     *["how do i fix relaying denied on my computer", "why does harbor mail keep failing please"],
     *["memroy", "harbr mail sever", "relayng denied", "title:garbeld", "w2k", "nt4 harbor"],
+    # side by side words that must all match, with filler, filters and exclusions around them
+    *["how do i relay", "my harbor mail", "harbor mail -relay year:2001", "the relay -queue"],
 ]
 FORGIVING_QUERIES = ["memroy", "harbr mail sever", "relayng denied", "garbled", "leak"]
 PHRASE_QUERIES = ['"harbor mail"', '"mail server"', '"service pack"', '"relaying denied"']
