@@ -241,7 +241,8 @@ def devtools_browser() -> Iterator[DevTools]:
                 finally:
                     with contextlib.suppress(ConnectionClosed):  # closed before answering
                         devtools.call("Browser.close")
-            process.wait(timeout=10)
+            with contextlib.suppress(subprocess.TimeoutExpired):  # killed below
+                process.wait(timeout=10)
         finally:
             if process.poll() is None:
                 process.kill()

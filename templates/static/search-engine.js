@@ -354,15 +354,20 @@
       const extra = (await Promise.all(optional.map((c) => this.evaluate(c)))).filter((m) => m !== null);
       const musts = (await Promise.all(required.map((c) => this.evaluate(c)))).filter((m) => m !== null);
       const must = musts.length ? allOf(musts) : null;
-      if (slots.length === 1 || slots.length === 2) return this.mostOfAll(slots, extra, must, excluded);
-      const scoring = slots.length || extra.length ? anyOf([...slots, ...extra]) : null;
-      if (must === null && scoring === null) return NONE;
-      let result = must === null ? scoring : scoring === null ? must : andMaybe(must, scoring);
+      const least = slots.length <= 2 ? slots.length : Math.ceil(slots.length / 2);
+      const everySlot = slots.length > 0 && least === slots.length;
+      let result;
+      if (everySlot) {
+        result = this.allSlots(slots, extra, must);
+      } else {
+        const scoring = slots.length || extra.length ? anyOf([...slots, ...extra]) : null;
+        if (must === null && scoring === null) return NONE;
+        result = must === null ? scoring : scoring === null ? must : andMaybe(must, scoring);
+      }
       for (const excludedMatch of await Promise.all(excluded.map((c) => this.evaluate(c)))) {
         if (excludedMatch !== null) result = difference(result, excludedMatch);
       }
-      if (!slots.length) return result;
-      const least = slots.length <= 2 ? slots.length : Math.ceil(slots.length / 2);
+      if (!slots.length || everySlot) return result;
       const matched = new Uint8Array(result.docs.length);
       for (const slot of slots) {
         let j = 0;
@@ -382,18 +387,15 @@
       return firstOf(docs, scores, count);
     }
 
-    /** most() where every slot must match (one or two): the slots' intersection, not
-     * their union counted over, for the same scores added in the same order. A page's
-     * first query runs before its loops are compiled, where the union's extra pass over
-     * every document of either word is most of the search. */
-    async mostOfAll(slots, extra, must, excluded) {
+    /** most()'s match when every slot must match: the slots' intersection, not their
+     * union counted over, for the same scores added in the same order (the slots, each
+     * filler word, then the required parts before them). A page's first query runs before
+     * its loops are compiled, where the union's extra pass over every document of either
+     * word is most of the search. */
+    allSlots(slots, extra, must) {
       let result = allOf(slots);
       for (const optional of extra) if (optional.docs.length) result = andMaybe(result, optional);
-      if (must !== null) result = allOf([must, result]);
-      for (const excludedMatch of await Promise.all(excluded.map((c) => this.evaluate(c)))) {
-        if (excludedMatch !== null) result = difference(result, excludedMatch);
-      }
-      return result;
+      return must === null ? result : allOf([must, result]);
     }
 
     /** searcher.find_corrections: the typo corrections of a query's words. */
