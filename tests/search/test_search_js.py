@@ -34,7 +34,7 @@ from kbsite.search.searcher import search
 from ..conftest import CONTENT
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Route
 
 SAMPLE_ARTICLES = sorted(p for p in CONTENT.rglob("*") if p.suffix.upper() == ".TXT")
 
@@ -716,6 +716,51 @@ def test_the_query_files_are_asked_for_before_the_page_is_drawn(page: Page, base
     order = page.evaluate("() => kbFirst")
     assert "frame" in order
     assert order[0] == "terms", order
+
+
+# Each frame the page draws: whether its body is shown, and how many results it lists.
+FRAMES = """
+window.kbFrames = [];
+(function watch() {
+  requestAnimationFrame(() => {
+    const shown = document.body && getComputedStyle(document.body).display !== "none";
+    kbFrames.push([shown, document.querySelectorAll("#kb-results li.result").length]);
+    if (kbFrames.length < 120) watch();
+  });
+})();
+"""
+
+
+def test_a_page_opened_with_a_query_is_drawn_with_its_results(page: Page, base: str) -> None:
+    """It is not drawn empty first (its first layout would hold up the query's files)."""
+    page.add_init_script(FRAMES)
+    open_search(page, base, "relay hosts")
+    page.wait_for_function("() => kbFrames.some(([shown]) => shown)")
+    frames = page.evaluate("() => kbFrames")
+    first_shown = next(results for shown, results in frames if shown)
+    assert first_shown > 0, frames
+    assert active_element(page) == "kb-q"
+    page.goto(f"{base}search.html")
+    assert page.is_visible("#kb-q")
+    assert active_element(page) == "kb-q"
+
+
+def test_a_slow_search_shows_the_page_while_it_searches(page: Page, base: str) -> None:
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/search/t/**", hold)
+    page.goto(f"{base}search.html?q=relay", wait_until="domcontentloaded")
+    page.wait_for_selector("#kb-q", state="visible")
+    assert page.text_content("#kb-status") == "Searching…"
+    assert active_element(page) == "kb-q"
+    assert held, "the query's term files were not asked for"
+    for route in held:
+        route.continue_()
+    page.unroute("**/search/t/**")
+    wait_for_results(page, "relay")
 
 
 def test_header_search_opens_the_search_page(page: Page, base: str, index_dir: Path) -> None:
