@@ -59,7 +59,7 @@
    * does the rest. A page opened with a query stays blank (search-pending, kbsite.css)
    * until its results are in, and is then laid out and drawn once: otherwise Chromium
    * lays out and draws the empty page first, and the query's files wait behind that
-   * (about 20 ms of a 140 ms page at 57k). A search slower than BLANK_AT_MOST shows the
+   * (15–20 ms of a 140 ms page at 57k). A search slower than BLANK_AT_MOST shows the
    * page while it searches. Focus is given when the page is shown: focus() before
    * would lay the page out. */
   function searchPage() {
